@@ -1,0 +1,87 @@
+package dev.fernetjca.provider;
+
+import java.security.GeneralSecurityException;
+import java.security.NoSuchAlgorithmException;
+import java.security.Provider;
+import java.security.ProviderException;
+import java.security.Security;
+import java.util.Locale;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+
+/**
+ * The primitives under a token: AES-128-CBC with PKCS#7 padding and HMAC-SHA256, from the platform's providers by
+ * default, or from Bouncy Castle when the system or security property {@code fernet.backend} is {@code BC}.
+ *
+ * <p>Not thread-safe: each Cipher holds its own.
+ */
+final class Engines {
+    static final String BACKEND_PROPERTY = "fernet.backend";
+
+    final Cipher aes;
+    final Mac hmac;
+
+    private Engines(Cipher aes, Mac hmac) {
+        this.aes = aes;
+        this.hmac = hmac;
+    }
+
+    static Engines create() {
+        try {
+            Provider bc = bouncyCastleRequested() ? BouncyCastle.PROVIDER : null;
+            if (bc == null) {
+                return new Engines(Cipher.getInstance("AES/CBC/PKCS5Padding"), Mac.getInstance("HmacSHA256"));
+            }
+            return new Engines(Cipher.getInstance("AES/CBC/PKCS5Padding", bc), Mac.getInstance("HmacSHA256", bc));
+        } catch (NoSuchAlgorithmException | javax.crypto.NoSuchPaddingException e) {
+            throw new ProviderException("AES/CBC/PKCS5Padding or HmacSHA256 is not available", e);
+        }
+    }
+
+    /** Returns the backend's name, for messages and tests: {@code "BC"} or {@code "JDK"}. */
+    static String backendName() {
+        return bouncyCastleRequested() ? "BC" : "JDK";
+    }
+
+    private static boolean bouncyCastleRequested() {
+        String value = System.getProperty(BACKEND_PROPERTY);
+        if (value == null) {
+            value = Security.getProperty(BACKEND_PROPERTY);
+        }
+        if (value == null || value.isBlank()) {
+            return false;
+        }
+        switch (value.trim().toUpperCase(Locale.ROOT)) {
+            case "BC":
+                return true;
+            case "JDK":
+            case "DEFAULT":
+                return false;
+            default:
+                throw new ProviderException(BACKEND_PROPERTY + " must be BC or JDK, got " + value.trim());
+        }
+    }
+
+    /** Loaded only when asked for, so Bouncy Castle stays optional. */
+    private static final class BouncyCastle {
+        static final Provider PROVIDER = load();
+
+        private static Provider load() {
+            Provider installed = Security.getProvider("BC");
+            if (installed != null) {
+                return installed;
+            }
+            try {
+                return new org.bouncycastle.jce.provider.BouncyCastleProvider();
+            } catch (NoClassDefFoundError e) {
+                throw new ProviderException(
+                        BACKEND_PROPERTY + "=BC but Bouncy Castle (bcprov-jdk18on) is not on the class path", e);
+            }
+        }
+    }
+
+    /** Wraps a failure of a primitive that cannot fail with valid lengths and keys. */
+    static ProviderException unexpected(GeneralSecurityException e) {
+        return new ProviderException("the " + backendName() + " backend failed unexpectedly", e);
+    }
+}

@@ -1,0 +1,350 @@
+package dev.fernetjca.provider;
+
+import java.security.AlgorithmParameters;
+import java.security.InvalidAlgorithmParameterException;
+import java.security.InvalidKeyException;
+import java.security.InvalidParameterException;
+import java.security.Key;
+import java.security.KeyFactory;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.security.spec.AlgorithmParameterSpec;
+import java.security.spec.InvalidKeySpecException;
+import java.security.spec.InvalidParameterSpecException;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.Arrays;
+import java.util.List;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.BadPaddingException;
+import javax.crypto.Cipher;
+import javax.crypto.CipherSpi;
+import javax.crypto.IllegalBlockSizeException;
+import javax.crypto.NoSuchPaddingException;
+import javax.crypto.ShortBufferException;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * {@code Cipher.getInstance("Fernet")}: one token per {@code doFinal}. Encryption turns plaintext into a token
+ * (US-ASCII bytes); decryption turns a token into plaintext only once its HMAC has been checked.
+ *
+ * <p>{@code update} buffers and returns nothing: no plaintext may leave before the whole token is authenticated.
+ *
+ * <p>Not thread-safe, like every Cipher.
+ */
+final class FernetCipherSpi extends CipherSpi {
+    private final Engines engines = Engines.create();
+    private byte[] buffered = new byte[0]; // input given to update, wiped once used
+    private int bufferedBytes;
+
+    private int mode;                     // 0 until initialized
+    private List<FernetSecretKey> keys;   // copies: the primary first
+    private FernetParameterSpec params;
+    private SecureRandom random;
+    private byte[] lastIv;                // the IV of the last token made, for getIV
+
+    @Override
+    protected void engineSetMode(String mode) throws NoSuchAlgorithmException {
+        throw new NoSuchAlgorithmException("Fernet has no modes; use \"Fernet\" alone");
+    }
+
+    @Override
+    protected void engineSetPadding(String padding) throws NoSuchPaddingException {
+        throw new NoSuchPaddingException("Fernet has no padding choice; use \"Fernet\" alone");
+    }
+
+    /** Returns 0: callers see whole tokens, not blocks. */
+    @Override
+    protected int engineGetBlockSize() {
+        return 0;
+    }
+
+    @Override
+    protected int engineGetOutputSize(int inputLen) {
+        long total = (long) bufferedBytes + Math.max(0, inputLen);
+        if (isEncrypting()) {
+            return total > Token.MAX_PLAINTEXT_BYTES ? Integer.MAX_VALUE : Token.tokenLength((int) total);
+        }
+        // decoded base64 is at most 3/4 of the text; header, tag and at least one byte of padding are not plaintext
+        return (int) Math.max(0, total / 4 * 3 - Token.HEADER_BYTES - Token.TAG_BYTES - 1);
+    }
+
+    /** Returns the fixed IV when one was given, else the IV of the last token made; null when decrypting. */
+    @Override
+    protected byte[] engineGetIV() {
+        if (!isEncrypting()) {
+            return null;
+        }
+        if (params.hasFixedIv()) {
+            return params.getIv().orElseThrow();
+        }
+        return lastIv == null ? null : lastIv.clone();
+    }
+
+    @Override
+    protected AlgorithmParameters engineGetParameters() {
+        if (params == null) {
+            return null;
+        }
+        return FernetAlgorithmParametersSpi.of(params);
+    }
+
+    @Override
+    protected void engineInit(int opmode, Key key, SecureRandom random) throws InvalidKeyException {
+        try {
+            engineInit(opmode, key, (AlgorithmParameterSpec) null, random);
+        } catch (InvalidAlgorithmParameterException e) {
+            throw new InvalidKeyException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    protected void engineInit(int opmode, Key key, AlgorithmParameters parameters, SecureRandom random)
+            throws InvalidKeyException, InvalidAlgorithmParameterException {
+        AlgorithmParameterSpec spec = null;
+        if (parameters != null) {
+            try {
+                spec = parameters.getParameterSpec(FernetParameterSpec.class);
+            } catch (InvalidParameterSpecException e) {
+                throw new InvalidAlgorithmParameterException("Fernet needs AlgorithmParameters of Fernet", e);
+            }
+        }
+        engineInit(opmode, key, spec, random);
+    }
+
+    @Override
+    protected void engineInit(int opmode, Key key, AlgorithmParameterSpec spec, SecureRandom random)
+            throws InvalidKeyException, InvalidAlgorithmParameterException {
+        if (opmode < Cipher.ENCRYPT_MODE || opmode > Cipher.UNWRAP_MODE) {
+            throw new InvalidParameterException("unknown cipher mode " + opmode);
+        }
+        FernetParameterSpec newParams;
+        if (spec == null) {
+            newParams = FernetParameterSpec.defaults();
+        } else if (spec instanceof FernetParameterSpec fernetSpec) {
+            newParams = fernetSpec;
+        } else {
+            throw new InvalidAlgorithmParameterException(
+                    "Fernet takes a FernetParameterSpec, got " + spec.getClass().getName());
+        }
+        boolean encrypting = opmode == Cipher.ENCRYPT_MODE || opmode == Cipher.WRAP_MODE;
+        if (!encrypting && newParams.hasFixedIv()) {
+            throw new InvalidAlgorithmParameterException("a fixed iv applies only to encryption");
+        }
+        List<FernetSecretKey> newKeys = FernetKeyRing.copies(key);
+        wipe();
+        this.mode = opmode;
+        this.keys = newKeys;
+        this.params = newParams;
+        this.random = random != null ? random : new SecureRandom();
+    }
+
+    @Override
+    protected byte[] engineUpdate(byte[] input, int inputOffset, int inputLen) {
+        checkInitialized();
+        append(input, inputOffset, inputLen);
+        return new byte[0];
+    }
+
+    @Override
+    protected int engineUpdate(byte[] input, int inputOffset, int inputLen, byte[] output, int outputOffset) {
+        engineUpdate(input, inputOffset, inputLen);
+        return 0;
+    }
+
+    @Override
+    protected byte[] engineDoFinal(byte[] input, int inputOffset, int inputLen)
+            throws IllegalBlockSizeException, BadPaddingException {
+        checkInitialized();
+        byte[] data = input == null ? new byte[0] : input;
+        int offset = input == null ? 0 : inputOffset;
+        int length = input == null ? 0 : inputLen;
+        if (bufferedBytes > 0) {
+            append(data, offset, length);
+            data = buffered;
+            offset = 0;
+            length = bufferedBytes;
+        }
+        try {
+            return isEncrypting() ? encrypt(data, offset, length) : decrypt(data, offset, length);
+        } finally {
+            resetBuffer();
+        }
+    }
+
+    @Override
+    protected int engineDoFinal(byte[] input, int inputOffset, int inputLen, byte[] output, int outputOffset)
+            throws ShortBufferException, IllegalBlockSizeException, BadPaddingException {
+        int room = output.length - outputOffset;
+        if (isEncrypting() && engineGetOutputSize(inputLen) > room) {
+            throw new ShortBufferException("output needs " + engineGetOutputSize(inputLen) + " bytes, has " + room);
+        }
+        byte[] result = engineDoFinal(input, inputOffset, inputLen);
+        try {
+            if (result.length > room) {
+                // the input is spent; like the JDK's ciphers, the caller retries with a larger buffer
+                throw new ShortBufferException("output needs " + result.length + " bytes, has " + room);
+            }
+            System.arraycopy(result, 0, output, outputOffset, result.length);
+            return result.length;
+        } finally {
+            if (!isEncrypting()) {
+                Arrays.fill(result, (byte) 0);
+            }
+        }
+    }
+
+    @Override
+    protected byte[] engineWrap(Key key) throws IllegalBlockSizeException, InvalidKeyException {
+        checkInitialized();
+        if (mode != Cipher.WRAP_MODE) {
+            throw new IllegalStateException("cipher is not initialized to wrap");
+        }
+        byte[] encoded = key.getEncoded();
+        if (encoded == null) {
+            throw new InvalidKeyException("key " + key.getAlgorithm() + " has no encoding to wrap");
+        }
+        try {
+            return encrypt(encoded, 0, encoded.length);
+        } finally {
+            Arrays.fill(encoded, (byte) 0);
+        }
+    }
+
+    @Override
+    protected Key engineUnwrap(byte[] wrappedKey, String wrappedKeyAlgorithm, int wrappedKeyType)
+            throws InvalidKeyException, NoSuchAlgorithmException {
+        checkInitialized();
+        if (mode != Cipher.UNWRAP_MODE) {
+            throw new IllegalStateException("cipher is not initialized to unwrap");
+        }
+        byte[] encoded;
+        try {
+            encoded = decrypt(wrappedKey, 0, wrappedKey.length);
+        } catch (AEADBadTagException e) {
+            throw new InvalidKeyException("wrapped key is not a valid token: " + e.getMessage(), e);
+        }
+        try {
+            switch (wrappedKeyType) {
+                case Cipher.SECRET_KEY:
+                    return FernetProvider.ALGORITHM.equalsIgnoreCase(wrappedKeyAlgorithm)
+                            ? FernetSecretKey.copyOf(encoded)
+                            : new SecretKeySpec(encoded, wrappedKeyAlgorithm);
+                case Cipher.PRIVATE_KEY:
+                    return KeyFactory.getInstance(wrappedKeyAlgorithm).generatePrivate(new PKCS8EncodedKeySpec(encoded));
+                case Cipher.PUBLIC_KEY:
+                    return KeyFactory.getInstance(wrappedKeyAlgorithm).generatePublic(new X509EncodedKeySpec(encoded));
+                default:
+                    throw new InvalidKeyException("unknown key type " + wrappedKeyType);
+            }
+        } catch (InvalidKeySpecException | IllegalArgumentException e) {
+            throw new InvalidKeyException("unwrapped bytes are not a " + wrappedKeyAlgorithm + " key", e);
+        } finally {
+            Arrays.fill(encoded, (byte) 0);
+        }
+    }
+
+    @Override
+    protected int engineGetKeySize(Key key) throws InvalidKeyException {
+        FernetKeyRing.copies(key).forEach(FernetSecretKey::destroy);
+        return FernetSecretKey.KEY_BYTES * 8;
+    }
+
+    private byte[] encrypt(byte[] plaintext, int offset, int length) throws IllegalBlockSizeException {
+        if (length > Token.MAX_PLAINTEXT_BYTES) {
+            throw new IllegalBlockSizeException(
+                    "plaintext of " + length + " bytes exceeds one token's limit of " + Token.MAX_PLAINTEXT_BYTES);
+        }
+        byte[] iv = new byte[FernetParameterSpec.IV_BYTES];
+        params.nextIv(iv, random);
+        lastIv = iv;
+        long timestamp = params.getClock().instant().getEpochSecond();
+        return Token.encrypt(engines, keys.get(0), timestamp, iv, plaintext, offset, length);
+    }
+
+    private byte[] decrypt(byte[] tokenBytes, int offset, int length) throws AEADBadTagException {
+        Token token = Token.parse(tokenBytes, offset, length);
+        for (FernetSecretKey key : keys) {
+            if (token.authenticatedBy(engines, key)) {
+                // the timestamp means nothing until the tag matches
+                String problem = params.ageProblem(token.timestamp());
+                if (problem != null) {
+                    throw new AEADBadTagException(problem);
+                }
+                return token.decrypt(engines, key);
+            }
+        }
+        throw new AEADBadTagException("token authentication failed");
+    }
+
+    /** Returns the authenticated timestamp of a token (unsigned epoch seconds), ignoring any TTL. */
+    long authenticatedTimestamp(byte[] tokenBytes) throws AEADBadTagException {
+        Token token = Token.parse(tokenBytes, 0, tokenBytes.length);
+        for (FernetSecretKey key : keys) {
+            if (token.authenticatedBy(engines, key)) {
+                return token.timestamp();
+            }
+        }
+        throw new AEADBadTagException("token authentication failed");
+    }
+
+    /** Re-encrypts an authentic token under the primary key, keeping its timestamp (Python's MultiFernet.rotate). */
+    byte[] rotate(byte[] tokenBytes) throws AEADBadTagException {
+        Token token = Token.parse(tokenBytes, 0, tokenBytes.length);
+        for (FernetSecretKey key : keys) {
+            if (token.authenticatedBy(engines, key)) {
+                byte[] plaintext = token.decrypt(engines, key);
+                try {
+                    byte[] iv = new byte[FernetParameterSpec.IV_BYTES];
+                    random.nextBytes(iv);
+                    return Token.encrypt(engines, keys.get(0), token.timestamp(), iv, plaintext, 0, plaintext.length);
+                } finally {
+                    Arrays.fill(plaintext, (byte) 0);
+                }
+            }
+        }
+        throw new AEADBadTagException("token authentication failed");
+    }
+
+    private boolean isEncrypting() {
+        return mode == Cipher.ENCRYPT_MODE || mode == Cipher.WRAP_MODE;
+    }
+
+    private void checkInitialized() {
+        if (mode == 0) {
+            throw new IllegalStateException("cipher not initialized");
+        }
+    }
+
+    private void append(byte[] input, int offset, int length) {
+        if (length <= 0) {
+            return;
+        }
+        if (length > Token.MAX_TOKEN_BYTES - bufferedBytes) {
+            resetBuffer();
+            throw new IllegalStateException("more input than one token can hold; the buffered input is discarded");
+        }
+        if (bufferedBytes + length > buffered.length) {
+            int capacity = (int) Math.min(Token.MAX_TOKEN_BYTES,
+                    Math.max((long) bufferedBytes + length, 2L * buffered.length));
+            byte[] grown = Arrays.copyOf(buffered, capacity);
+            Arrays.fill(buffered, (byte) 0);
+            buffered = grown;
+        }
+        System.arraycopy(input, offset, buffered, bufferedBytes, length);
+        bufferedBytes += length;
+    }
+
+    private void resetBuffer() {
+        Arrays.fill(buffered, 0, bufferedBytes, (byte) 0);
+        bufferedBytes = 0;
+    }
+
+    private void wipe() {
+        if (keys != null) {
+            keys.forEach(FernetSecretKey::destroy);
+        }
+        resetBuffer();
+        lastIv = null;
+    }
+}

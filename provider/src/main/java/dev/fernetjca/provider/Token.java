@@ -1,0 +1,173 @@
+package dev.fernetjca.provider;
+
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.Base64;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.BadPaddingException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The token layout of the <a href="https://github.com/fernet/spec/blob/master/Spec.md">Fernet spec</a>:
+ * {@code 0x80 | timestamp (8, big-endian) | IV (16) | AES-128-CBC ciphertext | HMAC-SHA256 (32)}, in url-safe base64
+ * with padding.
+ *
+ * <p>A parsed token has only passed a layout check: nothing in it means anything until {@link #authenticatedBy}.
+ * Not thread-safe.
+ */
+final class Token {
+    static final byte VERSION = (byte) 0x80;
+    static final int TIMESTAMP_OFFSET = 1;
+    static final int IV_OFFSET = 9;
+    static final int HEADER_BYTES = 1 + 8 + FernetParameterSpec.IV_BYTES;
+    static final int BLOCK_BYTES = 16;
+    static final int TAG_BYTES = 32;
+    static final int MIN_RAW_BYTES = HEADER_BYTES + BLOCK_BYTES + TAG_BYTES;
+
+    private final byte[] raw;
+
+    private Token(byte[] raw) {
+        this.raw = raw;
+    }
+
+    /**
+     * Checks the layout of a token in url-safe base64: strict alphabet and padding, version byte, length.
+     *
+     * @throws AEADBadTagException "malformed token" for anything else
+     */
+    static Token parse(byte[] ascii, int offset, int length) throws AEADBadTagException {
+        // a token is at least 100 characters; padded base64 comes in groups of four
+        if (length < base64Length(MIN_RAW_BYTES) || length % 4 != 0) {
+            throw malformed();
+        }
+        byte[] raw;
+        try {
+            byte[] text = offset == 0 && length == ascii.length ? ascii : Arrays.copyOfRange(ascii, offset, offset + length);
+            raw = Base64.getUrlDecoder().decode(text);
+        } catch (IllegalArgumentException e) {
+            throw malformed();
+        }
+        if (raw.length < MIN_RAW_BYTES || raw[0] != VERSION
+                || (raw.length - HEADER_BYTES - TAG_BYTES) % BLOCK_BYTES != 0) {
+            throw malformed();
+        }
+        return new Token(raw);
+    }
+
+    /** Returns the timestamp as unsigned seconds since the epoch; meaningless until authenticated. */
+    long timestamp() {
+        long value = 0;
+        for (int i = 0; i < 8; i++) {
+            value = (value << 8) | (raw[TIMESTAMP_OFFSET + i] & 0xff);
+        }
+        return value;
+    }
+
+    private int ciphertextBytes() {
+        return raw.length - HEADER_BYTES - TAG_BYTES;
+    }
+
+    /** Returns the largest plaintext this token could hold. */
+    int maxPlaintextBytes() {
+        return ciphertextBytes() - 1;
+    }
+
+    /** Tells whether {@code key} made this token; the tags are compared in constant time. */
+    boolean authenticatedBy(Engines engines, FernetSecretKey key) {
+        int signed = raw.length - TAG_BYTES;
+        byte[] expectedTag = hmac(engines, key, raw, signed);
+        byte[] actualTag = Arrays.copyOfRange(raw, signed, raw.length);
+        return MessageDigest.isEqual(expectedTag, actualTag);
+    }
+
+    /**
+     * Decrypts a token that {@link #authenticatedBy} {@code key}.
+     *
+     * @throws AEADBadTagException if the padding is wrong (a token made with the key, but not by a Fernet encoder)
+     */
+    byte[] decrypt(Engines engines, FernetSecretKey key) throws AEADBadTagException {
+        try {
+            engines.aes.init(Cipher.DECRYPT_MODE, aesKey(key), new IvParameterSpec(raw, IV_OFFSET, BLOCK_BYTES));
+            return engines.aes.doFinal(raw, HEADER_BYTES, ciphertextBytes());
+        } catch (BadPaddingException e) {
+            throw malformed();
+        } catch (GeneralSecurityException e) {
+            throw Engines.unexpected(e);
+        }
+    }
+
+    /** Returns the token for {@code plaintext}, in url-safe base64 as US-ASCII bytes. */
+    static byte[] encrypt(Engines engines, FernetSecretKey key, long timestamp, byte[] iv,
+                          byte[] plaintext, int offset, int length) {
+        int ciphertextBytes = paddedLength(length);
+        byte[] raw = new byte[HEADER_BYTES + ciphertextBytes + TAG_BYTES];
+        raw[0] = VERSION;
+        for (int i = 7; i >= 0; i--) {
+            raw[TIMESTAMP_OFFSET + i] = (byte) timestamp;
+            timestamp >>>= 8;
+        }
+        System.arraycopy(iv, 0, raw, IV_OFFSET, BLOCK_BYTES);
+        try {
+            engines.aes.init(Cipher.ENCRYPT_MODE, aesKey(key), new IvParameterSpec(iv));
+            int written = engines.aes.doFinal(plaintext, offset, length, raw, HEADER_BYTES);
+            if (written != ciphertextBytes) {
+                throw new IllegalStateException("AES-CBC wrote " + written + " bytes, expected " + ciphertextBytes);
+            }
+            engines.hmac.init(hmacKey(key));
+            engines.hmac.update(raw, 0, HEADER_BYTES + ciphertextBytes);
+            engines.hmac.doFinal(raw, HEADER_BYTES + ciphertextBytes);
+        } catch (GeneralSecurityException e) {
+            throw Engines.unexpected(e);
+        }
+        return Base64.getUrlEncoder().encode(raw);
+    }
+
+    private static byte[] hmac(Engines engines, FernetSecretKey key, byte[] data, int length) {
+        try {
+            engines.hmac.init(hmacKey(key));
+            engines.hmac.update(data, 0, length);
+            return engines.hmac.doFinal();
+        } catch (GeneralSecurityException e) {
+            throw Engines.unexpected(e);
+        }
+    }
+
+    // one SecretKeySpec per operation: the JDK's copy of the bytes cannot be wiped, so it must not live long
+    private static SecretKeySpec hmacKey(FernetSecretKey key) {
+        return new SecretKeySpec(key.bytes(), 0, FernetSecretKey.SIGNING_KEY_BYTES, "HmacSHA256");
+    }
+
+    private static SecretKeySpec aesKey(FernetSecretKey key) {
+        return new SecretKeySpec(key.bytes(), FernetSecretKey.SIGNING_KEY_BYTES,
+                FernetSecretKey.ENCRYPTION_KEY_BYTES, "AES");
+    }
+
+    /** Returns the length of PKCS#7-padded ciphertext for {@code plaintextBytes}. */
+    static int paddedLength(int plaintextBytes) {
+        return (plaintextBytes / BLOCK_BYTES + 1) * BLOCK_BYTES;
+    }
+
+    /** Returns the length of padded base64 for {@code rawBytes}. */
+    static int base64Length(int rawBytes) {
+        return (rawBytes + 2) / 3 * 4;
+    }
+
+    /** The longest token a Java array can hold. */
+    static final int MAX_TOKEN_BYTES = Integer.MAX_VALUE - 8;
+
+    /** The longest plaintext whose token fits in {@link #MAX_TOKEN_BYTES}. */
+    static final int MAX_PLAINTEXT_BYTES =
+            (MAX_TOKEN_BYTES / 4 * 3 - HEADER_BYTES - TAG_BYTES) / BLOCK_BYTES * BLOCK_BYTES - 1;
+
+    /** Returns the length of the token for a plaintext of {@code plaintextBytes}, at most {@link #MAX_PLAINTEXT_BYTES}. */
+    static int tokenLength(int plaintextBytes) {
+        return base64Length(HEADER_BYTES + paddedLength(plaintextBytes) + TAG_BYTES);
+    }
+
+    static AEADBadTagException malformed() {
+        return new AEADBadTagException("malformed token");
+    }
+}
