@@ -88,7 +88,11 @@ class PythonInteropTest {
             if ("true".equals(System.getenv("CI"))) {
                 fail(reason);
             }
-            Assumptions.abort(reason);
+            // a skipped test rather than an aborted factory, which Surefire would not even count; Surefire drops
+            // the abort message, hence the display name and the line on stderr
+            System.err.println("PythonInteropTest skipped: " + reason);
+            return Stream.of(dynamicContainer("skipped",
+                    Stream.of(dynamicTest(reason, () -> Assumptions.abort(reason)))));
         }
         return pythons.stream().map(python -> dynamicContainer(python.toString(), cases(python)));
     }
