@@ -1,0 +1,49 @@
+package dev.fernetjca.net;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
+
+/**
+ * A server socket whose accepted sockets speak TLS 1.3 with a Fernet-derived PSK. {@link #accept()} returns at once
+ * with the TCP connection; the handshake runs on the accepted socket's first read or write, under its deadline, so a
+ * silent client holds no accepting thread.
+ *
+ * <p>Thread-safe, as ServerSocket.
+ */
+final class FernetServerSocket extends ServerSocket {
+    private final Settings settings;
+
+    FernetServerSocket(Settings settings) throws IOException {
+        this.settings = settings;
+    }
+
+    FernetServerSocket(Settings settings, int port, int backlog, InetAddress bindAddress) throws IOException {
+        super(port, backlog, bindAddress);
+        this.settings = settings;
+    }
+
+    @Override
+    public Socket accept() throws IOException {
+        Socket raw = super.accept();
+        try {
+            return FernetSocket.server(raw, settings);
+        } catch (IOException | RuntimeException e) {
+            raw.close();
+            throw e;
+        }
+    }
+
+    /** Returns null: a channel would bypass TLS. */
+    @Override
+    public ServerSocketChannel getChannel() {
+        return null;
+    }
+
+    @Override
+    public String toString() {
+        return "FernetServerSocket[" + super.toString() + "]";
+    }
+}

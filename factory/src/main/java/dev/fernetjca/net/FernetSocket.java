@@ -1,0 +1,398 @@
+package dev.fernetjca.net;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketOption;
+import java.nio.channels.SocketChannel;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A socket whose bytes cross the wire as TLS 1.3 with a Fernet-derived PSK. It wraps a plain socket: options,
+ * addresses and state are the plain socket's. The handshake runs on the first read or write (or
+ * {@link FernetSocketFactory#handshake}), bounded by the handshake timeout, never inside {@code accept()}.
+ *
+ * <p>One reader and one writer thread at a time, as with Socket; {@code close()} from any thread.
+ */
+final class FernetSocket extends Socket {
+    private final Socket raw;
+    private final boolean client;
+    private final Settings settings;
+    private final InputStream input = new TlsInput();
+    private final OutputStream output = new TlsOutput();
+    private volatile TlsEngine engine;   // null until connected
+    private volatile int soTimeout;      // the caller's; the handshake borrows the raw timeout
+    private volatile boolean inputShutdown;
+
+    private FernetSocket(Socket raw, boolean client, Settings settings) throws SocketException {
+        this.raw = raw;
+        this.client = client;
+        this.settings = settings;
+        this.soTimeout = raw.getSoTimeout();
+        if (raw.isConnected()) {
+            attach();
+        }
+    }
+
+    /** Wraps a plain client socket, connected or not; the handshake waits for the first I/O. */
+    static FernetSocket client(Socket raw, Settings settings) throws SocketException {
+        return new FernetSocket(raw, true, settings);
+    }
+
+    /** Wraps a socket just accepted by a server; the handshake waits for the first I/O. */
+    static FernetSocket server(Socket raw, Settings settings) throws SocketException {
+        return new FernetSocket(raw, false, settings);
+    }
+
+    private void attach() throws SocketException {
+        try {
+            String peer = String.valueOf(raw.getRemoteSocketAddress());
+            InputStream rawIn = raw.getInputStream();
+            OutputStream rawOut = raw.getOutputStream();
+            engine = client
+                    ? TlsEngine.client(Settings.CRYPTO, settings.psks, rawIn, rawOut, raw, peer)
+                    : TlsEngine.server(Settings.CRYPTO, settings.psks, rawIn, rawOut, raw, peer);
+        } catch (SocketException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new SocketException("cannot open the socket's streams: " + e.getMessage());
+        }
+    }
+
+    /** Runs the handshake now unless it is done. */
+    void handshake() throws IOException {
+        TlsEngine current = connectedEngine();
+        if (current.isHandshakeDone()) {
+            return;
+        }
+        try {
+            current.handshake(settings.handshakeTimeoutMillis, raw::setSoTimeout);
+        } finally {
+            if (!raw.isClosed()) {
+                raw.setSoTimeout(soTimeout);
+            }
+        }
+    }
+
+    private TlsEngine connectedEngine() throws SocketException {
+        TlsEngine current = engine;
+        if (raw.isClosed()) {
+            throw new SocketException("socket is closed");
+        }
+        if (current == null) {
+            throw new SocketException("socket is not connected");
+        }
+        return current;
+    }
+
+    @Override
+    public void connect(SocketAddress endpoint) throws IOException {
+        connect(endpoint, 0);
+    }
+
+    @Override
+    public void connect(SocketAddress endpoint, int timeout) throws IOException {
+        raw.connect(endpoint, timeout);
+        attach();
+    }
+
+    @Override
+    public void bind(SocketAddress bindpoint) throws IOException {
+        raw.bind(bindpoint);
+    }
+
+    @Override
+    public InputStream getInputStream() throws IOException {
+        connectedEngine();
+        if (inputShutdown) {
+            throw new SocketException("socket input is shut down");
+        }
+        return input;
+    }
+
+    @Override
+    public OutputStream getOutputStream() throws IOException {
+        connectedEngine();
+        if (raw.isOutputShutdown()) {
+            throw new SocketException("socket output is shut down");
+        }
+        return output;
+    }
+
+    /** Sends close_notify for our direction, then shuts down the raw output; the peer reads -1 after all data. */
+    @Override
+    public void shutdownOutput() throws IOException {
+        TlsEngine current = connectedEngine();
+        if (raw.isOutputShutdown()) {
+            throw new SocketException("socket output is already shut down");
+        }
+        handshake();
+        current.shutdownOutput();
+        raw.shutdownOutput();
+    }
+
+    /** Stops reading: later reads return -1. Bytes the peer still sends are discarded by the kernel. */
+    @Override
+    public void shutdownInput() throws IOException {
+        connectedEngine();
+        if (inputShutdown) {
+            throw new SocketException("socket input is already shut down");
+        }
+        inputShutdown = true;
+        raw.shutdownInput();
+    }
+
+    /** Sends close_notify when the connection is healthy, then closes; idempotent. */
+    @Override
+    public void close() throws IOException {
+        TlsEngine current = engine;
+        if (current != null) {
+            current.close();
+        } else {
+            raw.close();
+        }
+    }
+
+    @Override
+    public void setSoTimeout(int timeout) throws SocketException {
+        if (timeout < 0) {
+            throw new IllegalArgumentException("timeout must not be negative, got " + timeout);
+        }
+        soTimeout = timeout;
+        raw.setSoTimeout(timeout);
+    }
+
+    @Override
+    public int getSoTimeout() throws SocketException {
+        if (raw.isClosed()) {
+            throw new SocketException("socket is closed");
+        }
+        return soTimeout;
+    }
+
+    /** Refuses: TCP urgent data would bypass TLS. */
+    @Override
+    public void sendUrgentData(int data) throws IOException {
+        throw new SocketException("urgent data cannot be sent over TLS");
+    }
+
+    /** Returns null: a channel would bypass TLS. */
+    @Override
+    public SocketChannel getChannel() {
+        return null;
+    }
+
+    @Override
+    public InetAddress getInetAddress() {
+        return raw.getInetAddress();
+    }
+
+    @Override
+    public InetAddress getLocalAddress() {
+        return raw.getLocalAddress();
+    }
+
+    @Override
+    public int getPort() {
+        return raw.getPort();
+    }
+
+    @Override
+    public int getLocalPort() {
+        return raw.getLocalPort();
+    }
+
+    @Override
+    public SocketAddress getRemoteSocketAddress() {
+        return raw.getRemoteSocketAddress();
+    }
+
+    @Override
+    public SocketAddress getLocalSocketAddress() {
+        return raw.getLocalSocketAddress();
+    }
+
+    @Override
+    public void setTcpNoDelay(boolean on) throws SocketException {
+        raw.setTcpNoDelay(on);
+    }
+
+    @Override
+    public boolean getTcpNoDelay() throws SocketException {
+        return raw.getTcpNoDelay();
+    }
+
+    @Override
+    public void setSoLinger(boolean on, int linger) throws SocketException {
+        raw.setSoLinger(on, linger);
+    }
+
+    @Override
+    public int getSoLinger() throws SocketException {
+        return raw.getSoLinger();
+    }
+
+    @Override
+    public void setOOBInline(boolean on) throws SocketException {
+        raw.setOOBInline(on);
+    }
+
+    @Override
+    public boolean getOOBInline() throws SocketException {
+        return raw.getOOBInline();
+    }
+
+    @Override
+    public void setSendBufferSize(int size) throws SocketException {
+        raw.setSendBufferSize(size);
+    }
+
+    @Override
+    public int getSendBufferSize() throws SocketException {
+        return raw.getSendBufferSize();
+    }
+
+    @Override
+    public void setReceiveBufferSize(int size) throws SocketException {
+        raw.setReceiveBufferSize(size);
+    }
+
+    @Override
+    public int getReceiveBufferSize() throws SocketException {
+        return raw.getReceiveBufferSize();
+    }
+
+    @Override
+    public void setKeepAlive(boolean on) throws SocketException {
+        raw.setKeepAlive(on);
+    }
+
+    @Override
+    public boolean getKeepAlive() throws SocketException {
+        return raw.getKeepAlive();
+    }
+
+    @Override
+    public void setTrafficClass(int tc) throws SocketException {
+        raw.setTrafficClass(tc);
+    }
+
+    @Override
+    public int getTrafficClass() throws SocketException {
+        return raw.getTrafficClass();
+    }
+
+    @Override
+    public void setReuseAddress(boolean on) throws SocketException {
+        raw.setReuseAddress(on);
+    }
+
+    @Override
+    public boolean getReuseAddress() throws SocketException {
+        return raw.getReuseAddress();
+    }
+
+    @Override
+    public void setPerformancePreferences(int connectionTime, int latency, int bandwidth) {
+        raw.setPerformancePreferences(connectionTime, latency, bandwidth);
+    }
+
+    @Override
+    public <T> Socket setOption(SocketOption<T> name, T value) throws IOException {
+        raw.setOption(name, value);
+        return this;
+    }
+
+    @Override
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        return raw.getOption(name);
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return raw.supportedOptions();
+    }
+
+    @Override
+    public boolean isConnected() {
+        return raw.isConnected();
+    }
+
+    @Override
+    public boolean isBound() {
+        return raw.isBound();
+    }
+
+    @Override
+    public boolean isClosed() {
+        return raw.isClosed();
+    }
+
+    @Override
+    public boolean isInputShutdown() {
+        return inputShutdown;
+    }
+
+    @Override
+    public boolean isOutputShutdown() {
+        return raw.isOutputShutdown();
+    }
+
+    @Override
+    public String toString() {
+        return "FernetSocket[" + (client ? "client, " : "server, ") + raw + "]";
+    }
+
+    private final class TlsInput extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            Objects.checkFromIndexSize(offset, length, buffer.length);
+            if (inputShutdown) {
+                return -1;
+            }
+            handshake();
+            return connectedEngine().read(buffer, offset, length);
+        }
+
+        @Override
+        public int available() throws IOException {
+            return inputShutdown ? 0 : connectedEngine().available();
+        }
+
+        @Override
+        public void close() throws IOException {
+            FernetSocket.this.close();
+        }
+    }
+
+    private final class TlsOutput extends OutputStream {
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] buffer, int offset, int length) throws IOException {
+            Objects.checkFromIndexSize(offset, length, buffer.length);
+            handshake();
+            connectedEngine().write(buffer, offset, length);
+        }
+
+        @Override
+        public void close() throws IOException {
+            FernetSocket.this.close();
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package dev.fernetjca.net;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import javax.crypto.SecretKey;
+import javax.security.auth.Destroyable;
+import org.bouncycastle.crypto.digests.SHA256Digest;
+import org.bouncycastle.crypto.generators.HKDFBytesGenerator;
+import org.bouncycastle.crypto.params.HKDFParameters;
+import dev.fernetjca.provider.FernetKeyRing;
+
+/**
+ * The TLS 1.3 external PSK for one Fernet key: an identity sent in clear and a 32-byte secret, both derived with
+ * HKDF-SHA256 under this project's labels (docs/protocol.md), so the Fernet key itself never keys TLS.
+ *
+ * <p>Destroyable; safe to share until destroyed.
+ */
+final class PskDerivation implements Destroyable {
+    static final String VERSION_LABEL = "fernet-jca/1";
+    static final byte[] SALT = ascii(VERSION_LABEL + " tls13 external psk");
+    static final byte[] IDENTITY_INFO = ascii(VERSION_LABEL + " psk identity");
+    static final byte[] SECRET_INFO = ascii(VERSION_LABEL + " psk secret");
+    static final int IDENTITY_HASH_BYTES = 16;
+    static final int SECRET_BYTES = 32;
+
+    private final byte[] identity;  // public: it crosses the wire in the ClientHello
+    private final byte[] secret;
+    private volatile boolean destroyed;
+
+    private PskDerivation(byte[] identity, byte[] secret) {
+        this.identity = identity;
+        this.secret = secret;
+    }
+
+    /** Derives the PSK of one 32-byte Fernet key. */
+    static PskDerivation of(SecretKey fernetKey) {
+        byte[] keyBytes = fernetKey.getEncoded();
+        try {
+            byte[] identityHash = hkdf(keyBytes, IDENTITY_INFO, IDENTITY_HASH_BYTES);
+            byte[] identity = ascii(VERSION_LABEL + ":" + HexFormat.of().formatHex(identityHash));
+            return new PskDerivation(identity, hkdf(keyBytes, SECRET_INFO, SECRET_BYTES));
+        } finally {
+            Arrays.fill(keyBytes, (byte) 0);
+        }
+    }
+
+    /** Derives the PSK of every key of a ring, primary first; the caller destroys them. */
+    static List<PskDerivation> of(FernetKeyRing ring) {
+        List<PskDerivation> result = new ArrayList<>(ring.size());
+        for (SecretKey key : ring.keys()) {
+            try {
+                result.add(of(key));
+            } finally {
+                destroyQuietly(key);
+            }
+        }
+        return List.copyOf(result);
+    }
+
+    private static byte[] hkdf(byte[] keyBytes, byte[] info, int length) {
+        HKDFBytesGenerator generator = new HKDFBytesGenerator(new SHA256Digest());
+        generator.init(new HKDFParameters(keyBytes, SALT, info));
+        byte[] out = new byte[length];
+        generator.generateBytes(out, 0, length);
+        return out;
+    }
+
+    /** Returns the identity as sent in the ClientHello: ASCII {@code fernet-jca/1:} and 32 hex digits. */
+    byte[] identity() {
+        return identity.clone();
+    }
+
+    /** Returns the identity as text, for logs and for {@code openssl -psk_identity}. */
+    String identityText() {
+        return new String(identity, StandardCharsets.US_ASCII);
+    }
+
+    /** Tells whether {@code candidate} is this PSK's identity; identities are public, so no constant time is needed. */
+    boolean hasIdentity(byte[] candidate) {
+        return Arrays.equals(identity, candidate);
+    }
+
+    /** Returns a copy of the secret; the caller wipes it. */
+    byte[] secret() {
+        if (destroyed) {
+            throw new IllegalStateException("psk has been destroyed");
+        }
+        return secret.clone();
+    }
+
+    @Override
+    public void destroy() {
+        Arrays.fill(secret, (byte) 0);
+        destroyed = true;
+    }
+
+    @Override
+    public boolean isDestroyed() {
+        return destroyed;
+    }
+
+    @Override
+    public String toString() {
+        return "PskDerivation[" + identityText() + (destroyed ? ", destroyed]" : "]");
+    }
+
+    static void destroyQuietly(Destroyable destroyable) {
+        try {
+            destroyable.destroy();
+        } catch (javax.security.auth.DestroyFailedException e) {
+            // a key that cannot be wiped is garbage collected like any other object
+        }
+    }
+
+    private static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,459 @@
+package dev.fernetjca.net;
+
+import java.io.Closeable;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import org.bouncycastle.tls.AlertDescription;
+import org.bouncycastle.tls.TlsClientProtocol;
+import org.bouncycastle.tls.TlsFatalAlert;
+import org.bouncycastle.tls.TlsFatalAlertReceived;
+import org.bouncycastle.tls.TlsProtocol;
+import org.bouncycastle.tls.TlsServerProtocol;
+import org.bouncycastle.tls.crypto.TlsCrypto;
+
+/**
+ * Drives Bouncy Castle's non-blocking TLS protocol ({@code offerInput}/{@code readOutput}/{@code readInput}) over a
+ * pair of byte streams. Being non-blocking, a read timeout on the raw stream loses nothing: bytes already read stay
+ * offered to the protocol, and the next read goes on.
+ *
+ * <p>Adds TLS 1.3 half-close, which Bouncy Castle lacks: {@link #shutdownOutput()} sends close_notify and keeps
+ * reading; a close_notify received ends input only.
+ *
+ * <p>One reader and one writer thread at a time, as with Socket; {@link #close()} from any thread.
+ */
+final class TlsEngine {
+    private static final System.Logger LOG = System.getLogger(TlsEngine.class.getName());
+
+    /** One TLS record at most: 5-byte header, 2^14 bytes of plaintext, 256 of expansion. */
+    static final int RECORD_BYTES = 5 + (1 << 14) + 256;
+
+    /** Sets the raw stream's read timeout in milliseconds (0: none), so that the handshake has a deadline. */
+    interface ReadTimeout {
+        void set(int millis) throws SocketException;
+    }
+
+    private final HalfClose protocol;
+    private final boolean client;
+    private final PskTlsClient tlsClient;
+    private final PskTlsServer tlsServer;
+    private final InputStream rawIn;
+    private final OutputStream rawOut;
+    private final Closeable transport;
+    private final String peer;
+
+    private final Object protocolLock = new Object();        // guards every call into Bouncy Castle
+    private final ReentrantLock writeLock = new ReentrantLock(); // orders records on the wire
+    private final ReentrantLock handshakeLock = new ReentrantLock();
+    private final byte[] inbound = new byte[RECORD_BYTES];    // the reader's, or the handshake's
+    private byte[] outbound = new byte[RECORD_BYTES];         // under writeLock
+
+    private volatile boolean handshakeDone;
+    private volatile boolean inboundClosed;
+    private volatile boolean outboundClosed;
+    private volatile boolean closed;
+    private volatile IOException failure;
+
+    private TlsEngine(boolean client, TlsCrypto crypto, List<PskDerivation> psks, InputStream rawIn,
+                      OutputStream rawOut, Closeable transport, String peer) {
+        this.client = client;
+        this.rawIn = rawIn;
+        this.rawOut = rawOut;
+        this.transport = transport;
+        this.peer = peer;
+        if (client) {
+            this.tlsClient = new PskTlsClient(crypto, psks);
+            this.tlsServer = null;
+            this.protocol = new ClientProtocol(this);
+        } else {
+            this.tlsClient = null;
+            this.tlsServer = new PskTlsServer(crypto, psks);
+            this.protocol = new ServerProtocol(this);
+        }
+    }
+
+    static TlsEngine client(TlsCrypto crypto, List<PskDerivation> psks, InputStream rawIn, OutputStream rawOut,
+                            Closeable transport, String peer) {
+        return new TlsEngine(true, crypto, psks, rawIn, rawOut, transport, peer);
+    }
+
+    static TlsEngine server(TlsCrypto crypto, List<PskDerivation> psks, InputStream rawIn, OutputStream rawOut,
+                            Closeable transport, String peer) {
+        return new TlsEngine(false, crypto, psks, rawIn, rawOut, transport, peer);
+    }
+
+    boolean isHandshakeDone() {
+        return handshakeDone;
+    }
+
+    /** Returns which key of the ring the peer matched, 0 for the primary, -1 before the handshake. */
+    int matchedKeyIndex() {
+        return client ? tlsClient.selectedIndex() : tlsServer.selectedIndex();
+    }
+
+    /**
+     * Runs the handshake unless it is done, within {@code timeoutMillis}; the caller restores its own read timeout.
+     *
+     * @throws SSLHandshakeException if the peer holds no matching key, the deadline passes, or the peer misbehaves
+     */
+    void handshake(long timeoutMillis, ReadTimeout readTimeout) throws IOException {
+        handshakeLock.lock();
+        try {
+            if (handshakeDone) {
+                return;
+            }
+            checkUsable();
+            long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+            try {
+                synchronized (protocolLock) {
+                    if (client) {
+                        ((TlsClientProtocol) protocol).connect(tlsClient);
+                    } else {
+                        ((TlsServerProtocol) protocol).accept(tlsServer);
+                    }
+                }
+                flushOutput();
+                while (isHandshaking()) {
+                    long remainingMillis = (deadline - System.nanoTime()) / 1_000_000L;
+                    if (remainingMillis <= 0) {
+                        throw new SocketTimeoutException("handshake timed out");
+                    }
+                    readTimeout.set((int) Math.min(Integer.MAX_VALUE, remainingMillis));
+                    int got = rawIn.read(inbound);
+                    if (got < 0) {
+                        throw new EOFException("connection ended during the handshake");
+                    }
+                    synchronized (protocolLock) {
+                        protocol.offerInput(inbound, 0, got);
+                    }
+                    flushOutput();
+                }
+            } catch (SocketTimeoutException e) {
+                throw fail(new SSLHandshakeException("handshake with " + peer + " did not complete within "
+                        + timeoutMillis + " ms"), e);
+            } catch (IOException | RuntimeException e) {
+                throw fail(e);
+            }
+            handshakeDone = true;
+            LOG.log(System.Logger.Level.DEBUG, () -> "handshake with " + peer + " done, key "
+                    + (matchedKeyIndex() + 1) + " of the ring");
+        } finally {
+            handshakeLock.unlock();
+        }
+    }
+
+    private boolean isHandshaking() {
+        synchronized (protocolLock) {
+            return protocol.isHandshaking();
+        }
+    }
+
+    /** Reads decrypted application data like {@link InputStream#read(byte[], int, int)}; -1 after close_notify. */
+    int read(byte[] buffer, int offset, int length) throws IOException {
+        if (length == 0) {
+            return 0;
+        }
+        while (true) {
+            checkUsable();
+            synchronized (protocolLock) {
+                int n = protocol.readInput(buffer, offset, length);
+                if (n > 0) {
+                    return n;
+                }
+            }
+            if (inboundClosed) {
+                return -1;
+            }
+            int got;
+            try {
+                got = rawIn.read(inbound);
+            } catch (SocketTimeoutException e) {
+                throw e; // nothing was consumed: the next read goes on
+            } catch (IOException e) {
+                throw fail(e);
+            }
+            if (got < 0) {
+                throw fail(new EOFException("connection with " + peer + " ended without close_notify"));
+            }
+            try {
+                synchronized (protocolLock) {
+                    protocol.offerInput(inbound, 0, got);
+                }
+            } catch (IOException | RuntimeException e) {
+                throw fail(e);
+            }
+            flushOutput();
+        }
+    }
+
+    /** Returns how many decrypted bytes can be read without blocking. */
+    int available() {
+        if (failure != null || closed) {
+            return 0;
+        }
+        synchronized (protocolLock) {
+            return protocol.getAvailableInputBytes();
+        }
+    }
+
+    /** Encrypts and sends {@code length} bytes, one record at a time so that buffers stay bounded. */
+    void write(byte[] buffer, int offset, int length) throws IOException {
+        writeLock.lock();
+        try {
+            checkUsable();
+            if (outboundClosed) {
+                throw new SocketException("output has been shut down");
+            }
+            int end = offset + length;
+            for (int position = offset; position < end; ) {
+                int chunk = Math.min(end - position, 1 << 14);
+                synchronized (protocolLock) {
+                    protocol.writeApplicationData(buffer, position, chunk);
+                }
+                position += chunk;
+                flushOutput();
+            }
+        } catch (IOException | RuntimeException e) {
+            throw fail(e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Sends close_notify for our direction; the peer reads -1 after all data, and we can still read. */
+    void shutdownOutput() throws IOException {
+        writeLock.lock();
+        try {
+            if (outboundClosed || failure != null || closed) {
+                return;
+            }
+            outboundClosed = true;
+            synchronized (protocolLock) {
+                protocol.sendCloseNotify();
+            }
+            flushOutput();
+        } catch (IOException | RuntimeException e) {
+            throw fail(e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * Sends close_notify if the connection is healthy and no writer is blocked, then closes the transport.
+     * Idempotent; never waits for the peer.
+     */
+    void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        try {
+            if (handshakeDone && failure == null && !outboundClosed && writeLock.tryLock()) {
+                try {
+                    outboundClosed = true;
+                    synchronized (protocolLock) {
+                        protocol.sendCloseNotify();
+                    }
+                    flushOutput();
+                } catch (IOException e) {
+                    // the peer may be gone already; closing goes on
+                } finally {
+                    writeLock.unlock();
+                }
+            }
+        } finally {
+            closed = true;
+            transport.close();
+        }
+    }
+
+    boolean isInboundClosed() {
+        return inboundClosed;
+    }
+
+    private void flushOutput() throws IOException {
+        writeLock.lock();
+        try {
+            while (true) {
+                int n;
+                synchronized (protocolLock) {
+                    int available = protocol.getAvailableOutputBytes();
+                    if (available == 0) {
+                        break;
+                    }
+                    if (available > outbound.length) {
+                        outbound = new byte[available];
+                    }
+                    n = protocol.readOutput(outbound, 0, available);
+                }
+                rawOut.write(outbound, 0, n);
+            }
+            rawOut.flush();
+            if (outbound.length > 4 * RECORD_BYTES) {
+                outbound = new byte[RECORD_BYTES]; // a handshake burst does not pin memory for the connection's life
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void checkUsable() throws IOException {
+        IOException failed = failure;
+        if (failed != null) {
+            throw new SSLException("connection has failed: " + failed.getMessage(), failed);
+        }
+        if (closed) {
+            throw new SocketException("socket is closed");
+        }
+    }
+
+    private IOException fail(IOException translated, Throwable cause) {
+        translated.initCause(cause);
+        return fail(translated);
+    }
+
+    /** Marks the connection failed for good, closes it, logs why, and returns the exception to throw. */
+    private IOException fail(Throwable e) {
+        if (failure != null) {
+            return e instanceof IOException io ? io : new SSLException(e.getMessage(), e);
+        }
+        IOException translated = translate(e);
+        failure = translated;
+        boolean quiet = closed || (e instanceof SocketException && !handshakeDone);
+        System.Logger.Level level = handshakeDone ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING;
+        if (!quiet || !handshakeDone) {
+            LOG.log(level, () -> (handshakeDone ? "connection with " : "handshake with ") + peer + " failed: "
+                    + translated.getMessage());
+        }
+        try {
+            closed = true;
+            transport.close();
+        } catch (IOException ignored) {
+            // already failing; the first cause is the one that matters
+        }
+        return translated;
+    }
+
+    private IOException translate(Throwable e) {
+        if (e instanceof TlsFatalAlertReceived received) {
+            short alert = received.getAlertDescription();
+            if (!handshakeDone && isKeyMismatch(alert)) {
+                return withCause(new SSLHandshakeException(peer + " does not hold a matching Fernet key (alert "
+                        + AlertDescription.getText(alert) + ")"), e);
+            }
+            return withCause(new SSLException(peer + " sent alert " + AlertDescription.getText(alert)), e);
+        }
+        if (e instanceof TlsFatalAlert raised) {
+            short alert = raised.getAlertDescription();
+            if (!handshakeDone && isKeyMismatch(alert)) {
+                return withCause(new SSLHandshakeException(peer + " does not hold a matching Fernet key"), e);
+            }
+            if (alert == AlertDescription.bad_record_mac) {
+                return withCause(new SSLException("record from " + peer
+                        + " failed authentication: forged, corrupted or replayed data"), e);
+            }
+            if (alert == AlertDescription.record_overflow) {
+                return withCause(new SSLException("record from " + peer + " exceeds the TLS record limit"), e);
+            }
+            String what = handshakeDone ? "connection with " : "handshake with ";
+            return withCause(handshakeDone
+                    ? new SSLException(what + peer + " failed: " + AlertDescription.getText(alert))
+                    : new SSLHandshakeException(what + peer + " failed: " + AlertDescription.getText(alert)), e);
+        }
+        if (e instanceof InterruptedIOException && !(e instanceof SocketTimeoutException)) {
+            return (IOException) e;
+        }
+        if (e instanceof IOException io) {
+            return io;
+        }
+        return withCause(new SSLException("TLS failure with " + peer + ": " + e.getClass().getSimpleName()), e);
+    }
+
+    private static boolean isKeyMismatch(short alert) {
+        return alert == AlertDescription.unknown_psk_identity || alert == AlertDescription.decrypt_error
+                || alert == AlertDescription.handshake_failure;
+    }
+
+    private static IOException withCause(IOException e, Throwable cause) {
+        e.initCause(cause);
+        return e;
+    }
+
+    /** Called by the protocol when the peer's close_notify arrives after the handshake. */
+    private void peerClosedOutput() {
+        inboundClosed = true;
+    }
+
+    /** What our two protocol subclasses add to Bouncy Castle: TLS 1.3 half-close. */
+    private interface HalfClose {
+        void offerInput(byte[] input, int offset, int length) throws IOException;
+
+        int readInput(byte[] buffer, int offset, int length);
+
+        int getAvailableInputBytes();
+
+        int getAvailableOutputBytes();
+
+        int readOutput(byte[] buffer, int offset, int length);
+
+        void writeApplicationData(byte[] buffer, int offset, int length) throws IOException;
+
+        boolean isHandshaking();
+
+        void sendCloseNotify() throws IOException;
+    }
+
+    private static final class ClientProtocol extends TlsClientProtocol implements HalfClose {
+        private final TlsEngine engine;
+
+        ClientProtocol(TlsEngine engine) {
+            this.engine = engine;
+        }
+
+        @Override
+        protected void handleAlertWarningMessage(short alertDescription) throws IOException {
+            // RFC 8446 6.1: close_notify ends one direction; Bouncy Castle would close both and answer at once
+            if (alertDescription == AlertDescription.close_notify && isConnected() && !isHandshaking()) {
+                engine.peerClosedOutput();
+                return;
+            }
+            super.handleAlertWarningMessage(alertDescription);
+        }
+
+        @Override
+        public void sendCloseNotify() throws IOException {
+            raiseAlertWarning(AlertDescription.close_notify, "output shut down");
+        }
+    }
+
+    private static final class ServerProtocol extends TlsServerProtocol implements HalfClose {
+        private final TlsEngine engine;
+
+        ServerProtocol(TlsEngine engine) {
+            this.engine = engine;
+        }
+
+        @Override
+        protected void handleAlertWarningMessage(short alertDescription) throws IOException {
+            // RFC 8446 6.1: close_notify ends one direction; Bouncy Castle would close both and answer at once
+            if (alertDescription == AlertDescription.close_notify && isConnected() && !isHandshaking()) {
+                engine.peerClosedOutput();
+                return;
+            }
+            super.handleAlertWarningMessage(alertDescription);
+        }
+
+        @Override
+        public void sendCloseNotify() throws IOException {
+            raiseAlertWarning(AlertDescription.close_notify, "output shut down");
+        }
+    }
+}
