@@ -61,7 +61,8 @@ final class Demo implements Callable<Integer> {
         out.println("message:   " + MESSAGE);
         String token = new String(fernet.encrypt(MESSAGE.getBytes(StandardCharsets.UTF_8)), StandardCharsets.US_ASCII);
         out.println("token:     " + token);
-        String decrypted = new String(fernet.decrypt(token.getBytes(StandardCharsets.US_ASCII)), StandardCharsets.UTF_8);
+        byte[] plaintext = fernet.decrypt(token.getBytes(StandardCharsets.US_ASCII));
+        String decrypted = new String(plaintext, StandardCharsets.UTF_8);
         out.println("decrypted: " + decrypted);
         if (!MESSAGE.equals(decrypted)) {
             return false;
@@ -70,7 +71,8 @@ final class Demo implements Callable<Integer> {
         int where = token.length() / 2;
         char replacement = token.charAt(where) == 'A' ? 'B' : 'A';
         String tampered = token.substring(0, where) + replacement + token.substring(where + 1);
-        out.println("tampered:  character " + (where + 1) + " of " + token.length() + " changed to '" + replacement + "'");
+        out.println("tampered:  character " + (where + 1) + " of " + token.length()
+                + " changed to '" + replacement + "'");
         try {
             fernet.decrypt(tampered.getBytes(StandardCharsets.US_ASCII));
             out.println("accepted, which must never happen");

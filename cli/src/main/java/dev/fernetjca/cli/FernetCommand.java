@@ -60,7 +60,8 @@ final class FernetCommand implements Callable<Integer> {
     }
 
     @Command(name = "keygen",
-            description = "Prints a new random key: 44 characters of url-safe base64, as Python's Fernet.generate_key().")
+            description = "Prints a new random key: 44 characters of url-safe base64, "
+                    + "as Python's Fernet.generate_key().")
     int keygen() {
         // the one place the command prints a secret: that is what it is for
         out.print(Fernet.generateKey());
@@ -144,7 +145,8 @@ final class FernetCommand implements Callable<Integer> {
     }
 
     private int tooLarge() {
-        spec.commandLine().getErr().println("fernet: input exceeds the limit of " + MAX_INPUT_BYTES + " bytes (64 MiB)");
+        spec.commandLine().getErr()
+                .println("fernet: input exceeds the limit of " + MAX_INPUT_BYTES + " bytes (64 MiB)");
         return Main.REFUSED;
     }
 

@@ -169,7 +169,8 @@ final class KeyOptions {
     private SecretKey decodeKey(SecretKeyFactory factory, byte[] content, int from, int to, String where)
             throws GeneralSecurityException {
         if (to - from != KEY_CHARS) {
-            throw usage(where + ": a Fernet key is " + KEY_CHARS + " characters of url-safe base64, got " + (to - from));
+            throw usage(where + ": a Fernet key is " + KEY_CHARS + " characters of url-safe base64, got "
+                    + (to - from));
         }
         byte[] text = Arrays.copyOfRange(content, from, to);
         byte[] raw = null;

@@ -294,7 +294,8 @@ class FernetCommandTest {
     @Test
     void keyGivenAsArgumentIsRefusedWithoutRepeatingIt() {
         String key = newKey();
-        for (String[] args : new String[][] {{"encrypt", key}, {"decrypt", "--key", key}, {"decrypt", "--key=" + key}}) {
+        String[][] misuses = {{"encrypt", key}, {"decrypt", "--key", key}, {"decrypt", "--key=" + key}};
+        for (String[] args : misuses) {
             Cli.Result result = Cli.run(Map.of(), bytes("x"), args);
             assertEquals(2, result.status(), String.join(" ", args));
             assertFalse(result.stderr().contains(key), "stderr repeats the key: " + result.stderr());

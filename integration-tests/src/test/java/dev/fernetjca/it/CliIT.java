@@ -69,7 +69,8 @@ class CliIT {
         Files.deleteIfExists(keyFile);
         try {
             // as `chmod 600` would leave it: fernet refuses a key file open to group or others
-            Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(keyFile,
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (UnsupportedOperationException e) {
             Files.createFile(keyFile); // not a POSIX file system: fernet does not check permissions there
         }
