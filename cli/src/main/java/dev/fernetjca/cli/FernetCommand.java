@@ -1,0 +1,214 @@
+package dev.fernetjca.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import javax.crypto.AEADBadTagException;
+import dev.fernetjca.provider.Fernet;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The root {@code fernet} command and its token commands, {@code keygen}, {@code encrypt} and {@code decrypt}, which
+ * move bytes between standard input and output. {@link Demo} is a subcommand of its own.
+ *
+ * <p>Output is written only once a command has succeeded, so a refused token leaves standard output empty and a
+ * pipeline never sees half a result.
+ *
+ * <p>Not thread-safe; one instance serves one command line.
+ */
+@Command(name = "fernet",
+        scope = ScopeType.INHERIT,
+        mixinStandardHelpOptions = true,
+        versionProvider = FernetCommand.Version.class,
+        subcommands = Demo.class,
+        description = "Makes and reads Fernet tokens, compatible with Python's cryptography.fernet.",
+        footer = {"", "Keys come from --key-file FILE or the FERNET_KEY environment variable; never from an argument."})
+final class FernetCommand implements Callable<Integer> {
+    /** The most standard input {@code encrypt} and {@code decrypt} accept: 64 MiB, read whole into memory. */
+    static final int MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+    private final InputStream in;
+    private final PrintStream out;
+    private final Map<String, String> env;
+
+    @Spec
+    CommandSpec spec;
+
+    FernetCommand(InputStream in, PrintStream out, Map<String, String> env) {
+        this.in = in;
+        this.out = out;
+        this.env = env;
+    }
+
+    /** Without a command there is nothing to do: a usage error, so that scripts notice. */
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "no command given; use keygen, encrypt, decrypt or demo");
+    }
+
+    @Command(name = "keygen",
+            description = "Prints a new random key: 44 characters of url-safe base64, "
+                    + "as Python's Fernet.generate_key().")
+    int keygen() {
+        // the one place the command prints a secret: that is what it is for
+        out.print(Fernet.generateKey());
+        out.print('\n');
+        return flushed();
+    }
+
+    @Command(name = "encrypt",
+            description = {"Reads standard input whole (at most 64 MiB) and prints one token for it, then a newline.",
+                    "The first key of --key-file or FERNET_KEY encrypts."})
+    int encrypt(@Mixin KeyOptions keys) throws IOException {
+        Fernet fernet = keys.load(env);
+        byte[] plaintext = readAtMost(in, MAX_INPUT_BYTES);
+        try {
+            if (plaintext.length > MAX_INPUT_BYTES) {
+                return tooLarge();
+            }
+            byte[] token = fernet.encrypt(plaintext);
+            out.write(token, 0, token.length);
+            out.write('\n');
+            return flushed();
+        } finally {
+            Arrays.fill(plaintext, (byte) 0);
+        }
+    }
+
+    @Command(name = "decrypt",
+            description = {"Reads one token from standard input (surrounding whitespace ignored, at most 64 MiB) and "
+                    + "writes exactly its plaintext.",
+                    "Any key of --key-file or FERNET_KEY may have made the token.",
+                    "An invalid or expired token exits with status 1 and writes nothing to standard output."})
+    int decrypt(@Mixin KeyOptions keys,
+                @Option(names = "--ttl", paramLabel = "SECONDS",
+                        description = "Refuse tokens made more than SECONDS ago (or dated over 60 s ahead).")
+                String ttlSeconds) throws IOException {
+        Duration ttl = ttlSeconds == null ? null : parseTtl(ttlSeconds);
+        Fernet fernet = keys.load(env);
+        byte[] input = readAtMost(in, MAX_INPUT_BYTES);
+        if (input.length > MAX_INPUT_BYTES) {
+            return tooLarge();
+        }
+        // the Cipher takes the token exactly; a trailing newline from `encrypt` or an editor is not part of it
+        int start = 0;
+        int end = input.length;
+        while (start < end && isAsciiWhitespace(input[start])) {
+            start++;
+        }
+        while (end > start && isAsciiWhitespace(input[end - 1])) {
+            end--;
+        }
+        byte[] token = start == 0 && end == input.length ? input : Arrays.copyOfRange(input, start, end);
+        byte[] plaintext;
+        try {
+            plaintext = ttl == null ? fernet.decrypt(token) : fernet.decrypt(token, ttl);
+        } catch (AEADBadTagException e) {
+            // the provider's fixed phrases ("token expired", ...); never the token itself
+            spec.commandLine().getErr().println("fernet: " + e.getMessage());
+            return Main.REFUSED;
+        }
+        try {
+            out.write(plaintext, 0, plaintext.length);
+            return flushed();
+        } finally {
+            Arrays.fill(plaintext, (byte) 0);
+        }
+    }
+
+    private Duration parseTtl(String text) {
+        long seconds;
+        try {
+            seconds = Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            seconds = 0;
+        }
+        if (seconds <= 0) {
+            // the value is not repeated: a misplaced key must not reach a terminal log
+            throw new ParameterException(spec.subcommands().get("decrypt"),
+                    "--ttl must be a positive whole number of seconds");
+        }
+        return Duration.ofSeconds(seconds);
+    }
+
+    private int tooLarge() {
+        spec.commandLine().getErr()
+                .println("fernet: input exceeds the limit of " + MAX_INPUT_BYTES + " bytes (64 MiB)");
+        return Main.REFUSED;
+    }
+
+    /** PrintStream swallows write errors (a closed pipe, a full disk); a script must still see the failure. */
+    private int flushed() {
+        out.flush();
+        if (out.checkError()) {
+            spec.commandLine().getErr().println("fernet: cannot write to standard output");
+            return Main.REFUSED;
+        }
+        return Main.OK;
+    }
+
+    static boolean isAsciiWhitespace(byte b) {
+        return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == 0x0b;
+    }
+
+    /**
+     * Reads {@code in} to its end, or until it has given more than {@code limit} bytes: the result is then
+     * {@code limit + 1} bytes long, so the caller can tell. Buffers outgrown are wiped, since they may hold plaintext
+     * or keys.
+     */
+    static byte[] readAtMost(InputStream in, int limit) throws IOException {
+        byte[] buffer = new byte[Math.min(8192, limit + 1)];
+        int length = 0;
+        while (true) {
+            if (length == buffer.length) {
+                if (length > limit) {
+                    return buffer;
+                }
+                byte[] grown = Arrays.copyOf(buffer, (int) Math.min(limit + 1L, 2L * buffer.length));
+                Arrays.fill(buffer, (byte) 0);
+                buffer = grown;
+            }
+            int n = in.read(buffer, length, buffer.length - length);
+            if (n < 0) {
+                break;
+            }
+            length += n;
+        }
+        if (length == buffer.length) {
+            return buffer;
+        }
+        byte[] exact = Arrays.copyOf(buffer, length);
+        Arrays.fill(buffer, (byte) 0);
+        return exact;
+    }
+
+    /** Reads the version Maven wrote into {@code version.properties} at build time. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties properties = new Properties();
+            try (InputStream stream = Version.class.getResourceAsStream("version.properties")) {
+                if (stream != null) {
+                    properties.load(new java.io.InputStreamReader(stream, StandardCharsets.UTF_8));
+                }
+            }
+            return new String[] {
+                "fernet (fernet-jca) " + properties.getProperty("version", "unknown"),
+                "Java " + Runtime.version() + ", " + System.getProperty("java.vm.name", "unknown VM")
+            };
+        }
+    }
+}
