@@ -1,7 +1,6 @@
 package dev.fernetjca.provider;
 
 import java.security.GeneralSecurityException;
-import java.security.InvalidKeyException;
 import java.security.SecureRandom;
 
 import java.time.Duration;
@@ -60,17 +59,18 @@ public final class Fernet {
      * @throws IllegalArgumentException if a key is not 44 characters of url-safe base64 for 32 bytes
      */
     public static Fernet of(String key, String... olderKeys) {
-        FernetSecretKey primary = fromBase64(key);
-        FernetSecretKey[] older = new FernetSecretKey[olderKeys.length];
-        for (int i = 0; i < olderKeys.length; i++) {
-            older[i] = fromBase64(olderKeys[i]);
-        }
+        FernetSecretKey[] decoded = new FernetSecretKey[1 + olderKeys.length];
         try {
-            return new Fernet(FernetKeyRing.of(primary, older));
+            decoded[0] = fromBase64(key);
+            for (int i = 0; i < olderKeys.length; i++) {
+                decoded[i + 1] = fromBase64(olderKeys[i]);
+            }
+            return new Fernet(FernetKeyRing.of(decoded[0], Arrays.copyOfRange(decoded, 1, decoded.length)));
         } finally {
-            primary.destroy();
-            for (FernetSecretKey olderKey : older) {
-                olderKey.destroy();
+            for (FernetSecretKey copy : decoded) {
+                if (copy != null) {
+                    copy.destroy();
+                }
             }
         }
     }
@@ -86,10 +86,13 @@ public final class Fernet {
 
     /** Returns a token for {@code data}, dated now and encrypted with the primary key. */
     public byte[] encrypt(byte[] data) {
+        FernetCipherSpi cipher = FernetCipherSpi.initialized(Cipher.ENCRYPT_MODE, keys, FernetParameterSpec.defaults());
         try {
-            return cipher(Cipher.ENCRYPT_MODE, FernetParameterSpec.defaults()).doFinal(data);
+            return cipher.engineDoFinal(data, 0, data.length);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Fernet encryption failed", e);
+        } finally {
+            cipher.wipe();
         }
     }
 
@@ -113,12 +116,15 @@ public final class Fernet {
     }
 
     private byte[] decrypt(byte[] token, FernetParameterSpec params) throws AEADBadTagException {
+        FernetCipherSpi cipher = FernetCipherSpi.initialized(Cipher.DECRYPT_MODE, keys, params);
         try {
-            return cipher(Cipher.DECRYPT_MODE, params).doFinal(token);
+            return cipher.engineDoFinal(token, 0, token.length);
         } catch (AEADBadTagException e) {
             throw e;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Fernet decryption failed", e);
+        } finally {
+            cipher.wipe();
         }
     }
 
@@ -129,8 +135,13 @@ public final class Fernet {
      *         beyond what an {@link Instant} can hold
      */
     public Instant extractTimestamp(byte[] token) throws AEADBadTagException {
-        FernetCipherSpi cipher = spi();
-        long seconds = cipher.authenticatedTimestamp(token);
+        FernetCipherSpi cipher = FernetCipherSpi.initialized(Cipher.DECRYPT_MODE, keys, FernetParameterSpec.defaults());
+        long seconds;
+        try {
+            seconds = cipher.authenticatedTimestamp(token);
+        } finally {
+            cipher.wipe();
+        }
         if (seconds < 0 || seconds > Instant.MAX.getEpochSecond()) {
             throw new AEADBadTagException("token timestamp out of range");
         }
@@ -147,29 +158,10 @@ public final class Fernet {
         return keys.rotate(token);
     }
 
-    private Cipher cipher(int mode, FernetParameterSpec params) throws GeneralSecurityException {
-        Cipher cipher = Cipher.getInstance(FernetProvider.ALGORITHM, Holder.PROVIDER);
-        cipher.init(mode, keys, params);
-        return cipher;
-    }
-
-    private FernetCipherSpi spi() {
-        FernetCipherSpi cipher = new FernetCipherSpi();
-        try {
-            cipher.engineInit(Cipher.DECRYPT_MODE, keys, (SecureRandom) null);
-        } catch (InvalidKeyException e) {
-            throw new IllegalStateException(e.getMessage(), e);
-        }
-        return cipher;
-    }
-
     @Override
     public String toString() {
         return "Fernet[" + keys.size() + (keys.size() == 1 ? " key]" : " keys]");
     }
 
-    private static final class Holder {
-        static final FernetProvider PROVIDER = new FernetProvider();
-    }
 
 }

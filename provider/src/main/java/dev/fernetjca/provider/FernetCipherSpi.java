@@ -43,6 +43,17 @@ final class FernetCipherSpi extends CipherSpi {
     private SecureRandom random;
     private byte[] lastIv;                // the IV of the last token made, for getIV
 
+    /** Returns a cipher for our own classes, which wipe it once done; the key was checked when it was made. */
+    static FernetCipherSpi initialized(int mode, java.security.Key key, FernetParameterSpec params) {
+        FernetCipherSpi cipher = new FernetCipherSpi();
+        try {
+            cipher.engineInit(mode, key, params, new SecureRandom());
+        } catch (InvalidKeyException | InvalidAlgorithmParameterException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        return cipher;
+    }
+
     @Override
     protected void engineSetMode(String mode) throws NoSuchAlgorithmException {
         throw new NoSuchAlgorithmException("Fernet has no modes; use \"Fernet\" alone");
@@ -340,11 +351,14 @@ final class FernetCipherSpi extends CipherSpi {
         bufferedBytes = 0;
     }
 
-    private void wipe() {
+    /** Wipes the key copies and buffered input; the cipher must be initialized again before use. */
+    void wipe() {
         if (keys != null) {
             keys.forEach(FernetSecretKey::destroy);
         }
         resetBuffer();
         lastIv = null;
+        keys = null;
+        mode = 0;
     }
 }

@@ -68,13 +68,12 @@ public final class FernetKeyRing implements SecretKey {
      * @throws AEADBadTagException if no key of the ring authenticates the token, or it is malformed
      */
     public byte[] rotate(byte[] token) throws AEADBadTagException {
-        FernetCipherSpi cipher = new FernetCipherSpi();
+        FernetCipherSpi cipher = FernetCipherSpi.initialized(Cipher.DECRYPT_MODE, this, FernetParameterSpec.defaults());
         try {
-            cipher.engineInit(Cipher.DECRYPT_MODE, this, (java.security.SecureRandom) null);
-        } catch (InvalidKeyException e) {
-            throw new IllegalStateException(e.getMessage(), e);
+            return cipher.rotate(token);
+        } finally {
+            cipher.wipe();
         }
-        return cipher.rotate(token);
     }
 
     /** Returns {@code "Fernet"}. */
