@@ -1,0 +1,117 @@
+package dev.fernetjca.net;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import javax.crypto.SecretKey;
+import javax.net.SocketFactory;
+
+/**
+ * Makes client sockets that speak TLS 1.3 with a pre-shared key derived from a Fernet key (docs/protocol.md). Code
+ * that takes a factory by class name gets encryption by configuration: pgjdbc's {@code socketFactory}, JNDI's
+ * {@code java.naming.ldap.factory.socket}, JavaMail's {@code mail.smtp.socketFactory.class}.
+ *
+ * <p>The no-argument constructor and {@link #getDefault()} use the configured keys (docs/configuration.md). A client
+ * offers every key of its ring; the server takes whichever it holds. The handshake runs on a socket's first read or
+ * write, or on {@link #handshake(Socket)}.
+ *
+ * <p>Immutable; safe to share.
+ */
+public final class FernetSocketFactory extends SocketFactory {
+    private final Settings settings;
+
+    /**
+     * Creates a factory for a Fernet key or a {@code FernetKeyRing}; it keeps only keys derived from them.
+     *
+     * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
+     */
+    public FernetSocketFactory(SecretKey keyOrRing) {
+        this(Settings.of(keyOrRing));
+    }
+
+    /**
+     * Creates a factory for the configured keys.
+     *
+     * @throws IllegalStateException if no keys are configured, naming every setting consulted
+     */
+    public FernetSocketFactory() {
+        this(Settings.configured());
+    }
+
+    FernetSocketFactory(Settings settings) {
+        this.settings = settings;
+    }
+
+    /**
+     * Returns a factory for the configured keys, read anew on each call so that a rotated key file takes effect;
+     * JNDI and other frameworks find factories through this method.
+     *
+     * @throws IllegalStateException if no keys are configured
+     */
+    public static SocketFactory getDefault() {
+        return new FernetSocketFactory();
+    }
+
+    /**
+     * Runs the TLS handshake of a socket from one of our factories now rather than on its first I/O.
+     *
+     * @throws IllegalArgumentException if {@code socket} is not one of ours
+     * @throws IOException if the handshake fails; the socket is then closed
+     */
+    public static void handshake(Socket socket) throws IOException {
+        if (!(socket instanceof FernetSocket fernetSocket)) {
+            throw new IllegalArgumentException("not a socket of a Fernet socket factory: " + socket.getClass().getName());
+        }
+        fernetSocket.handshake();
+    }
+
+    /** Returns an unconnected socket; {@code connect} it, then read or write. */
+    @Override
+    public Socket createSocket() throws IOException {
+        return FernetSocket.client(new Socket(), settings);
+    }
+
+    @Override
+    public Socket createSocket(String host, int port) throws IOException {
+        return connected(new InetSocketAddress(host, port), null);
+    }
+
+    @Override
+    public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
+        return connected(new InetSocketAddress(host, port), new InetSocketAddress(localHost, localPort));
+    }
+
+    @Override
+    public Socket createSocket(InetAddress host, int port) throws IOException {
+        return connected(new InetSocketAddress(host, port), null);
+    }
+
+    @Override
+    public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
+            throws IOException {
+        return connected(new InetSocketAddress(address, port), new InetSocketAddress(localAddress, localPort));
+    }
+
+    private Socket connected(InetSocketAddress remote, InetSocketAddress local) throws IOException {
+        if (remote.isUnresolved()) {
+            throw new java.net.UnknownHostException(remote.getHostString());
+        }
+        Socket raw = new Socket();
+        try {
+            if (local != null) {
+                raw.bind(local);
+            }
+            raw.connect(remote);
+            return FernetSocket.client(raw, settings);
+        } catch (IOException | RuntimeException e) {
+            raw.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FernetSocketFactory[" + settings.psks.size() + (settings.psks.size() == 1 ? " key]" : " keys]");
+    }
+}
