@@ -4,8 +4,13 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
 import javax.crypto.SecretKey;
 import javax.net.SocketFactory;
+import dev.fernetjca.provider.FernetKeyRing;
 
 /**
  * Makes client sockets that speak TLS 1.3 with a pre-shared key derived from a Fernet key (docs/protocol.md). Code
@@ -64,6 +69,30 @@ public final class FernetSocketFactory extends SocketFactory {
             throw new IllegalArgumentException("not a socket of a Fernet socket factory: " + socket.getClass().getName());
         }
         fernetSocket.handshake();
+    }
+
+    /**
+     * Returns, for each key of {@code keyOrRing} (primary first), the line {@code IDENTITY HEX_SECRET}: the TLS 1.3
+     * external PSK this project derives from it, so that a non-Java peer can join, e.g. {@code openssl s_server
+     * -tls1_3 -psk_identity IDENTITY -psk HEX_SECRET}. The secret is key material: show it only where a key may go.
+     *
+     * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
+     */
+    public static List<String> externalPsks(SecretKey keyOrRing) {
+        FernetKeyRing ring = FernetKeyRing.of(keyOrRing);
+        List<PskDerivation> psks = PskDerivation.of(ring);
+        ring.destroy();
+        List<String> lines = new ArrayList<>(psks.size());
+        for (PskDerivation psk : psks) {
+            byte[] secret = psk.secret();
+            try {
+                lines.add(psk.identityText() + " " + HexFormat.of().formatHex(secret));
+            } finally {
+                Arrays.fill(secret, (byte) 0);
+                psk.destroy();
+            }
+        }
+        return List.copyOf(lines);
     }
 
     /** Returns an unconnected socket; {@code connect} it, then read or write. */
