@@ -320,24 +320,36 @@ final class TlsEngine {
         return fail(translated);
     }
 
-    /** Marks the connection failed for good, closes it, logs why, and returns the exception to throw. */
+    /**
+     * Marks the connection failed for good, sends the alert Bouncy Castle raised (if no writer is blocked), closes the
+     * transport, logs why, and returns the exception to throw.
+     */
     private IOException fail(Throwable e) {
         if (failure != null) {
             return e instanceof IOException io ? io : new SSLException(e.getMessage(), e);
         }
         IOException translated = translate(e);
         failure = translated;
-        boolean quiet = closed || (e instanceof SocketException && !handshakeDone);
-        System.Logger.Level level = handshakeDone ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING;
-        if (!quiet || !handshakeDone) {
-            LOG.log(level, () -> (handshakeDone ? "connection with " : "handshake with ") + peer + " failed: "
-                    + translated.getMessage());
+        if (!closed && writeLock.tryLock()) {
+            try {
+                flushOutput(); // the peer learns why: unknown_psk_identity, bad_record_mac, ...
+            } catch (IOException | RuntimeException ignored) {
+                // the peer may be gone; the first cause is the one that matters
+            } finally {
+                writeLock.unlock();
+            }
+        }
+        if (!closed) {
+            // a handshake failure is what an operator must see; a broken established connection is the application's
+            String message = translated.getMessage();
+            String line = message != null && message.contains(peer) ? message : peer + ": " + message;
+            LOG.log(handshakeDone ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING, line);
         }
         try {
             closed = true;
             transport.close();
         } catch (IOException ignored) {
-            // already failing; the first cause is the one that matters
+            // already failing
         }
         return translated;
     }
