@@ -1,0 +1,137 @@
+package dev.fernetjca.net;
+
+import static dev.fernetjca.net.SocketTestSupport.LOOPBACK;
+import static dev.fernetjca.net.SocketTestSupport.newKey;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.crypto.SecretKey;
+import javax.net.ssl.SSLHandshakeException;
+import dev.fernetjca.provider.FernetKeyRing;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The engine alone, with input split into fragments of random sizes, so records never arrive whole. */
+@Timeout(60)
+class TlsEngineTest {
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void stopThreads() throws InterruptedException {
+        pool.shutdownNow();
+        pool.awaitTermination(10, TimeUnit.SECONDS);
+    }
+
+    private record Pair(TlsEngine client, TlsEngine server) {
+    }
+
+    private Pair connect(List<PskDerivation> clientPsks, List<PskDerivation> serverPsks, int maxFragment)
+            throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 1, LOOPBACK)) {
+            Socket clientSocket = new Socket(LOOPBACK, listener.getLocalPort());
+            Socket serverSocket = listener.accept();
+            TlsEngine client = TlsEngine.client(Settings.CRYPTO, clientPsks,
+                    new FragmentingInputStream(clientSocket.getInputStream(), 1, maxFragment),
+                    clientSocket.getOutputStream(), clientSocket, "server");
+            TlsEngine server = TlsEngine.server(Settings.CRYPTO, serverPsks,
+                    new FragmentingInputStream(serverSocket.getInputStream(), 2, maxFragment),
+                    serverSocket.getOutputStream(), serverSocket, "client");
+            return new Pair(client, server);
+        }
+    }
+
+    private static List<PskDerivation> psks(SecretKey... keys) {
+        return PskDerivation.of(FernetKeyRing.of(keys[0], java.util.Arrays.copyOfRange(keys, 1, keys.length)));
+    }
+
+    @ParameterizedTest(name = "fragments of at most {0} bytes")
+    @ValueSource(ints = {1, 7, 300, 20_000})
+    void transfersBothWaysWithHalfCloseWhateverTheFragmentation(int maxFragment) throws Exception {
+        SecretKey key = newKey();
+        Pair pair = connect(psks(key), psks(key), maxFragment);
+        Future<?> serverHandshake = pool.submit(() -> {
+            pair.server().handshake(10_000, millis -> { });
+            return null;
+        });
+        pair.client().handshake(10_000, millis -> { });
+        serverHandshake.get(10, TimeUnit.SECONDS);
+        assertEquals(0, pair.client().matchedKeyIndex());
+
+        byte[] upstream = random(200_000, 5);
+        byte[] downstream = random(70_000, 6);
+        Future<byte[]> serverReceived = pool.submit(() -> readAll(pair.server()));
+        Future<?> serverSends = pool.submit(() -> {
+            pair.server().write(downstream, 0, downstream.length);
+            pair.server().shutdownOutput();
+            return null;
+        });
+        pair.client().write(upstream, 0, upstream.length);
+        pair.client().shutdownOutput();
+        assertArrayEquals(downstream, readAll(pair.client()));
+        assertArrayEquals(upstream, serverReceived.get(20, TimeUnit.SECONDS));
+        serverSends.get(5, TimeUnit.SECONDS);
+        assertTrue(pair.client().isInboundClosed());
+        pair.client().close();
+        pair.server().close();
+    }
+
+    @Test
+    void serverPrefersItsPrimaryWhenTheClientOffersSeveralKeys() throws Exception {
+        SecretKey oldKey = newKey();
+        SecretKey newKey = newKey();
+        Pair pair = connect(psks(oldKey, newKey), psks(newKey, oldKey), 50);
+        Future<?> serverHandshake = pool.submit(() -> {
+            pair.server().handshake(10_000, millis -> { });
+            return null;
+        });
+        pair.client().handshake(10_000, millis -> { });
+        serverHandshake.get(10, TimeUnit.SECONDS);
+        assertEquals(0, pair.server().matchedKeyIndex());
+        assertEquals(1, pair.client().matchedKeyIndex());
+        pair.client().close();
+        pair.server().close();
+    }
+
+    @Test
+    void noCommonKeyFailsBothHandshakes() throws Exception {
+        Pair pair = connect(psks(newKey()), psks(newKey()), 50);
+        Future<IOException> serverFailure = pool.submit(() -> assertThrows(SSLHandshakeException.class,
+                () -> pair.server().handshake(10_000, millis -> { })));
+        SSLHandshakeException clientFailure = assertThrows(SSLHandshakeException.class,
+                () -> pair.client().handshake(10_000, millis -> { }));
+        assertTrue(clientFailure.getMessage().contains("does not hold a matching Fernet key"));
+        assertTrue(serverFailure.get(10, TimeUnit.SECONDS).getMessage().contains("does not hold a matching Fernet key"));
+        // failed for good: later use throws, it does not hang
+        assertThrows(IOException.class, () -> pair.client().write(new byte[1], 0, 1));
+    }
+
+    private static byte[] readAll(TlsEngine engine) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buffer = new byte[3000];
+        for (int n; (n = engine.read(buffer, 0, buffer.length)) > 0; ) {
+            out.write(buffer, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] random(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+}
