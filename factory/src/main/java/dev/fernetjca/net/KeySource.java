@@ -317,12 +317,13 @@ final class KeySource {
             if (e.getCause() instanceof UnrecoverableKeyException) {
                 throw new IllegalStateException("keystore " + path + ": wrong password (" + password.origin + ")");
             }
-            throw new IllegalStateException("keystore " + path + " cannot be read as " + typeName, e);
+            // no cause: a parser's message may quote bytes of the file, which could be a key file given by mistake
+            throw new IllegalStateException("keystore " + path + " cannot be read as " + typeName);
         } catch (UnrecoverableEntryException e) {
             throw new IllegalStateException("keystore " + path + " entry " + aliasName
                     + " cannot be recovered with the keystore password");
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("keystore " + path + " cannot be read as " + typeName, e);
+            throw new IllegalStateException("keystore " + path + " cannot be read as " + typeName);
         } finally {
             Arrays.fill(passwordChars, '\0');
             destroy(protection);
