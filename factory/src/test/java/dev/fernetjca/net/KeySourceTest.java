@@ -362,6 +362,25 @@ class KeySourceTest {
     }
 
     @Test
+    void readsKeyImportedWithKeytool() throws Exception {
+        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+        assumeTrue(Files.isExecutable(keytool), "no keytool in this Java runtime");
+        byte[] raw = rawKey();
+        Path store = dir.resolve("keytool.p12");
+        // as docs/configuration.md shows; keytool reads the key twice, from standard input when not a terminal
+        Process process = new ProcessBuilder(keytool.toString(), "-importpass", "-alias", "fernet",
+                "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", PASSWORD)
+                .redirectErrorStream(true).start();
+        try (OutputStream in = process.getOutputStream()) {
+            in.write((encode(raw) + "\n" + encode(raw) + "\n").getBytes(StandardCharsets.US_ASCII));
+        }
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, process.waitFor(), output);
+        configureKeyStore(store, "fernet");
+        assertRing(load(), raw);
+    }
+
+    @Test
     void readsJceksKeyStoreWhenTypeIsGiven() throws Exception {
         byte[] raw = rawKey();
         Path store = keyStore("JCEKS", "fernet", new SecretKeySpec(raw, "AES"));
