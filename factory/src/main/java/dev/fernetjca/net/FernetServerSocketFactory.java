@@ -73,6 +73,6 @@ public final class FernetServerSocketFactory extends ServerSocketFactory {
 
     @Override
     public String toString() {
-        return "FernetServerSocketFactory[" + settings.psks.size() + (settings.psks.size() == 1 ? " key]" : " keys]");
+        return "FernetServerSocketFactory[" + settings.keyCount() + (settings.keyCount() == 1 ? " key]" : " keys]");
     }
 }

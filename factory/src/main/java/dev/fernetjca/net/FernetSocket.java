@@ -25,7 +25,7 @@ final class FernetSocket extends Socket {
     private final Settings settings;
     private final InputStream input = new TlsInput();
     private final OutputStream output = new TlsOutput();
-    private volatile TlsEngine engine;   // null until connected
+    private volatile Connection connection;  // null until connected
     private volatile int soTimeout;      // the caller's; the handshake borrows the raw timeout
     private volatile boolean inputShutdown;
 
@@ -54,9 +54,13 @@ final class FernetSocket extends Socket {
             String peer = String.valueOf(raw.getRemoteSocketAddress());
             InputStream rawIn = raw.getInputStream();
             OutputStream rawOut = raw.getOutputStream();
-            engine = client
-                    ? TlsEngine.client(Settings.CRYPTO, settings.psks, rawIn, rawOut, raw, peer)
-                    : TlsEngine.server(Settings.CRYPTO, settings.psks, rawIn, rawOut, raw, peer);
+            if (settings.mode == Settings.Mode.FERNET_TOKENS) {
+                connection = new TokenLineStream(settings.ring, settings.tokenParameters, rawIn, rawOut, raw, peer);
+            } else {
+                connection = client
+                        ? TlsEngine.client(Settings.CRYPTO, settings.psks, rawIn, rawOut, raw, peer)
+                        : TlsEngine.server(Settings.CRYPTO, settings.psks, rawIn, rawOut, raw, peer);
+            }
         } catch (SocketException e) {
             throw e;
         } catch (IOException e) {
@@ -66,7 +70,7 @@ final class FernetSocket extends Socket {
 
     /** Runs the handshake now unless it is done. */
     void handshake() throws IOException {
-        TlsEngine current = connectedEngine();
+        Connection current = connection();
         if (current.isHandshakeDone()) {
             return;
         }
@@ -79,8 +83,8 @@ final class FernetSocket extends Socket {
         }
     }
 
-    private TlsEngine connectedEngine() throws SocketException {
-        TlsEngine current = engine;
+    private Connection connection() throws SocketException {
+        Connection current = connection;
         if (raw.isClosed()) {
             throw new SocketException("socket is closed");
         }
@@ -108,7 +112,7 @@ final class FernetSocket extends Socket {
 
     @Override
     public InputStream getInputStream() throws IOException {
-        connectedEngine();
+        connection();
         if (inputShutdown) {
             throw new SocketException("socket input is shut down");
         }
@@ -117,7 +121,7 @@ final class FernetSocket extends Socket {
 
     @Override
     public OutputStream getOutputStream() throws IOException {
-        connectedEngine();
+        connection();
         if (raw.isOutputShutdown()) {
             throw new SocketException("socket output is shut down");
         }
@@ -127,7 +131,7 @@ final class FernetSocket extends Socket {
     /** Sends close_notify for our direction, then shuts down the raw output; the peer reads -1 after all data. */
     @Override
     public void shutdownOutput() throws IOException {
-        TlsEngine current = connectedEngine();
+        Connection current = connection();
         if (raw.isOutputShutdown()) {
             throw new SocketException("socket output is already shut down");
         }
@@ -139,7 +143,7 @@ final class FernetSocket extends Socket {
     /** Stops reading: later reads return -1. Bytes the peer still sends are discarded by the kernel. */
     @Override
     public void shutdownInput() throws IOException {
-        connectedEngine();
+        connection();
         if (inputShutdown) {
             throw new SocketException("socket input is already shut down");
         }
@@ -150,7 +154,7 @@ final class FernetSocket extends Socket {
     /** Sends close_notify when the connection is healthy, then closes; idempotent. */
     @Override
     public void close() throws IOException {
-        TlsEngine current = engine;
+        Connection current = connection;
         if (current != null) {
             current.close();
         } else {
@@ -363,12 +367,12 @@ final class FernetSocket extends Socket {
                 return -1;
             }
             handshake();
-            return connectedEngine().read(buffer, offset, length);
+            return connection().read(buffer, offset, length);
         }
 
         @Override
         public int available() throws IOException {
-            return inputShutdown ? 0 : connectedEngine().available();
+            return inputShutdown ? 0 : connection().available();
         }
 
         @Override
@@ -387,7 +391,7 @@ final class FernetSocket extends Socket {
         public void write(byte[] buffer, int offset, int length) throws IOException {
             Objects.checkFromIndexSize(offset, length, buffer.length);
             handshake();
-            connectedEngine().write(buffer, offset, length);
+            connection().write(buffer, offset, length);
         }
 
         @Override

@@ -141,6 +141,6 @@ public final class FernetSocketFactory extends SocketFactory {
 
     @Override
     public String toString() {
-        return "FernetSocketFactory[" + settings.psks.size() + (settings.psks.size() == 1 ? " key]" : " keys]");
+        return "FernetSocketFactory[" + settings.keyCount() + (settings.keyCount() == 1 ? " key]" : " keys]");
     }
 }

@@ -4,50 +4,101 @@ import java.security.SecureRandom;
 import java.security.Security;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import javax.crypto.SecretKey;
 import org.bouncycastle.tls.crypto.TlsCrypto;
 import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
 import dev.fernetjca.provider.FernetKeyRing;
+import dev.fernetjca.provider.FernetParameterSpec;
 
 /**
- * What every socket of a factory shares: the PSKs derived from its keys, the TLS crypto, and the handshake deadline.
+ * What every socket of a factory shares: the wire mode, the keys (PSKs derived from them for TLS, the ring itself for
+ * fernet-tokens), the TLS crypto, the handshake deadline and the token TTL.
  *
  * <p>Immutable; safe to share.
  */
 final class Settings {
+    /** The wire format of a factory's sockets. */
+    enum Mode {
+        /** TLS 1.3 with a PSK derived from the Fernet key: the default. */
+        TLS("tls"),
+        /** Newline-terminated Fernet tokens, for peers such as Python programs that speak them. */
+        FERNET_TOKENS("fernet-tokens");
+
+        final String label;
+
+        Mode(String label) {
+            this.label = label;
+        }
+
+        static Mode parse(String value) {
+            for (Mode mode : values()) {
+                if (mode.label.equals(value.trim().toLowerCase(Locale.ROOT))) {
+                    return mode;
+                }
+            }
+            throw new IllegalStateException(MODE_PROPERTY + " must be tls or fernet-tokens, got " + value.trim());
+        }
+    }
+
     static final String HANDSHAKE_TIMEOUT_PROPERTY = "fernet.handshakeTimeout";
     static final String HANDSHAKE_TIMEOUT_VARIABLE = "FERNET_HANDSHAKE_TIMEOUT";
+    static final String MODE_PROPERTY = "fernet.mode";
+    static final String MODE_VARIABLE = "FERNET_MODE";
+    static final String TTL_PROPERTY = "fernet.ttl";
+    static final String TTL_VARIABLE = "FERNET_TTL";
     static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
     /** AES-GCM, ChaCha20, X25519 and HKDF from the JDK's providers, through Bouncy Castle's JCA layer. */
     static final TlsCrypto CRYPTO = new JcaTlsCryptoProvider().create(new SecureRandom());
 
-    final List<PskDerivation> psks;
+    final Mode mode;
+    final List<PskDerivation> psks;         // TLS mode
+    final FernetKeyRing ring;               // fernet-tokens mode; null in TLS mode
+    final FernetParameterSpec tokenParameters;
     final long handshakeTimeoutMillis;
 
-    private Settings(List<PskDerivation> psks, long handshakeTimeoutMillis) {
+    private Settings(Mode mode, List<PskDerivation> psks, FernetKeyRing ring, FernetParameterSpec tokenParameters,
+                     long handshakeTimeoutMillis) {
+        this.mode = mode;
         this.psks = psks;
+        this.ring = ring;
+        this.tokenParameters = tokenParameters;
         this.handshakeTimeoutMillis = handshakeTimeoutMillis;
     }
 
-    /** Returns settings for a Fernet key or ring, with the handshake timeout of the configuration. */
+    /** Returns settings for a Fernet key or ring, with the mode, TTL and handshake timeout of the configuration. */
     static Settings of(SecretKey keyOrRing) {
-        return of(keyOrRing, configuredHandshakeTimeout());
+        return of(keyOrRing, configuredMode(), configuredTtl(), configuredHandshakeTimeout());
     }
 
+    /** Returns TLS settings for a Fernet key or ring. */
     static Settings of(SecretKey keyOrRing, Duration handshakeTimeout) {
+        return of(keyOrRing, Mode.TLS, null, handshakeTimeout);
+    }
+
+    /**
+     * Returns settings for a Fernet key or ring.
+     *
+     * @param ttl in fernet-tokens mode, the age beyond which tokens are refused; null for none
+     */
+    static Settings of(SecretKey keyOrRing, Mode mode, Duration ttl, Duration handshakeTimeout) {
         if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
             throw new IllegalArgumentException("handshake timeout must be positive, got " + handshakeTimeout);
         }
+        FernetParameterSpec tokenParameters = ttl == null ? FernetParameterSpec.defaults() : FernetParameterSpec.ttl(ttl);
         FernetKeyRing ring = FernetKeyRing.of(keyOrRing);
+        if (mode == Mode.FERNET_TOKENS) {
+            return new Settings(mode, List.of(), ring, tokenParameters, handshakeTimeout.toMillis());
+        }
         try {
-            return new Settings(PskDerivation.of(ring), handshakeTimeout.toMillis());
+            return new Settings(mode, PskDerivation.of(ring), null, tokenParameters, handshakeTimeout.toMillis());
         } finally {
             ring.destroy();
         }
     }
 
-    /** Returns settings for the configured keys ({@link KeySource}) and handshake timeout. */
+    /** Returns settings for the configured keys ({@link KeySource}), mode, TTL and handshake timeout. */
     static Settings configured() {
         FernetKeyRing ring = KeySource.configured();
         try {
@@ -57,30 +108,50 @@ final class Settings {
         }
     }
 
-    /**
-     * Reads {@code fernet.handshakeTimeout} (milliseconds) as a system property, then a security property, then the
-     * variable {@code FERNET_HANDSHAKE_TIMEOUT}; 10 seconds when none is set.
-     */
+    int keyCount() {
+        return mode == Mode.TLS ? psks.size() : ring.size();
+    }
+
+    /** Looks a setting up as a system property, then a security property, then an environment variable. */
+    static String setting(String property, String variable) {
+        String value = System.getProperty(property);
+        if (value == null) {
+            value = Security.getProperty(property);
+        }
+        if (value == null) {
+            value = System.getenv(variable);
+        }
+        return value == null || value.isBlank() ? null : value.trim();
+    }
+
+    /** Reads {@code fernet.mode}: {@code tls} (the default) or {@code fernet-tokens}. */
+    static Mode configuredMode() {
+        String value = setting(MODE_PROPERTY, MODE_VARIABLE);
+        return value == null ? Mode.TLS : Mode.parse(value);
+    }
+
+    /** Reads {@code fernet.ttl}, whole seconds; null when unset (tokens never expire). */
+    static Duration configuredTtl() {
+        String value = setting(TTL_PROPERTY, TTL_VARIABLE);
+        return value == null ? null : Duration.ofSeconds(positive(value, TTL_PROPERTY, "seconds"));
+    }
+
+    /** Reads {@code fernet.handshakeTimeout}, milliseconds; 10 seconds when unset. */
     static Duration configuredHandshakeTimeout() {
-        String value = System.getProperty(HANDSHAKE_TIMEOUT_PROPERTY);
-        if (value == null) {
-            value = Security.getProperty(HANDSHAKE_TIMEOUT_PROPERTY);
-        }
-        if (value == null) {
-            value = System.getenv(HANDSHAKE_TIMEOUT_VARIABLE);
-        }
-        if (value == null || value.isBlank()) {
-            return DEFAULT_HANDSHAKE_TIMEOUT;
-        }
+        String value = setting(HANDSHAKE_TIMEOUT_PROPERTY, HANDSHAKE_TIMEOUT_VARIABLE);
+        return value == null ? DEFAULT_HANDSHAKE_TIMEOUT
+                : Duration.ofMillis(positive(value, HANDSHAKE_TIMEOUT_PROPERTY, "milliseconds"));
+    }
+
+    private static long positive(String value, String property, String unit) {
         try {
-            long millis = Long.parseLong(value.trim());
-            if (millis > 0) {
-                return Duration.ofMillis(millis);
+            long number = Long.parseLong(value);
+            if (number > 0) {
+                return number;
             }
         } catch (NumberFormatException e) {
             // reported below with the accepted form
         }
-        throw new IllegalStateException(HANDSHAKE_TIMEOUT_PROPERTY + " must be a positive number of milliseconds, got "
-                + value.trim());
+        throw new IllegalStateException(property + " must be a positive whole number of " + unit + ", got " + value);
     }
 }

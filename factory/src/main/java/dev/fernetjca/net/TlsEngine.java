@@ -30,16 +30,11 @@ import org.bouncycastle.tls.crypto.TlsCrypto;
  *
  * <p>One reader and one writer thread at a time, as with Socket; {@link #close()} from any thread.
  */
-final class TlsEngine {
+final class TlsEngine implements Connection {
     private static final System.Logger LOG = System.getLogger(TlsEngine.class.getName());
 
     /** One TLS record at most: 5-byte header, 2^14 bytes of plaintext, 256 of expansion. */
     static final int RECORD_BYTES = 5 + (1 << 14) + 256;
-
-    /** Sets the raw stream's read timeout in milliseconds (0: none), so that the handshake has a deadline. */
-    interface ReadTimeout {
-        void set(int millis) throws SocketException;
-    }
 
     private final HalfClose protocol;
     private final boolean client;
@@ -90,7 +85,8 @@ final class TlsEngine {
         return new TlsEngine(false, crypto, psks, rawIn, rawOut, transport, peer);
     }
 
-    boolean isHandshakeDone() {
+    @Override
+    public boolean isHandshakeDone() {
         return handshakeDone;
     }
 
@@ -104,7 +100,8 @@ final class TlsEngine {
      *
      * @throws SSLHandshakeException if the peer holds no matching key, the deadline passes, or the peer misbehaves
      */
-    void handshake(long timeoutMillis, ReadTimeout readTimeout) throws IOException {
+    @Override
+    public void handshake(long timeoutMillis, ReadTimeout readTimeout) throws IOException {
         handshakeLock.lock();
         try {
             if (handshakeDone) {
@@ -157,7 +154,8 @@ final class TlsEngine {
     }
 
     /** Reads decrypted application data like {@link InputStream#read(byte[], int, int)}; -1 after close_notify. */
-    int read(byte[] buffer, int offset, int length) throws IOException {
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
         if (length == 0) {
             return 0;
         }
@@ -195,7 +193,8 @@ final class TlsEngine {
     }
 
     /** Returns how many decrypted bytes can be read without blocking. */
-    int available() {
+    @Override
+    public int available() {
         if (failure != null || closed) {
             return 0;
         }
@@ -205,7 +204,8 @@ final class TlsEngine {
     }
 
     /** Encrypts and sends {@code length} bytes, one record at a time so that buffers stay bounded. */
-    void write(byte[] buffer, int offset, int length) throws IOException {
+    @Override
+    public void write(byte[] buffer, int offset, int length) throws IOException {
         writeLock.lock();
         try {
             checkUsable();
@@ -229,7 +229,8 @@ final class TlsEngine {
     }
 
     /** Sends close_notify for our direction; the peer reads -1 after all data, and we can still read. */
-    void shutdownOutput() throws IOException {
+    @Override
+    public void shutdownOutput() throws IOException {
         writeLock.lock();
         try {
             if (outboundClosed || failure != null || closed) {
@@ -251,7 +252,8 @@ final class TlsEngine {
      * Sends close_notify if the connection is healthy and no writer is blocked, then closes the transport.
      * Idempotent; never waits for the peer.
      */
-    void close() throws IOException {
+    @Override
+    public void close() throws IOException {
         if (closed) {
             return;
         }
