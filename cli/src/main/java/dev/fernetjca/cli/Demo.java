@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
  *
  * <p>Not thread-safe; one instance serves one command line.
  */
-@Command(name = "demo", description = "Demonstrates Fernet tokens in-process with a throwaway key (not shown).")
+@Command(name = "demo", description = "Demonstrates Fernet tokens, then TLS sockets keyed by Fernet, in-process with "
+        + "a throwaway key (not shown).")
 final class Demo implements Callable<Integer> {
     static final String MESSAGE = "hello from fernet-jca";
 
@@ -35,7 +36,7 @@ final class Demo implements Callable<Integer> {
     CommandSpec spec;
 
     private List<Titled> sections() {
-        return List.of(new Titled("tokens", Demo::tokens));
+        return List.of(new Titled("tokens", Demo::tokens), new Titled("sockets", SocketDemo::run));
     }
 
     @Override

@@ -6,11 +6,14 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import javax.crypto.AEADBadTagException;
+import dev.fernetjca.net.FernetSocketFactory;
 import dev.fernetjca.provider.Fernet;
+import dev.fernetjca.provider.FernetKeyRing;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Mixin;
@@ -22,7 +25,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The root {@code fernet} command and its token commands, {@code keygen}, {@code encrypt} and {@code decrypt}, which
- * move bytes between standard input and output. {@link Demo} is a subcommand of its own.
+ * move bytes between standard input and output, and {@code psk}. {@link Demo} is a subcommand of its own.
  *
  * <p>Output is written only once a command has succeeded, so a refused token leaves standard output empty and a
  * pipeline never sees half a result.
@@ -40,6 +43,10 @@ final class FernetCommand implements Callable<Integer> {
     /** The most standard input {@code encrypt} and {@code decrypt} accept: 64 MiB, read whole into memory. */
     static final int MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
+    /** The first line of {@code psk}: how the lines after it are used, for whoever finds the output later. */
+    static final String PSK_HEADER = "# IDENTITY HEX_SECRET; openssl s_server|s_client -tls1_3 "
+            + "-psk_identity IDENTITY -psk HEX_SECRET (docs/guides/openssl.md)";
+
     private final InputStream in;
     private final PrintStream out;
     private final Map<String, String> env;
@@ -56,7 +63,7 @@ final class FernetCommand implements Callable<Integer> {
     /** Without a command there is nothing to do: a usage error, so that scripts notice. */
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "no command given; use keygen, encrypt, decrypt or demo");
+        throw new ParameterException(spec.commandLine(), "no command given; use keygen, encrypt, decrypt, psk or demo");
     }
 
     @Command(name = "keygen",
@@ -127,6 +134,27 @@ final class FernetCommand implements Callable<Integer> {
         } finally {
             Arrays.fill(plaintext, (byte) 0);
         }
+    }
+
+    @Command(name = "psk",
+            description = {"Prints, for each key (the primary first), the TLS 1.3 external PSK that the socket "
+                    + "factories derive from it, as one line: IDENTITY HEX_SECRET.",
+                    "A comment line first tells how openssl s_server and s_client take them. "
+                    + "The secret is key material: keep the output as private as the key file."})
+    int psk(@Mixin KeyOptions keys) {
+        FernetKeyRing ring = keys.ring(env);
+        List<String> lines;
+        try {
+            lines = FernetSocketFactory.externalPsks(ring);
+        } finally {
+            ring.destroy();
+        }
+        // printing the secret is the point of this command, as the key is of keygen
+        out.print(PSK_HEADER + "\n");
+        for (String line : lines) {
+            out.print(line + "\n");
+        }
+        return flushed();
     }
 
     private Duration parseTtl(String text) {

@@ -30,10 +30,10 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * Where {@code encrypt} and {@code decrypt} find their keys: {@code --key-file FILE} (one key a line, the primary
- * first; blank lines and lines starting with {@code #} ignored), else the {@code FERNET_KEY} environment variable
- * (keys separated by commas, the primary first). Keys are never taken from an argument: arguments show in {@code ps}
- * and in shell history.
+ * Where {@code encrypt}, {@code decrypt} and {@code psk} find their keys: {@code --key-file FILE} (one key a line,
+ * the primary first; blank lines and lines starting with {@code #} ignored), else the {@code FERNET_KEY} environment
+ * variable (keys separated by commas, the primary first). Keys are never taken from an argument: arguments show in
+ * {@code ps} and in shell history.
  *
  * <p>Keys are decoded from bytes, not from Strings, so that every copy of a key file's secrets can be wiped. Every
  * problem is a usage error whose message names the file and line, or the variable and entry, but never their text.
@@ -63,10 +63,23 @@ final class KeyOptions {
 
     /** Returns a Fernet holding the configured keys; a usage error if there are none or one is unusable. */
     Fernet load(Map<String, String> env) {
+        FernetKeyRing ring = ring(env);
+        try {
+            return Fernet.of(ring);
+        } finally {
+            ring.destroy();
+        }
+    }
+
+    /**
+     * Returns the configured keys as a ring, the primary first; the caller destroys it. A usage error if there are
+     * none or one is unusable.
+     */
+    FernetKeyRing ring(Map<String, String> env) {
         if (keyFile != null) {
             byte[] content = readKeyFile(keyFile);
             try {
-                return fernet(content, (byte) '\n', "key file " + keyFile + " line ", "key file " + keyFile);
+                return ring(content, (byte) '\n', "key file " + keyFile + " line ", "key file " + keyFile);
             } finally {
                 Arrays.fill(content, (byte) 0);
             }
@@ -77,7 +90,7 @@ final class KeyOptions {
         }
         byte[] content = variable.getBytes(StandardCharsets.ISO_8859_1);
         try {
-            return fernet(content, (byte) ',', ENV_VARIABLE + " entry ", ENV_VARIABLE);
+            return ring(content, (byte) ',', ENV_VARIABLE + " entry ", ENV_VARIABLE);
         } finally {
             Arrays.fill(content, (byte) 0);
         }
@@ -122,10 +135,10 @@ final class KeyOptions {
     }
 
     /**
-     * Decodes the keys of {@code content}, split at {@code separator}, into a Fernet; {@code where} prefixes the
+     * Decodes the keys of {@code content}, split at {@code separator}, into a ring; {@code where} prefixes the
      * 1-based entry number in messages, {@code source} names the whole.
      */
-    private Fernet fernet(byte[] content, byte separator, String where, String source) {
+    private FernetKeyRing ring(byte[] content, byte separator, String where, String source) {
         List<SecretKey> keys = new ArrayList<>();
         try {
             SecretKeyFactory factory = SecretKeyFactory.getInstance("Fernet", Holder.PROVIDER);
@@ -150,13 +163,7 @@ final class KeyOptions {
             if (keys.isEmpty()) {
                 throw usage(source + " holds no key");
             }
-            FernetKeyRing ring = FernetKeyRing.of(keys.get(0),
-                    keys.subList(1, keys.size()).toArray(new SecretKey[0]));
-            try {
-                return Fernet.of(ring);
-            } finally {
-                ring.destroy();
-            }
+            return FernetKeyRing.of(keys.get(0), keys.subList(1, keys.size()).toArray(new SecretKey[0]));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the FernetJCA provider cannot make keys", e);
         } finally {
