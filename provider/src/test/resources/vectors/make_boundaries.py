@@ -29,6 +29,18 @@ def case(desc, tok, now, ttl, src=None):
         sys.exit("unexpected verdict for " + desc)
     return c
 
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+def respell(tok):
+    # with "==" the last character before the padding carries 4 unused bits; Python ignores them when decoding
+    body = tok.rstrip("=")
+    pad = len(tok) - len(body)
+    assert pad == 2, "pick a plaintext whose token ends in =="
+    last = ALPHABET.index(body[-1])
+    respelled = body[:-1] + ALPHABET[last | 1] + "=" * pad
+    assert base64.urlsafe_b64decode(respelled) == base64.urlsafe_b64decode(tok)
+    return respelled
+
 def unpadded(tok):
     return tok.rstrip("=")
 
@@ -55,6 +67,8 @@ strict = [
     {"desc": "padding in the middle is rejected", "token": padded[:40] + "=" + padded[41:]},
     {"desc": "version byte 0x81 is rejected", "token": base64.urlsafe_b64encode(b"\x81" + base64.urlsafe_b64decode(padded)[1:]).decode()},
     {"desc": "empty token is rejected", "token": ""},
+    {"desc": "a final character with its unused bits set is rejected (a second spelling of a valid token)",
+     "token": respell(padded)},
 ]
 for c in strict:
     c.update({"now": iso(NOW), "ttl_sec": 60, "secret": SECRET, "valid": False})

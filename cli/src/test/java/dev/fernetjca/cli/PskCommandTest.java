@@ -56,7 +56,7 @@ class PskCommandTest {
                 keyFile(primary, "", older).toString()));
         assertEquals(2, lines.size());
         for (String line : lines) {
-            assertTrue(line.matches("fernet-jca/1:[0-9a-f]{32} [0-9a-f]{64}"), line);
+            assertTrue(line.matches("fernet-jca-1-[0-9a-f]{32} [0-9a-f]{64}"), line);
         }
         assertEquals(FernetSocketFactory.externalPsks(FernetKeyRing.of(key(primary), key(older))), lines);
     }

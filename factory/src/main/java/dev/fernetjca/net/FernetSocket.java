@@ -140,13 +140,17 @@ final class FernetSocket extends Socket {
         raw.shutdownOutput();
     }
 
-    /** Stops reading: later reads return -1. Bytes the peer still sends are discarded by the kernel. */
+    /**
+     * Stops reading: later reads return -1. Bytes the peer still sends are discarded by the kernel. The handshake runs
+     * first, since it needs input.
+     */
     @Override
     public void shutdownInput() throws IOException {
         connection();
         if (inputShutdown) {
             throw new SocketException("socket input is already shut down");
         }
+        handshake();
         inputShutdown = true;
         raw.shutdownInput();
     }

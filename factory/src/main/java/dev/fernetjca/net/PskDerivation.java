@@ -23,6 +23,7 @@ final class PskDerivation implements Destroyable {
     static final byte[] SALT = ascii(VERSION_LABEL + " tls13 external psk");
     static final byte[] IDENTITY_INFO = ascii(VERSION_LABEL + " psk identity");
     static final byte[] SECRET_INFO = ascii(VERSION_LABEL + " psk secret");
+    static final String IDENTITY_PREFIX = "fernet-jca-1-";
     static final int IDENTITY_HASH_BYTES = 16;
     static final int SECRET_BYTES = 32;
 
@@ -40,7 +41,8 @@ final class PskDerivation implements Destroyable {
         byte[] keyBytes = fernetKey.getEncoded();
         try {
             byte[] identityHash = hkdf(keyBytes, IDENTITY_INFO, IDENTITY_HASH_BYTES);
-            byte[] identity = ascii(VERSION_LABEL + ":" + HexFormat.of().formatHex(identityHash));
+            // no ':' in the identity: stunnel and GnuTLS read IDENTITY:SECRET lines split at the first colon
+            byte[] identity = ascii(IDENTITY_PREFIX + HexFormat.of().formatHex(identityHash));
             return new PskDerivation(identity, hkdf(keyBytes, SECRET_INFO, SECRET_BYTES));
         } finally {
             Arrays.fill(keyBytes, (byte) 0);
@@ -68,7 +70,7 @@ final class PskDerivation implements Destroyable {
         return out;
     }
 
-    /** Returns the identity as sent in the ClientHello: ASCII {@code fernet-jca/1:} and 32 hex digits. */
+    /** Returns the identity as sent in the ClientHello: ASCII {@code fernet-jca-1-} and 32 hex digits. */
     byte[] identity() {
         return identity.clone();
     }

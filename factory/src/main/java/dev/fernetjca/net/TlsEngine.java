@@ -9,6 +9,10 @@ import java.io.OutputStream;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
@@ -33,6 +37,15 @@ import org.bouncycastle.tls.crypto.TlsCrypto;
 final class TlsEngine implements Connection {
     private static final System.Logger LOG = System.getLogger(TlsEngine.class.getName());
 
+    /** How long close_notify or an alert may take to leave before the connection is cut without it. */
+    static final long GOODBYE_MILLIS = 1000;
+
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "fernet-tls-watchdog");
+        thread.setDaemon(true);
+        return thread;
+    });
+
     /** One TLS record at most: 5-byte header, 2^14 bytes of plaintext, 256 of expansion. */
     static final int RECORD_BYTES = 5 + (1 << 14) + 256;
 
@@ -55,6 +68,7 @@ final class TlsEngine implements Connection {
     private volatile boolean inboundClosed;
     private volatile boolean outboundClosed;
     private volatile boolean closed;
+    private volatile boolean pendingOutput;
     private volatile IOException failure;
 
     private TlsEngine(boolean client, TlsCrypto crypto, List<PskDerivation> psks, InputStream rawIn,
@@ -181,14 +195,35 @@ final class TlsEngine implements Connection {
             if (got < 0) {
                 throw fail(new EOFException("connection with " + peer + " ended without close_notify"));
             }
+            boolean output;
             try {
                 synchronized (protocolLock) {
                     protocol.offerInput(inbound, 0, got);
+                    output = protocol.getAvailableOutputBytes() > 0;
+                }
+                if (output) {
+                    flushWithoutWaiting();
                 }
             } catch (IOException | RuntimeException e) {
                 throw fail(e);
             }
-            flushOutput();
+        }
+    }
+
+    /**
+     * Sends what reading produced (a KeyUpdate answer) unless a writer holds the wire: the reader must never wait for
+     * a writer that waits for the peer, or two peers that both stream would deadlock. A writer sends what is pending
+     * when it lets go of the wire.
+     */
+    private void flushWithoutWaiting() throws IOException {
+        pendingOutput = true;
+        while (pendingOutput && writeLock.tryLock()) {
+            try {
+                pendingOutput = false;
+                flushOutput();
+            } finally {
+                writeLock.unlock();
+            }
         }
     }
 
@@ -226,6 +261,13 @@ final class TlsEngine implements Connection {
         } finally {
             writeLock.unlock();
         }
+        if (pendingOutput) {
+            try {
+                flushWithoutWaiting();
+            } catch (IOException | RuntimeException e) {
+                throw fail(e);
+            }
+        }
     }
 
     /** Sends close_notify for our direction; the peer reads -1 after all data, and we can still read. */
@@ -259,6 +301,7 @@ final class TlsEngine implements Connection {
         }
         try {
             if (handshakeDone && failure == null && !outboundClosed && writeLock.tryLock()) {
+                ScheduledFuture<?> cutoff = cutAfter(GOODBYE_MILLIS);
                 try {
                     outboundClosed = true;
                     synchronized (protocolLock) {
@@ -268,6 +311,7 @@ final class TlsEngine implements Connection {
                 } catch (IOException e) {
                     // the peer may be gone already; closing goes on
                 } finally {
+                    cutoff.cancel(false);
                     writeLock.unlock();
                 }
             }
@@ -333,11 +377,13 @@ final class TlsEngine implements Connection {
         IOException translated = translate(e);
         failure = translated;
         if (!closed && writeLock.tryLock()) {
+            ScheduledFuture<?> cutoff = cutAfter(GOODBYE_MILLIS);
             try {
                 flushOutput(); // the peer learns why: unknown_psk_identity, bad_record_mac, ...
             } catch (IOException | RuntimeException ignored) {
                 // the peer may be gone; the first cause is the one that matters
             } finally {
+                cutoff.cancel(false);
                 writeLock.unlock();
             }
         }
@@ -391,9 +437,24 @@ final class TlsEngine implements Connection {
         return withCause(new SSLException("TLS failure with " + peer + ": " + e.getClass().getSimpleName()), e);
     }
 
+    /**
+     * Tells whether an alert during the handshake means the peers hold no common key. Implementations differ: we send
+     * unknown_psk_identity; a failed PSK binder is decrypt_error in RFC 8446 but illegal_parameter in OpenSSL 3.0.
+     */
     private static boolean isKeyMismatch(short alert) {
         return alert == AlertDescription.unknown_psk_identity || alert == AlertDescription.decrypt_error
-                || alert == AlertDescription.handshake_failure;
+                || alert == AlertDescription.handshake_failure || alert == AlertDescription.illegal_parameter;
+    }
+
+    /** Closes the transport after {@code millis} unless cancelled: a goodbye must not wait on a peer that never reads. */
+    private ScheduledFuture<?> cutAfter(long millis) {
+        return WATCHDOG.schedule(() -> {
+            try {
+                transport.close();
+            } catch (IOException ignored) {
+                // closing is all that was asked
+            }
+        }, millis, TimeUnit.MILLISECONDS);
     }
 
     private static IOException withCause(IOException e, Throwable cause) {
@@ -443,6 +504,14 @@ final class TlsEngine implements Connection {
         }
 
         @Override
+        protected void processRecord(short contentType, byte[] buffer, int offset, int length) throws IOException {
+            // RFC 8446 6.1: data received after a closure alert is ignored
+            if (!engine.inboundClosed) {
+                super.processRecord(contentType, buffer, offset, length);
+            }
+        }
+
+        @Override
         public void sendCloseNotify() throws IOException {
             raiseAlertWarning(AlertDescription.close_notify, "output shut down");
         }
@@ -463,6 +532,14 @@ final class TlsEngine implements Connection {
                 return;
             }
             super.handleAlertWarningMessage(alertDescription);
+        }
+
+        @Override
+        protected void processRecord(short contentType, byte[] buffer, int offset, int length) throws IOException {
+            // RFC 8446 6.1: data received after a closure alert is ignored
+            if (!engine.inboundClosed) {
+                super.processRecord(contentType, buffer, offset, length);
+            }
         }
 
         @Override

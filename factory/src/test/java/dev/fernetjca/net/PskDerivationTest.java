@@ -59,7 +59,7 @@ class PskDerivationTest {
     void matchesHkdfOfOpenssl(String name, String base64Key) throws Exception {
         Path openssl = ExternalTools.openssl();
         byte[] keyBytes = Base64.getUrlDecoder().decode(base64Key);
-        String expectedIdentity = PskDerivation.VERSION_LABEL + ":"
+        String expectedIdentity = "fernet-jca-1-"
                 + opensslHkdf(openssl, keyBytes, "fernet-jca/1 psk identity", 16);
         String expectedSecret = opensslHkdf(openssl, keyBytes, "fernet-jca/1 psk secret", 32);
 
@@ -82,7 +82,7 @@ class PskDerivationTest {
     @Test
     void identityIsTheVersionLabelAnd32HexDigits() throws Exception {
         for (int i = 0; i < 50; i++) {
-            assertTrue(PskDerivation.of(randomKey()).identityText().matches("fernet-jca/1:[0-9a-f]{32}"));
+            assertTrue(PskDerivation.of(randomKey()).identityText().matches("fernet-jca-1-[0-9a-f]{32}"));
         }
     }
 
@@ -121,7 +121,7 @@ class PskDerivationTest {
             }
             assertFalse(identityText.contains(base64(keyBytes).substring(0, 16)), "identity holds key base64");
             // the identity hash is not the start of the secret: the two labels give independent outputs
-            byte[] identityHash = HEX.parseHex(identityText.substring(identityText.indexOf(':') + 1));
+            byte[] identityHash = HEX.parseHex(identityText.substring("fernet-jca-1-".length()));
             assertFalse(Arrays.equals(identityHash, Arrays.copyOf(secret, identityHash.length)));
         }
     }
@@ -164,7 +164,7 @@ class PskDerivationTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, psk::secret);
         assertEquals("psk has been destroyed", e.getMessage());
         // the identity is public and stays, so that logs can still name the key
-        assertTrue(psk.identityText().startsWith("fernet-jca/1:"));
+        assertTrue(psk.identityText().startsWith("fernet-jca-1-"));
     }
 
     @Test

@@ -120,6 +120,81 @@ class TlsEngineTest {
         assertThrows(IOException.class, () -> pair.client().write(new byte[1], 0, 1));
     }
 
+    /** A key holder that sends data after its close_notify, as no honest peer does. */
+    private static final class RogueClient extends org.bouncycastle.tls.TlsClientProtocol {
+        void closeNotify() throws IOException {
+            raiseAlertWarning(org.bouncycastle.tls.AlertDescription.close_notify, "rogue");
+        }
+    }
+
+    @Test
+    void ignoresDataAfterCloseNotify() throws Exception {
+        SecretKey key = newKey();
+        try (ServerSocket listener = new ServerSocket(0, 1, LOOPBACK);
+             Socket raw = new Socket(LOOPBACK, listener.getLocalPort());
+             Socket accepted = listener.accept()) {
+            TlsEngine server = TlsEngine.server(Settings.CRYPTO, psks(key), accepted.getInputStream(),
+                    accepted.getOutputStream(), accepted, "client");
+            Future<byte[]> received = pool.submit(() -> {
+                server.handshake(10_000, millis -> { });
+                return readAll(server);
+            });
+            RogueClient rogue = new RogueClient();
+            rogue.connect(new PskTlsClient(Settings.CRYPTO, psks(key)));
+            byte[] buffer = new byte[20_000];
+            while (true) {
+                int available = rogue.getAvailableOutputBytes();
+                if (available > 0) {
+                    rogue.readOutput(buffer, 0, available);
+                    raw.getOutputStream().write(buffer, 0, available);
+                }
+                if (!rogue.isHandshaking()) {
+                    break;
+                }
+                int n = raw.getInputStream().read(buffer);
+                rogue.offerInput(buffer, 0, n);
+            }
+            rogue.writeApplicationData("before|".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, 7);
+            rogue.closeNotify();
+            rogue.writeApplicationData("AFTER".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, 5);
+            int available = rogue.getAvailableOutputBytes();
+            rogue.readOutput(buffer, 0, available);
+            raw.getOutputStream().write(buffer, 0, available); // all in one TCP write
+            assertEquals("before|", new String(received.get(10, TimeUnit.SECONDS),
+                    java.nio.charset.StandardCharsets.US_ASCII));
+        }
+    }
+
+    @Test
+    void bothPeersStreamingAtOnceDoNotDeadlock() throws Exception {
+        SecretKey key = newKey();
+        Pair pair = connect(psks(key), psks(key), 20_000);
+        Future<?> serverHandshake = pool.submit(() -> {
+            pair.server().handshake(10_000, millis -> { });
+            return null;
+        });
+        pair.client().handshake(10_000, millis -> { });
+        serverHandshake.get(10, TimeUnit.SECONDS);
+        int size = 32 << 20;
+        List<Future<Long>> results = new java.util.ArrayList<>();
+        for (TlsEngine engine : List.of(pair.client(), pair.server())) {
+            pool.submit(() -> {
+                byte[] chunk = new byte[65_536];
+                for (int written = 0; written < size; written += chunk.length) {
+                    engine.write(chunk, 0, chunk.length);
+                }
+                engine.shutdownOutput();
+                return null;
+            });
+            results.add(pool.submit(() -> (long) readAll(engine).length));
+        }
+        for (Future<Long> result : results) {
+            assertEquals(size, result.get(50, TimeUnit.SECONDS));
+        }
+        pair.client().close();
+        pair.server().close();
+    }
+
     private static byte[] readAll(TlsEngine engine) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buffer = new byte[3000];

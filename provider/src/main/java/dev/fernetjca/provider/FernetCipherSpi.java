@@ -77,7 +77,8 @@ final class FernetCipherSpi extends CipherSpi {
             return total > Token.MAX_PLAINTEXT_BYTES ? Integer.MAX_VALUE : Token.tokenLength((int) total);
         }
         // decoded base64 is at most 3/4 of the text; header, tag and at least one byte of padding are not plaintext
-        return (int) Math.max(0, total / 4 * 3 - Token.HEADER_BYTES - Token.TAG_BYTES - 1);
+        return (int) Math.min(Integer.MAX_VALUE,
+                Math.max(0, total / 4 * 3 - Token.HEADER_BYTES - Token.TAG_BYTES - 1));
     }
 
     /** Returns the fixed IV when one was given, else the IV of the last token made; null when decrypting. */
@@ -183,19 +184,20 @@ final class FernetCipherSpi extends CipherSpi {
         }
     }
 
+    /**
+     * Checks the room first against {@link #engineGetOutputSize}, exact for encryption and an upper bound for
+     * decryption, so that a {@code ShortBufferException} leaves the input and any buffered input untouched for a retry.
+     */
     @Override
     protected int engineDoFinal(byte[] input, int inputOffset, int inputLen, byte[] output, int outputOffset)
             throws ShortBufferException, IllegalBlockSizeException, BadPaddingException {
         int room = output.length - outputOffset;
-        if (isEncrypting() && engineGetOutputSize(inputLen) > room) {
-            throw new ShortBufferException("output needs " + engineGetOutputSize(inputLen) + " bytes, has " + room);
+        int needed = engineGetOutputSize(inputLen);
+        if (needed > room) {
+            throw new ShortBufferException("output needs up to " + needed + " bytes, has " + room);
         }
         byte[] result = engineDoFinal(input, inputOffset, inputLen);
         try {
-            if (result.length > room) {
-                // the input is spent; like the JDK's ciphers, the caller retries with a larger buffer
-                throw new ShortBufferException("output needs " + result.length + " bytes, has " + room);
-            }
             System.arraycopy(result, 0, output, outputOffset, result.length);
             return result.length;
         } finally {

@@ -118,6 +118,15 @@ public final class FernetKeyRing implements SecretKey {
         return keys;
     }
 
+    /** Refuses a crafted stream too: deserialization would make a key without bytes. */
+    private void readObject(java.io.ObjectInputStream in) throws java.io.InvalidObjectException {
+        throw new java.io.InvalidObjectException("Fernet key rings are not serializable");
+    }
+
+    private void readObjectNoData() throws java.io.InvalidObjectException {
+        throw new java.io.InvalidObjectException("Fernet key rings are not serializable");
+    }
+
     private Object writeReplace() throws ObjectStreamException {
         throw new NotSerializableException("Fernet key rings are not serializable");
     }

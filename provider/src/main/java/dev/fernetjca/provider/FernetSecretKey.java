@@ -98,6 +98,15 @@ final class FernetSecretKey implements SecretKey {
         return destroyed ? "FernetSecretKey[destroyed]" : "FernetSecretKey[32 bytes]";
     }
 
+    /** Refuses a crafted stream too: deserialization would make a key without bytes. */
+    private void readObject(java.io.ObjectInputStream in) throws java.io.InvalidObjectException {
+        throw new java.io.InvalidObjectException("Fernet keys are not serializable");
+    }
+
+    private void readObjectNoData() throws java.io.InvalidObjectException {
+        throw new java.io.InvalidObjectException("Fernet keys are not serializable");
+    }
+
     private Object writeReplace() throws ObjectStreamException {
         throw new NotSerializableException("Fernet keys are not serializable; store FernetKeySpec.toBase64() instead");
     }

@@ -50,11 +50,41 @@ final class Token {
         } catch (IllegalArgumentException e) {
             throw malformed();
         }
+        if (!hasCanonicalEnding(ascii, offset, length)) {
+            throw malformed();
+        }
         if (raw.length < MIN_RAW_BYTES || raw[0] != VERSION
                 || (raw.length - HEADER_BYTES - TAG_BYTES) % BLOCK_BYTES != 0) {
             throw malformed();
         }
         return new Token(raw);
+    }
+
+    /**
+     * Tells whether the last base64 character before the padding has its unused low bits clear, as every encoder
+     * writes it. The JDK's decoder (and Python's) ignores those bits, which would give one token several spellings.
+     */
+    private static boolean hasCanonicalEnding(byte[] ascii, int offset, int length) {
+        int end = offset + length;
+        int padding = ascii[end - 1] == '=' ? (ascii[end - 2] == '=' ? 2 : 1) : 0;
+        if (padding == 0) {
+            return true;
+        }
+        int unusedBitsMask = padding == 2 ? 0x0f : 0x03;
+        return (base64Value(ascii[end - 1 - padding]) & unusedBitsMask) == 0;
+    }
+
+    private static int base64Value(byte c) {
+        if (c >= 'A' && c <= 'Z') {
+            return c - 'A';
+        }
+        if (c >= 'a' && c <= 'z') {
+            return c - 'a' + 26;
+        }
+        if (c >= '0' && c <= '9') {
+            return c - '0' + 52;
+        }
+        return c == '-' ? 62 : 63; // '_': anything else was refused by the decoder already
     }
 
     /** Returns the timestamp as unsigned seconds since the epoch; meaningless until authenticated. */

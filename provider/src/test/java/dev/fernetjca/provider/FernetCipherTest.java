@@ -225,6 +225,18 @@ class FernetCipherTest {
     }
 
     @Test
+    void shortBufferOnDecryptionKeepsTheBufferedTokenForARetry() throws Exception {
+        SecretKey key = newKey();
+        byte[] token = cipher(Cipher.ENCRYPT_MODE, key, null).doFinal("kept for the retry".getBytes(UTF_8));
+        Cipher decrypt = cipher(Cipher.DECRYPT_MODE, key, null);
+        decrypt.update(token, 0, token.length - 4);
+        assertThrows(ShortBufferException.class, () -> decrypt.doFinal(token, token.length - 4, 4, new byte[5], 0));
+        byte[] out = new byte[decrypt.getOutputSize(4)];
+        int n = decrypt.doFinal(token, token.length - 4, 4, out, 0);
+        assertArrayEquals("kept for the retry".getBytes(UTF_8), Arrays.copyOf(out, n));
+    }
+
+    @Test
     void byteBufferApiWorks() throws Exception {
         SecretKey key = newKey();
         byte[] plaintext = "through byte buffers".getBytes(UTF_8);
