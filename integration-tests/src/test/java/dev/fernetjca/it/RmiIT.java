@@ -110,6 +110,13 @@ class RmiIT {
             Result plain = run(java(fullClassPath, List.of(), PlainClient.class, HOST, String.valueOf(port), "plain"));
             assertEquals(1, plain.status(), plain.stdout());
             assertTrue(plain.stderr().contains("java.rmi."), plain.stderr());
+
+            // a client JVM without keys: the stub's factory, deserialized there, has none to use
+            Result keyless = run(java(fullClassPath, List.of(), FernetClient.class, HOST, String.valueOf(port),
+                    "keyless"));
+            assertEquals(1, keyless.status(), keyless.stdout());
+            assertTrue(keyless.stderr().contains("failure: java.rmi.ConnectIOException: "), keyless.stderr());
+            assertTrue(keyless.stderr().contains("no Fernet keys configured"), keyless.stderr());
         }
     }
 
