@@ -1,0 +1,428 @@
+package dev.fernetjca.it;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fernetjca.it.rmi.FernetClient;
+import dev.fernetjca.it.rmi.FernetServer;
+import dev.fernetjca.it.rmi.Greeter;
+import dev.fernetjca.it.rmi.PlainClient;
+import dev.fernetjca.it.rmi.PlainServer;
+import dev.fernetjca.provider.FernetProvider;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.stream.Collectors;
+import javax.crypto.KeyGenerator;
+import javax.crypto.SecretKey;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * RMI over Fernet sockets between real JVMs: a server and its clients run in child processes started as users would
+ * start them, with keys in chmod-600 key files named by {@code -Dfernet.keyFile}. The application they run is in
+ * {@code dev.fernetjca.it.rmi}; the plain one names no fernet-jca class.
+ */
+@Timeout(180)
+class RmiIT {
+    private static final long STARTUP_SECONDS = 30;
+    private static final long CALL_SECONDS = 60;
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    private static final String HOST = LOOPBACK.getHostAddress();
+
+    /** The factory jar, as docs/guides/rmi.md gives it to -javaagent. */
+    private static Path agentJar;
+    /** The Class-Path entries of the agent jar's manifest: the provider and Bouncy Castle jars. */
+    private static List<Path> agentLibraries;
+    /** The RMI application alone: this module's test classes. */
+    private static Path applicationClasses;
+    /** Everything this test has: the application, fernet-jca and Bouncy Castle. */
+    private static String fullClassPath;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void findJars() throws IOException {
+        String property = System.getProperty("fernet.factory.jar");
+        assertTrue(property != null, "the fernet.factory.jar system property is not set; run through Maven failsafe");
+        agentJar = Paths.get(property).toAbsolutePath().normalize();
+        assertTrue(Files.isRegularFile(agentJar), agentJar + " does not exist; build the factory module first");
+
+        fullClassPath = System.getProperty("java.class.path");
+        List<Path> entries = Arrays.stream(fullClassPath.split(File.pathSeparator)).map(Paths::get)
+                .collect(Collectors.toList());
+        applicationClasses = Paths.get(PlainServer.class.getProtectionDomain().getCodeSource().getLocation().getPath());
+        List<String> wanted;
+        try (JarFile jar = new JarFile(agentJar.toFile())) {
+            String premain = jar.getManifest().getMainAttributes().getValue("Premain-Class");
+            assertEquals("dev.fernetjca.net.Agent", premain, "Premain-Class of " + agentJar);
+            wanted = List.of(jar.getManifest().getMainAttributes().getValue("Class-Path").trim().split(" +"));
+        }
+        agentLibraries = new ArrayList<>();
+        for (String name : wanted) {
+            Path library = entries.stream().filter(p -> p.getFileName().toString().equals(name)).findFirst()
+                    .orElseThrow(() -> new AssertionError(name + " is not on the test class path " + fullClassPath));
+            agentLibraries.add(library);
+        }
+    }
+
+    // ---- (a) explicit factories
+
+    @Test
+    void explicitFactoriesCarryTheRegistryAndTheCall() throws Exception {
+        Path keyFile = newKeyFile("server.key");
+        int port = freePort();
+        try (Child server = Child.start(java(fullClassPath, List.of(keyFileFlag(keyFile)), FernetServer.class,
+                String.valueOf(port)), dir.resolve("server.err"))) {
+            Result call = run(java(fullClassPath, List.of(keyFileFlag(keyFile)), FernetClient.class,
+                    HOST, String.valueOf(port), "explicit"));
+            assertEquals(0, call.status(), call.stderr());
+            assertEquals("hello, explicit, from " + server.pid(), call.stdout().trim());
+
+            // a client without the factory speaks plain JRMP and gets nowhere
+            Result plain = run(java(fullClassPath, List.of(), PlainClient.class, HOST, String.valueOf(port), "plain"));
+            assertEquals(1, plain.status(), plain.stdout());
+            assertTrue(plain.stderr().contains("java.rmi."), plain.stderr());
+
+            // a client JVM without keys: the stub's factory, deserialized there, has none to use
+            Result keyless = run(java(fullClassPath, List.of(), FernetClient.class, HOST, String.valueOf(port),
+                    "keyless"));
+            assertEquals(1, keyless.status(), keyless.stdout());
+            assertTrue(keyless.stderr().contains("failure: java.rmi.ConnectIOException: "), keyless.stderr());
+            assertTrue(keyless.stderr().contains("no Fernet keys configured"), keyless.stderr());
+        }
+    }
+
+    // ---- (b) an unchanged application under -javaagent
+
+    @Test
+    void agentEncryptsAnUnchangedApplication() throws Exception {
+        Path keyFile = newKeyFile("shared.key");
+        // the server: the agent jar in a directory with the jars its Class-Path names; the application's class path
+        // holds only the application
+        Path agentDir = Files.createDirectory(dir.resolve("agent"));
+        Path agentCopy = Files.copy(agentJar, agentDir.resolve(agentJar.getFileName()));
+        for (Path library : agentLibraries) {
+            Files.copy(library, agentDir.resolve(library.getFileName()));
+        }
+        int port = freePort();
+        try (Child server = Child.start(java(applicationClasses.toString(),
+                List.of("-javaagent:" + agentCopy, keyFileFlag(keyFile)), PlainServer.class, String.valueOf(port)),
+                dir.resolve("server.err"));
+             Relay relay = new Relay(port)) {
+            // the client: the agent jar where Maven built it, its libraries on the application's class path
+            String clientClassPath = applicationClasses + File.pathSeparator + agentLibraries.stream()
+                    .map(Path::toString).collect(Collectors.joining(File.pathSeparator));
+            List<String> agent = List.of("-javaagent:" + agentJar, keyFileFlag(keyFile));
+            Result call = run(java(clientClassPath, agent, PlainClient.class,
+                    HOST, String.valueOf(relay.port()), "agent"));
+            assertEquals(0, call.status(), call.stderr());
+            assertEquals("hello, agent, from " + server.pid(), call.stdout().trim());
+
+            // the registry lookup went through the relay: TLS records both ways, nothing of RMI in clear
+            Relay.Connection lookup = relay.connection(0);
+            byte[] request = lookup.upstream();
+            byte[] response = lookup.downstream();
+            assertTrue(request.length > 5 && response.length > 5, "nothing captured");
+            assertEquals(0x16, request[0], "the client's first record is not a TLS handshake record");
+            assertEquals(0x03, request[1]);
+            assertEquals(0x16, response[0], "the server's first record is not a TLS handshake record");
+            for (String clear : List.of("JRMI", Greeter.NAME, "Greeter", "java.rmi", "java.lang", HOST)) {
+                assertFalse(contains(request, clear), "the client sent " + clear + " in clear");
+                assertFalse(contains(response, clear), "the server sent " + clear + " in clear");
+            }
+
+            // the same client without the agent: plain JRMP, which the capture shows and the server refuses
+            Result plain = run(java(applicationClasses.toString(), List.of(), PlainClient.class,
+                    HOST, String.valueOf(relay.port()), "plain"));
+            assertEquals(1, plain.status(), plain.stdout());
+            assertTrue(contains(relay.connection(relay.connections() - 1).upstream(), "JRMI"),
+                    "the relay did not see the plain client's JRMP header");
+
+            // an agent with another key is refused
+            Path otherKey = newKeyFile("other.key");
+            Result stranger = run(java(clientClassPath, List.of("-javaagent:" + agentJar, keyFileFlag(otherKey)),
+                    PlainClient.class, HOST, String.valueOf(port), "stranger"));
+            assertEquals(1, stranger.status(), stranger.stdout());
+            assertTrue(stranger.stderr().contains("does not hold a matching Fernet key"), stranger.stderr());
+        }
+    }
+
+    @Test
+    void agentWithoutKeysStopsTheJvmBeforeTheApplication() throws Exception {
+        Result result = run(java(fullClassPath, List.of("-javaagent:" + agentJar), PlainServer.class,
+                String.valueOf(freePort())));
+        assertEquals(2, result.status(), result.stdout());
+        assertFalse(result.stdout().contains("ready"), "the application started");
+        assertTrue(result.stderr().startsWith("fernet-jca agent: no Fernet keys configured"), result.stderr());
+    }
+
+    // ---- (c) another key
+
+    @Test
+    void clientWithAnotherKeyIsRefused() throws Exception {
+        Path serverKey = newKeyFile("server.key");
+        Path clientKey = newKeyFile("client.key");
+        int port = freePort();
+        try (Child server = Child.start(java(fullClassPath, List.of(keyFileFlag(serverKey)), FernetServer.class,
+                String.valueOf(port)), dir.resolve("server.err"))) {
+            Result call = run(java(fullClassPath, List.of(keyFileFlag(clientKey)), FernetClient.class,
+                    HOST, String.valueOf(port), "stranger"));
+            assertEquals(1, call.status(), call.stdout());
+            assertEquals("", call.stdout());
+            assertTrue(call.stderr().contains("failure: java.rmi.ConnectIOException: "), call.stderr());
+            assertTrue(call.stderr().contains("does not hold a matching Fernet key"), call.stderr());
+            String clientKeyString = Files.readString(clientKey).trim();
+            assertFalse(call.stderr().contains(clientKeyString), "the client's key is in its error output");
+            assertTrue(server.isAlive(), "the server died");
+        }
+    }
+
+    // ---- child JVMs
+
+    private static String keyFileFlag(Path keyFile) {
+        return "-Dfernet.keyFile=" + keyFile;
+    }
+
+    private static ProcessBuilder java(String classPath, List<String> options, Class<?> main, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-cp");
+        command.add(classPath);
+        // the stub must name an address the client can reach, whatever this host's name resolves to
+        command.add("-Djava.rmi.server.hostname=" + HOST);
+        // bounded calls: a server that never answers fails the client rather than the build's patience
+        command.add("-Dsun.rmi.transport.tcp.responseTimeout=" + TimeUnit.SECONDS.toMillis(CALL_SECONDS / 2));
+        command.addAll(options);
+        command.add(main.getName());
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        // the developer's own keys must not leak into the test
+        for (String variable : List.of("FERNET_KEY", "FERNET_KEY_FILE", "FERNET_KEYSTORE", "FERNET_KEYSTORE_PASSWORD",
+                "FERNET_KEYSTORE_TYPE", "FERNET_KEY_ALIAS", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS")) {
+            builder.environment().remove(variable);
+        }
+        return builder;
+    }
+
+    private record Result(int status, String stdout, String stderr) {
+    }
+
+    /** Runs a JVM to completion, its outputs to files so no pipe fills up; killed if it outlives its bound. */
+    private Result run(ProcessBuilder builder) throws IOException, InterruptedException {
+        Path out = Files.createTempFile(dir, "stdout", "");
+        Path err = Files.createTempFile(dir, "stderr", "");
+        Process process = builder.redirectInput(ProcessBuilder.Redirect.PIPE).redirectOutput(out.toFile())
+                .redirectError(err.toFile()).start();
+        try {
+            process.getOutputStream().close();
+            assertTrue(process.waitFor(CALL_SECONDS, TimeUnit.SECONDS),
+                    "child did not finish in " + CALL_SECONDS + " s: " + builder.command() + "\n" + Files.readString(err));
+            return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    /** A server JVM that runs until closed: started once it prints {@code ready}, ended by closing its stdin. */
+    private static final class Child implements AutoCloseable {
+        private final Process process;
+
+        private Child(Process process) {
+            this.process = process;
+        }
+
+        static Child start(ProcessBuilder builder, Path stderr) throws IOException, InterruptedException {
+            Process process = builder.redirectError(stderr.toFile()).start();
+            Child child = new Child(process);
+            try {
+                BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+                Thread reader = new Thread(() -> {
+                    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8))) {
+                        for (String line; (line = in.readLine()) != null; ) {
+                            lines.add(line);
+                        }
+                    } catch (IOException e) {
+                        // the process is gone; the wait below reports it
+                    }
+                    lines.add("<end of output>");
+                }, "child stdout");
+                reader.setDaemon(true);
+                reader.start();
+                String first = lines.poll(STARTUP_SECONDS, TimeUnit.SECONDS);
+                assertEquals("ready", first, "server did not start: " + builder.command() + "\n"
+                        + Files.readString(stderr));
+                return child;
+            } catch (IOException | InterruptedException | RuntimeException | Error e) {
+                child.close();
+                throw e;
+            }
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        boolean isAlive() {
+            return process.isAlive();
+        }
+
+        /** Closes the server's stdin, which ends it; kills it if it is still there after 10 seconds. */
+        @Override
+        public void close() throws IOException {
+            try {
+                process.getOutputStream().close();
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    // ---- keys, ports and a capturing relay
+
+    private Path newKeyFile(String name) throws Exception {
+        SecretKey key = KeyGenerator.getInstance("Fernet", new FernetProvider()).generateKey();
+        Path keyFile = dir.resolve(name);
+        try {
+            // as `chmod 600` would leave it: a key file open to group or others is refused
+            Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(keyFile);
+        }
+        byte[] raw = key.getEncoded();
+        Files.writeString(keyFile, Base64.getUrlEncoder().encodeToString(raw) + "\n", US_ASCII);
+        Arrays.fill(raw, (byte) 0);
+        return keyFile;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0)) {
+            return probe.getLocalPort();
+        }
+    }
+
+    private static boolean contains(byte[] haystack, String needle) {
+        return new String(haystack, US_ASCII).contains(needle);
+    }
+
+    /** Forwards 127.0.0.1 connections to a port, keeping every byte of each direction for the test to read. */
+    private static final class Relay implements AutoCloseable {
+        private final ServerSocket listener;
+        private final int target;
+        private final List<Connection> connections = new CopyOnWriteArrayList<>();
+        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+
+        Relay(int target) throws IOException {
+            this.target = target;
+            this.listener = new ServerSocket(0, 50, LOOPBACK);
+            Thread acceptor = new Thread(this::acceptLoop, "relay");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        int port() {
+            return listener.getLocalPort();
+        }
+
+        int connections() {
+            return connections.size();
+        }
+
+        Connection connection(int index) {
+            assertTrue(index >= 0 && index < connections.size(), "the relay saw " + connections.size()
+                    + " connections");
+            return connections.get(index);
+        }
+
+        private void acceptLoop() {
+            while (!listener.isClosed()) {
+                try {
+                    Socket client = listener.accept();
+                    Socket server = new Socket(LOOPBACK, target);
+                    sockets.add(client);
+                    sockets.add(server);
+                    Connection connection = new Connection();
+                    connections.add(connection);
+                    pump(client, server, connection.upstream);
+                    pump(server, client, connection.downstream);
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }
+
+        private static void pump(Socket from, Socket to, ByteArrayOutputStream copy) {
+            Thread pump = new Thread(() -> {
+                try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                    byte[] buffer = new byte[8192];
+                    for (int n; (n = in.read(buffer)) > 0; ) {
+                        synchronized (copy) {
+                            copy.write(buffer, 0, n);
+                        }
+                        out.write(buffer, 0, n);
+                    }
+                } catch (IOException e) {
+                    // one side closed; closing both streams ends the other pump too
+                }
+            }, "relay pump");
+            pump.setDaemon(true);
+            pump.start();
+        }
+
+        @Override
+        public void close() throws IOException {
+            listener.close();
+            for (Socket socket : sockets) {
+                socket.close();
+            }
+        }
+
+        /** The bytes each way of one relayed connection. */
+        static final class Connection {
+            private final ByteArrayOutputStream upstream = new ByteArrayOutputStream();
+            private final ByteArrayOutputStream downstream = new ByteArrayOutputStream();
+
+            byte[] upstream() {
+                synchronized (upstream) {
+                    return upstream.toByteArray();
+                }
+            }
+
+            byte[] downstream() {
+                synchronized (downstream) {
+                    return downstream.toByteArray();
+                }
+            }
+        }
+    }
+}
