@@ -18,6 +18,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -48,9 +49,16 @@ class ManInTheMiddleTest {
 
     /** Runs a server that reads everything a client sends; returns what reached the application, or the failure. */
     private Future<Object> readAllOnServer(ServerSocket server) {
+        return readAllOnServer(server, new CountDownLatch(1));
+    }
+
+    /** As above, counting {@code handshakeDone} down once the server's handshake is over. */
+    private Future<Object> readAllOnServer(ServerSocket server, CountDownLatch handshakeDone) {
         return pool.submit(() -> {
             ByteArrayOutputStream received = new ByteArrayOutputStream();
             try (Socket accepted = server.accept()) {
+                FernetSocketFactory.handshake(accepted);
+                handshakeDone.countDown();
                 InputStream in = accepted.getInputStream();
                 byte[] buffer = new byte[4096];
                 for (int n; (n = in.read(buffer)) > 0; ) {
@@ -71,11 +79,13 @@ class ManInTheMiddleTest {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
              Relay relay = Relay.plain(server.getLocalPort())) {
-            Future<Object> serverResult = readAllOnServer(server);
+            CountDownLatch serverHandshakeDone = new CountDownLatch(1);
+            Future<Object> serverResult = readAllOnServer(server, serverHandshakeDone);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port())) {
                 FernetSocketFactory.handshake(socket);
-                relay.awaitForwarded(Relay.Direction.TO_SERVER, 1);
-                long handshakeBytes = relay.forwarded(Relay.Direction.TO_SERVER);
+                // once the server is through, the client's last handshake byte has crossed the relay
+                assertTrue(serverHandshakeDone.await(10, TimeUnit.SECONDS));
+                long handshakeBytes = relay.taken(Relay.Direction.TO_SERVER);
                 relay.flipByteAt(Relay.Direction.TO_SERVER, handshakeBytes + 20);
                 socket.getOutputStream().write(SECRET_MESSAGE);
                 socket.shutdownOutput();

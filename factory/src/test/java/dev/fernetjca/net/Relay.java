@@ -27,6 +27,8 @@ final class Relay implements AutoCloseable {
     private final ExecutorService pool = Executors.newCachedThreadPool();
     private final AtomicLong toServer = new AtomicLong();
     private final AtomicLong toClient = new AtomicLong();
+    private final AtomicLong takenToServer = new AtomicLong();   // read from the client, forwarded or about to be
+    private final AtomicLong takenToClient = new AtomicLong();
     private final ByteArrayOutputStream recordedToServer = new ByteArrayOutputStream();
     private final ByteArrayOutputStream recordedToClient = new ByteArrayOutputStream();
     private volatile Socket client;
@@ -68,7 +70,12 @@ final class Relay implements AutoCloseable {
     void slowTowardsClientFromNow(int chunk, Duration delay) {
         slowChunk = chunk;
         slowDelay = delay;
-        slowAfter = toClient.get();
+        slowAfter = takenToClient.get();
+    }
+
+    /** Returns how many bytes the relay has taken in for {@code direction}; stream offsets count from here. */
+    long taken(Direction direction) {
+        return (direction == Direction.TO_SERVER ? takenToServer : takenToClient).get();
     }
 
     long forwarded(Direction direction) {
@@ -113,6 +120,8 @@ final class Relay implements AutoCloseable {
                 server = target;
                 toServer.set(0);
                 toClient.set(0);
+                takenToServer.set(0);
+                takenToClient.set(0);
                 byte[] replacement = replacementToServer;
                 if (replacement != null) {
                     replacementToServer = null;
@@ -133,13 +142,14 @@ final class Relay implements AutoCloseable {
 
     private void pump(Socket from, Socket to, Direction direction) {
         AtomicLong counter = direction == Direction.TO_SERVER ? toServer : toClient;
+        AtomicLong taken = direction == Direction.TO_SERVER ? takenToServer : takenToClient;
         ByteArrayOutputStream recorded = direction == Direction.TO_SERVER ? recordedToServer : recordedToClient;
         byte[] buffer = new byte[16_384];
         try {
             InputStream in = from.getInputStream();
             OutputStream out = to.getOutputStream();
             for (int n; (n = in.read(buffer)) > 0; ) {
-                long start = counter.get();
+                long start = taken.getAndAdd(n);
                 if (flipDirection == direction && flipOffset >= start && flipOffset < start + n) {
                     buffer[(int) (flipOffset - start)] ^= 1;
                 }
