@@ -3,6 +3,12 @@ package dev.fernetjca.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CountDownLatch;
+import javax.net.ServerSocketFactory;
+import javax.net.SocketFactory;
+import dev.fernetjca.net.FernetServerSocketFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -14,6 +20,8 @@ import javax.crypto.AEADBadTagException;
 import dev.fernetjca.net.FernetSocketFactory;
 import dev.fernetjca.provider.Fernet;
 import dev.fernetjca.provider.FernetKeyRing;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Mixin;
@@ -134,6 +142,98 @@ final class FernetCommand implements Callable<Integer> {
         } finally {
             Arrays.fill(plaintext, (byte) 0);
         }
+    }
+
+    @Command(name = "tunnel",
+            description = {"Forwards connections between a plain side and an encrypted side, both directions at once,"
+                    + " until SIGTERM or SIGINT, then lets open connections finish for up to 10 seconds.",
+                    "--encrypt takes plain connections on --listen and forwards them encrypted to --connect;"
+                    + " --decrypt takes encrypted connections and forwards them plain.",
+                    "Logs one line per connection on standard error; never data."})
+    int tunnel(@Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
+                       description = "where to accept connections (port 0: any free port, printed at start)")
+               String listen,
+               @Option(names = "--connect", required = true, paramLabel = "HOST:PORT",
+                       description = "where to forward each connection") String connect,
+               @ArgGroup(exclusive = true, multiplicity = "1") TunnelDirection direction,
+               @Option(names = "--mode", defaultValue = "tls", paramLabel = "tls|fernet-tokens",
+                       description = "wire format of the encrypted side (default: ${DEFAULT-VALUE})") String mode,
+               @Option(names = "--ttl", paramLabel = "SECONDS",
+                       description = "fernet-tokens mode: refuse tokens older than this") Long ttlSeconds,
+               @Option(names = "--max-connections", defaultValue = "64", paramLabel = "N",
+                       description = "connections open at once; more are refused (default: ${DEFAULT-VALUE})")
+               int maxConnections,
+               @Mixin KeyOptions keys) throws IOException, InterruptedException {
+        CommandLine tunnelLine = spec.subcommands().get("tunnel");
+        if (!mode.equals("tls") && !mode.equals("fernet-tokens")) {
+            throw new ParameterException(tunnelLine, "--mode must be tls or fernet-tokens, got " + mode);
+        }
+        if (ttlSeconds != null && (ttlSeconds <= 0 || !mode.equals("fernet-tokens"))) {
+            throw new ParameterException(tunnelLine, "--ttl takes a positive number of seconds, in fernet-tokens mode");
+        }
+        if (maxConnections < 1) {
+            throw new ParameterException(tunnelLine, "--max-connections must be at least 1");
+        }
+        InetSocketAddress listenAddress;
+        InetSocketAddress target;
+        try {
+            listenAddress = Tunnel.parse(listen);
+            target = Tunnel.parse(connect);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(tunnelLine, e.getMessage());
+        }
+        // the factories read the wire mode and TTL from the configuration, as in any application
+        System.setProperty("fernet.mode", mode);
+        if (ttlSeconds != null) {
+            System.setProperty("fernet.ttl", Long.toString(ttlSeconds));
+        }
+        FernetKeyRing ring = keys.ring(env);
+        ServerSocketFactory acceptSide;
+        SocketFactory connectSide;
+        try {
+            acceptSide = direction.decrypt ? new FernetServerSocketFactory(ring) : ServerSocketFactory.getDefault();
+            connectSide = direction.decrypt ? SocketFactory.getDefault() : new FernetSocketFactory(ring);
+        } finally {
+            ring.destroy();
+        }
+        PrintWriter log = spec.commandLine().getErr();
+        Tunnel tunnel;
+        try {
+            tunnel = Tunnel.start(listenAddress, acceptSide, target, connectSide, maxConnections, log);
+        } catch (IOException e) {
+            log.println("fernet tunnel: cannot listen on " + listen + ": " + e.getMessage());
+            return Main.REFUSED;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                int cut = tunnel.shutdown(DRAIN);
+                log.println("fernet tunnel: stopped" + (cut == 0 ? "" : ", " + cut + " connections cut after "
+                        + DRAIN.toSeconds() + " s"));
+                log.flush();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                stopped.countDown();
+            }
+        }, "fernet-tunnel-drain"));
+        log.println("fernet tunnel: listening on " + listenAddress.getHostString() + ":" + tunnel.port() + ", "
+                + (direction.decrypt ? "decrypting " + mode : "encrypting " + mode) + " to " + connect);
+        log.flush();
+        stopped.await();
+        return Main.OK;
+    }
+
+    /** How long a stopping tunnel lets open connections finish. */
+    static final Duration DRAIN = Duration.ofSeconds(10);
+
+    /** Exactly one of {@code --encrypt} and {@code --decrypt}. */
+    static final class TunnelDirection {
+        @Option(names = "--encrypt", required = true, description = "plain in, encrypted out")
+        boolean encrypt;
+
+        @Option(names = "--decrypt", required = true, description = "encrypted in, plain out")
+        boolean decrypt;
     }
 
     @Command(name = "psk",

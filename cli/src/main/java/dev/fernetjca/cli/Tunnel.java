@@ -3,7 +3,7 @@ package dev.fernetjca.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -34,7 +34,7 @@ final class Tunnel implements AutoCloseable {
     private final InetSocketAddress target;
     private final SocketFactory connectSide;
     private final int maxConnections;
-    private final PrintStream log;
+    private final PrintWriter log;
     private final ServerSocket listener;
     private final ExecutorService threads = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "fernet-tunnel");
@@ -45,7 +45,7 @@ final class Tunnel implements AutoCloseable {
     private final AtomicInteger connectionNumber = new AtomicInteger();
 
     private Tunnel(ServerSocket listener, InetSocketAddress target, SocketFactory connectSide, int maxConnections,
-                   PrintStream log) {
+                   PrintWriter log) {
         this.listener = listener;
         this.target = target;
         this.connectSide = connectSide;
@@ -55,7 +55,7 @@ final class Tunnel implements AutoCloseable {
 
     /** Binds {@code listen} with {@code acceptSide} and starts accepting; connections go to {@code target}. */
     static Tunnel start(InetSocketAddress listen, ServerSocketFactory acceptSide, InetSocketAddress target,
-                        SocketFactory connectSide, int maxConnections, PrintStream log) throws IOException {
+                        SocketFactory connectSide, int maxConnections, PrintWriter log) throws IOException {
         ServerSocket listener = acceptSide.createServerSocket();
         try {
             listener.setReuseAddress(true);
@@ -117,9 +117,14 @@ final class Tunnel implements AutoCloseable {
         return cut;
     }
 
+    /** Stops at once, cutting open connections. */
     @Override
-    public void close() throws InterruptedException {
-        shutdown(Duration.ZERO);
+    public void close() {
+        try {
+            shutdown(Duration.ZERO);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     int activeConnections() {
