@@ -9,6 +9,7 @@ import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -148,9 +149,17 @@ final class KeySource {
     private static FernetKeyRing keyFile(Setting setting) {
         Path path = path(setting);
         checkRegularFile(path);
-        checkPermissions(path);
+        // check and open one resolved path, not a link that could be swapped between the two
+        Path real;
+        try {
+            real = path.toRealPath();
+        } catch (IOException e) {
+            throw new IllegalStateException("key file " + path + " cannot be resolved", e);
+        }
+        checkRegularFile(real);
+        checkPermissions(real);
         byte[] text = null;
-        try (InputStream in = Files.newInputStream(path)) {
+        try (InputStream in = Files.newInputStream(real, LinkOption.NOFOLLOW_LINKS)) {
             // one byte over the limit tells a file at the limit from a larger one, even one still growing
             text = in.readNBytes(MAX_FILE_BYTES + 1);
             if (text.length > MAX_FILE_BYTES) {
