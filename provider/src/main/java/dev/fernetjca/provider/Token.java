@@ -142,7 +142,12 @@ final class Token {
         System.arraycopy(iv, 0, raw, IV_OFFSET, BLOCK_BYTES);
         try {
             engines.aes.init(Cipher.ENCRYPT_MODE, aesKey(key), new IvParameterSpec(iv));
-            int written = engines.aes.doFinal(plaintext, offset, length, raw, HEADER_BYTES);
+            // whole blocks through update, the tail through doFinal: a single doFinal copies the whole plaintext first
+            int wholeBlocks = length / BLOCK_BYTES * BLOCK_BYTES;
+            int written = wholeBlocks == 0 ? 0
+                    : engines.aes.update(plaintext, offset, wholeBlocks, raw, HEADER_BYTES);
+            written += engines.aes.doFinal(plaintext, offset + wholeBlocks, length - wholeBlocks, raw,
+                    HEADER_BYTES + written);
             if (written != ciphertextBytes) {
                 throw new IllegalStateException("AES-CBC wrote " + written + " bytes, expected " + ciphertextBytes);
             }
