@@ -61,13 +61,14 @@ final class PostgresServer implements AutoCloseable {
     /** Unpacks, initializes and starts a server under {@code dir}; returns once it accepts connections. */
     static PostgresServer start(Path dir) throws IOException, InterruptedException {
         List<String> runAs = runAs(dir);
+        boolean changesUser = !runAs.isEmpty() && runAs.get(0).equals("setpriv");
         Path binaries = unpack(dir.resolve("pgsql"));
-        if (runAs.get(0).equals("setpriv")) {
+        if (changesUser) {
             handToNobody(dir);
         }
         Path data = dir.resolve("data");
         Path socketDir = Files.createDirectories(dir.resolve("sockets"));
-        if (runAs.get(0).equals("setpriv")) {
+        if (changesUser) {
             handToNobody(socketDir);
         }
         Path initdbLog = dir.resolve("initdb.log");
