@@ -14,15 +14,11 @@ import dev.fernetjca.it.rmi.PlainClient;
 import dev.fernetjca.it.rmi.PlainServer;
 import dev.fernetjca.provider.FernetProvider;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -32,7 +28,6 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
@@ -308,7 +303,7 @@ class RmiIT {
         }
     }
 
-    // ---- keys, ports and a capturing relay
+    // ---- keys and ports (the capturing relay is Relay, shared with the other ITs)
 
     private Path newKeyFile(String name) throws Exception {
         SecretKey key = KeyGenerator.getInstance("Fernet", new FernetProvider()).generateKey();
@@ -333,96 +328,5 @@ class RmiIT {
 
     private static boolean contains(byte[] haystack, String needle) {
         return new String(haystack, US_ASCII).contains(needle);
-    }
-
-    /** Forwards 127.0.0.1 connections to a port, keeping every byte of each direction for the test to read. */
-    private static final class Relay implements AutoCloseable {
-        private final ServerSocket listener;
-        private final int target;
-        private final List<Connection> connections = new CopyOnWriteArrayList<>();
-        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-
-        Relay(int target) throws IOException {
-            this.target = target;
-            this.listener = new ServerSocket(0, 50, LOOPBACK);
-            Thread acceptor = new Thread(this::acceptLoop, "relay");
-            acceptor.setDaemon(true);
-            acceptor.start();
-        }
-
-        int port() {
-            return listener.getLocalPort();
-        }
-
-        int connections() {
-            return connections.size();
-        }
-
-        Connection connection(int index) {
-            assertTrue(index >= 0 && index < connections.size(), "the relay saw " + connections.size()
-                    + " connections");
-            return connections.get(index);
-        }
-
-        private void acceptLoop() {
-            while (!listener.isClosed()) {
-                try {
-                    Socket client = listener.accept();
-                    Socket server = new Socket(LOOPBACK, target);
-                    sockets.add(client);
-                    sockets.add(server);
-                    Connection connection = new Connection();
-                    connections.add(connection);
-                    pump(client, server, connection.upstream);
-                    pump(server, client, connection.downstream);
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }
-
-        private static void pump(Socket from, Socket to, ByteArrayOutputStream copy) {
-            Thread pump = new Thread(() -> {
-                try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                    byte[] buffer = new byte[8192];
-                    for (int n; (n = in.read(buffer)) > 0; ) {
-                        synchronized (copy) {
-                            copy.write(buffer, 0, n);
-                        }
-                        out.write(buffer, 0, n);
-                    }
-                } catch (IOException e) {
-                    // one side closed; closing both streams ends the other pump too
-                }
-            }, "relay pump");
-            pump.setDaemon(true);
-            pump.start();
-        }
-
-        @Override
-        public void close() throws IOException {
-            listener.close();
-            for (Socket socket : sockets) {
-                socket.close();
-            }
-        }
-
-        /** The bytes each way of one relayed connection. */
-        static final class Connection {
-            private final ByteArrayOutputStream upstream = new ByteArrayOutputStream();
-            private final ByteArrayOutputStream downstream = new ByteArrayOutputStream();
-
-            byte[] upstream() {
-                synchronized (upstream) {
-                    return upstream.toByteArray();
-                }
-            }
-
-            byte[] downstream() {
-                synchronized (downstream) {
-                    return downstream.toByteArray();
-                }
-            }
-        }
     }
 }
