@@ -93,8 +93,8 @@ public final class FernetKeyRing implements SecretKey {
      * @throws AccessDeniedException if this process may not read the file; the message names the path
      * @throws IOException if the file cannot be read for another reason
      * @throws IllegalArgumentException if the file is not a regular file, is open to group or others, is too large,
-     *     or a line is neither a key, a comment nor blank; the message names the path and, for a line, its number,
-     *     never its text or any part of a key
+     *     holds no key or more than 16, or a line is neither a key, a comment nor blank; the message names the path
+     *     and, for a line, its number, never its text or any part of a key
      */
     public static FernetKeyRing readKeyFile(Path keyFile) throws IOException {
         String name = "key file " + keyFile;
