@@ -191,7 +191,7 @@ class KeySourceTest {
         }
     }
 
-    // ---- key file
+    // ---- key file and inline keys: the format is FernetKeyRing's (FernetKeyRingFilesTest); here, the delegation
 
     @Test
     void readsKeyFileSkippingCommentsBlankLinesAndWhitespace() throws IOException {
@@ -210,132 +210,47 @@ class KeySourceTest {
     }
 
     @Test
-    void keyFilePrimaryIsTheFirstKeyLine() throws IOException {
-        List<byte[]> keys = new ArrayList<>();
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < 5; i++) {
-            byte[] raw = rawKey();
-            keys.add(raw);
-            text.append(encode(raw)).append('\n');
-        }
-        environment.put("FERNET_KEY_FILE", keyFile(text.toString()).toString());
-        assertRing(load(), keys.toArray(new byte[0][]));
+    void keyFileFailureNamesTheFileLineAndSetting() throws IOException {
+        String good = encode(rawKey());
+        String bad = spoil(encode(rawKey()), "standard alphabet");
+        Path file = keyFile("# keys\n" + good + "\n\n" + bad + "\n" + good + "\n");
+        systemProperties.put("fernet.keyFile", file.toString());
+        assertEquals("key file " + file + " line 4: a Fernet key must be url-safe base64"
+                + " (system property fernet.keyFile)", failure());
     }
 
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"rw-r-----", "rw----r--", "rw-rw----", "rw-----w-", "rwx--x--x", "r--r--r--"})
-    void refusesKeyFileAccessibleToGroupOrOthers(String permissions) throws IOException {
+    @Test
+    void refusesKeyFileAccessibleToGroupOrOthers() throws IOException {
         assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"),
                 "this file system has no POSIX permissions; the check is skipped there");
         Path file = keyFile(encode(rawKey()) + "\n");
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(permissions));
-        systemProperties.put("fernet.keyFile", file.toString());
-        String message = failure();
-        assertTrue(message.contains(file.toString()), message);
-        assertTrue(message.contains("chmod 600"), message);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+        environment.put("FERNET_KEY_FILE", file.toString());
+        assertEquals("key file " + file + " has permissions rw-r-----, open to group or others; restrict it with"
+                + " chmod 600 " + file + " (environment variable FERNET_KEY_FILE)", failure());
     }
 
     @Test
-    void acceptsKeyFileReadableByOwnerOnly() throws IOException {
-        assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"),
-                "this file system has no POSIX permissions; the check is skipped there");
-        byte[] raw = rawKey();
-        Path file = keyFile(encode(raw));
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--------"));
-        systemProperties.put("fernet.keyFile", file.toString());
-        assertRing(load(), raw);
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"truncated", "padding removed", "standard alphabet", "trailing comment", "two keys",
-            "non-ascii"})
-    void reportsBadLineByNumberNotContent(String defect) throws IOException {
-        String good = encode(rawKey());
-        String bad = spoil(encode(rawKey()), defect);
-        Path file = keyFile("# keys\n" + good + "\n\n" + bad + "\n" + good + "\n");
-        systemProperties.put("fernet.keyFile", file.toString());
-        String message = failure();
-        assertEquals("key file " + file + " line 4: not a Fernet key (44 characters of url-safe base64)", message);
-        assertFalse(message.contains(bad.strip()), message);
-    }
-
-    @Test
-    void refusesKeyFileWithoutKeys() throws IOException {
-        Path file = keyFile("# nothing yet\n\n   \n");
-        systemProperties.put("fernet.keyFile", file.toString());
-        assertEquals("key file " + file + " holds no keys", failure());
-        Files.write(file, new byte[0]);
-        assertEquals("key file " + file + " holds no keys", failure());
-    }
-
-    @Test
-    void acceptsSixteenKeysAndRefusesSeventeen() throws IOException {
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < KeySource.MAX_KEYS; i++) {
-            text.append(encode(rawKey())).append('\n');
-        }
-        Path file = keyFile(text.toString());
-        systemProperties.put("fernet.keyFile", file.toString());
-        assertEquals(16, load().size());
-        Files.writeString(file, text + encode(rawKey()) + "\n");
-        assertEquals("key file " + file + " holds more than 16 keys", failure());
-    }
-
-    @Test
-    void refusesKeyFileLargerThanTheLimit() throws IOException {
-        String key = encode(rawKey());
-        // comments count toward the limit: the file is refused before any line is read
-        String comment = "#".repeat(KeySource.MAX_FILE_BYTES - key.length() - 1) + "\n";
-        Path file = keyFile(comment + key);
-        assertEquals(KeySource.MAX_FILE_BYTES, Files.size(file));
-        systemProperties.put("fernet.keyFile", file.toString());
-        assertEquals(1, load().size());
-        Files.writeString(file, comment + key + "\n");
-        assertEquals("key file " + file + " is larger than 65536 bytes", failure());
-    }
-
-    @Test
-    void reportsMissingKeyFileByPath() {
+    void reportsMissingKeyFileByPathAndSetting() {
         Path missing = dir.resolve("absent.key");
         environment.put("FERNET_KEY_FILE", missing.toString());
-        assertEquals("key file " + missing + " does not exist", failure());
+        assertEquals("key file " + missing + " does not exist (environment variable FERNET_KEY_FILE)", failure());
     }
-
-    @Test
-    void refusesDirectoryAsKeyFile() {
-        systemProperties.put("fernet.keyFile", dir.toString());
-        assertEquals("key file " + dir + " is not a regular file", failure());
-    }
-
-    // ---- inline keys
 
     @Test
     void reportsBadInlineKeyByPositionNotContent() {
         String bad = spoil(encode(rawKey()), "truncated");
         environment.put("FERNET_KEY", encode(rawKey()) + "," + bad);
         String message = failure();
-        assertEquals("environment variable FERNET_KEY: key 2 is not a Fernet key (44 characters of url-safe base64)",
-                message);
+        assertEquals("environment variable FERNET_KEY entry 2: a Fernet key is 44 characters of url-safe base64,"
+                + " got 40", message);
         assertFalse(message.contains(bad), message);
     }
 
     @Test
     void refusesEmptyInlineKey() {
         systemProperties.put("fernet.key", encode(rawKey()) + ",");
-        assertEquals("system property fernet.key: key 2 is not a Fernet key (44 characters of url-safe base64)",
-                failure());
-    }
-
-    @Test
-    void refusesMoreThanSixteenInlineKeys() {
-        List<String> keys = new ArrayList<>();
-        for (int i = 0; i <= KeySource.MAX_KEYS; i++) {
-            keys.add(encode(rawKey()));
-        }
-        systemProperties.put("fernet.key", String.join(",", keys));
-        assertEquals("system property fernet.key holds more than 16 keys", failure());
-        systemProperties.put("fernet.key", String.join(",", keys.subList(0, KeySource.MAX_KEYS)));
-        assertEquals(16, load().size());
+        assertEquals("system property fernet.key entry 2 is empty", failure());
     }
 
     // ---- keystore
@@ -518,30 +433,13 @@ class KeySourceTest {
         return Base64.getUrlEncoder().encodeToString(raw);
     }
 
+    /** Returns {@code key} spoiled as {@code defect} says; FernetKeyRingFilesTest covers every kind of line. */
     private String spoil(String key, String defect) {
-        String bad;
-        switch (defect) {
-            case "truncated":
-                bad = key.substring(0, 40);
-                break;
-            case "padding removed":
-                bad = key.substring(0, 43);
-                break;
-            case "standard alphabet":
-                bad = "+/" + key.substring(2);
-                break;
-            case "trailing comment":
-                bad = key + " # the old one";
-                break;
-            case "two keys":
-                bad = key + " " + key;
-                break;
-            case "non-ascii":
-                bad = "\u00e9" + key.substring(1);
-                break;
-            default:
-                throw new IllegalArgumentException(defect);
-        }
+        String bad = switch (defect) {
+            case "truncated" -> key.substring(0, 40);
+            case "standard alphabet" -> "+/" + key.substring(2);
+            default -> throw new IllegalArgumentException(defect);
+        };
         secrets.add(bad);
         return bad;
     }

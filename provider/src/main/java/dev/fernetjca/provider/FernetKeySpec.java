@@ -49,6 +49,31 @@ public final class FernetKeySpec implements KeySpec, Destroyable {
                     "a Fernet key is " + BASE64_CHARS + " characters of url-safe base64, got " + text.length());
         }
         byte[] ascii = text.getBytes(StandardCharsets.ISO_8859_1);
+        try {
+            return decode(ascii, 0, ascii.length);
+        } finally {
+            Arrays.fill(ascii, (byte) 0);
+        }
+    }
+
+    /**
+     * Decodes {@code text[from, to)}, a key string as ASCII bytes, into a new array of the 32 key bytes, which the
+     * caller wipes. Works from bytes so that key files and inline keys never become a String nobody can wipe.
+     *
+     * @throws IllegalArgumentException if the range is not a key string; the message never repeats any of it
+     */
+    static byte[] decode(byte[] text, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (text[i] < 0) {
+                // not base64, and its length in bytes is not its length in characters: say the former
+                throw new IllegalArgumentException("a Fernet key must be url-safe base64");
+            }
+        }
+        if (to - from != BASE64_CHARS) {
+            throw new IllegalArgumentException(
+                    "a Fernet key is " + BASE64_CHARS + " characters of url-safe base64, got " + (to - from));
+        }
+        byte[] ascii = Arrays.copyOfRange(text, from, to);
         byte[] raw;
         try {
             raw = Base64.getUrlDecoder().decode(ascii);
@@ -59,8 +84,10 @@ public final class FernetKeySpec implements KeySpec, Destroyable {
             Arrays.fill(ascii, (byte) 0);
         }
         if (raw.length != FernetSecretKey.KEY_BYTES) {
+            int length = raw.length;
             Arrays.fill(raw, (byte) 0);
-            throw new IllegalArgumentException("a Fernet key must decode to " + FernetSecretKey.KEY_BYTES + " bytes");
+            throw new IllegalArgumentException(
+                    "a Fernet key must decode to " + FernetSecretKey.KEY_BYTES + " bytes, got " + length);
         }
         return raw;
     }
