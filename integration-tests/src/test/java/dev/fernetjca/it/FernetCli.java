@@ -128,9 +128,13 @@ final class FernetCli {
             return child.output();
         }
 
-        /** Sends SIGTERM ({@link Process#destroy()} on Unix), as a service manager stops the tunnel. */
+        /**
+         * Sends SIGTERM, as a service manager stops the tunnel. Through {@link ProcessHandle#destroy()}: on Unix
+         * {@link Process#destroy()} sends SIGTERM too, but also closes our end of the tunnel's output pipe, which
+         * would lose every line it logs while it drains.
+         */
         void terminate() {
-            child.process().destroy();
+            child.process().toHandle().destroy();
         }
 
         /** Waits for the tunnel to exit, at most {@code timeout}; returns its status. */
