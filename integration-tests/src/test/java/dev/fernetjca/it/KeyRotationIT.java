@@ -83,7 +83,7 @@ class KeyRotationIT {
             assertEquals(List.of(), clients.failures(), "connections failed during the rotation");
             for (Map.Entry<String, int[]> step : clients.counts().entrySet()) {
                 assertTrue(step.getValue()[0] > 0 && step.getValue()[1] > 0,
-                        "step " + step.getKey() + " did not reach both servers: " + clients.counts());
+                        "step " + step.getKey() + " did not reach both servers: " + Arrays.toString(step.getValue()));
             }
 
             // a client still on A after the last step is refused by every server
@@ -202,7 +202,7 @@ class KeyRotationIT {
         private final List<String> failures = new CopyOnWriteArrayList<>();
         private final Map<String, int[]> counts = new ConcurrentHashMap<>();
         private final AtomicInteger total = new AtomicInteger();
-        private volatile String step = "starting";
+        private volatile String step = "0: servers [A], clients A";
         private volatile boolean stopped;
 
         Clients(List<Server> servers, SocketFactory... initial) {
