@@ -1,0 +1,155 @@
+package dev.fernetjca.it;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The shaded {@code fernet.jar}, run as users run it ({@code java -jar}), and what the tests need around it: key files
+ * made by {@code fernet keygen}, and {@code fernet tunnel} processes.
+ *
+ * <p>Stateless; each {@link TunnelProcess} is for one test thread.
+ */
+final class FernetCli {
+    private static final Duration STARTUP = Duration.ofSeconds(30);
+    private static final Pattern LISTENING = Pattern.compile("fernet tunnel: listening on (\\S+):(\\d+), .*");
+
+    private FernetCli() {
+    }
+
+    /** Returns the jar that failsafe's {@code fernet.cli.jar} names. */
+    static Path jar() {
+        String property = System.getProperty("fernet.cli.jar");
+        assertTrue(property != null, "the fernet.cli.jar system property is not set; run through Maven failsafe");
+        Path jar = Paths.get(property).toAbsolutePath().normalize();
+        assertTrue(Files.isRegularFile(jar), jar + " does not exist; build the cli module first");
+        return jar;
+    }
+
+    /** Returns {@code java -jar fernet.jar ARGS}, without the developer's keys in its environment. */
+    static ProcessBuilder fernet(String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-jar");
+        command.add(jar().toString());
+        command.addAll(List.of(args));
+        return ExternalTools.clean(new ProcessBuilder(command));
+    }
+
+    /** Runs {@code fernet keygen} and returns the key it printed. */
+    static String keygen() throws IOException, InterruptedException {
+        ExternalTools.Result result = ExternalTools.run(fernet("keygen"), new byte[0], Duration.ofSeconds(60));
+        assertEquals(0, result.status(), result.stderr());
+        String key = result.stdoutText().trim();
+        assertEquals(44, key.length(), "fernet keygen printed something else than a key");
+        return key;
+    }
+
+    /**
+     * Writes {@code keys}, one a line, the primary first, to a file readable by its owner only (as {@code chmod 600}
+     * leaves it), replacing any file of that name the way a deployment would: write aside, then rename over.
+     */
+    static Path keyFile(Path path, String... keys) throws IOException {
+        Path next = path.resolveSibling(path.getFileName() + ".next");
+        Files.deleteIfExists(next);
+        try {
+            Files.createFile(next, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(next); // not a POSIX file system: fernet does not check permissions there
+        }
+        Files.writeString(next, String.join("\n", keys) + "\n", US_ASCII);
+        return Files.move(next, path, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** A running {@code fernet tunnel}; {@link #close()} kills it, {@link #terminate()} stops it as SIGTERM does. */
+    static final class TunnelProcess implements AutoCloseable {
+        private final ExternalTools.Child child;
+        private final int port;
+        private final List<String> args;
+
+        private TunnelProcess(ExternalTools.Child child, int port, List<String> args) {
+            this.child = child;
+            this.port = port;
+            this.args = args;
+        }
+
+        /**
+         * Starts {@code fernet tunnel ARGS} and waits for its {@code listening on} line.
+         *
+         * @param args the tunnel's options; {@code --listen HOST:0} works, the port chosen is {@link #port()}
+         */
+        static TunnelProcess start(String... args) throws IOException, InterruptedException {
+            List<String> all = new ArrayList<>();
+            all.add("tunnel");
+            all.addAll(List.of(args));
+            ExternalTools.Child child = ExternalTools.Child.start(fernet(all.toArray(String[]::new)));
+            try {
+                String line = child.awaitLine(l -> LISTENING.matcher(l).matches(), STARTUP);
+                Matcher matcher = LISTENING.matcher(line);
+                assertTrue(matcher.matches());
+                return new TunnelProcess(child, Integer.parseInt(matcher.group(2)), List.copyOf(all));
+            } catch (RuntimeException | Error | InterruptedException e) {
+                child.close();
+                throw e;
+            }
+        }
+
+        int port() {
+            return port;
+        }
+
+        long pid() {
+            return child.process().pid();
+        }
+
+        boolean isAlive() {
+            return child.process().isAlive();
+        }
+
+        /** Returns the next log line not yet consumed that contains {@code text}, waiting at most 30 seconds. */
+        String awaitLine(String text) throws InterruptedException {
+            return child.awaitLine(line -> line.contains(text), Duration.ofSeconds(30));
+        }
+
+        /** Everything the tunnel printed so far. */
+        String log() {
+            return child.output();
+        }
+
+        /**
+         * Sends SIGTERM, as a service manager stops the tunnel. Through {@link ProcessHandle#destroy()}: on Unix
+         * {@link Process#destroy()} sends SIGTERM too, but also closes our end of the tunnel's output pipe, which
+         * would lose every line it logs while it drains.
+         */
+        void terminate() {
+            child.process().toHandle().destroy();
+        }
+
+        /** Waits for the tunnel to exit, at most {@code timeout}; returns its status. */
+        int waitFor(Duration timeout) throws InterruptedException {
+            return child.waitFor(timeout);
+        }
+
+        @Override
+        public void close() {
+            child.close();
+        }
+
+        @Override
+        public String toString() {
+            return "fernet " + String.join(" ", args) + " (pid " + pid() + ", port " + port + ")";
+        }
+    }
+}
