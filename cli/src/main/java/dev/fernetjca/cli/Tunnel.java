@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ServerSocketFactory;
 import javax.net.SocketFactory;
+import dev.fernetjca.net.FernetServerSocketFactory;
+import dev.fernetjca.net.FernetSocketFactory;
 
 /**
  * Forwards every connection accepted on one side to a new connection on the other, both directions at once, with
@@ -34,6 +36,7 @@ final class Tunnel implements AutoCloseable {
     private final InetSocketAddress target;
     private final SocketFactory connectSide;
     private final int maxConnections;
+    private final boolean handshakeFirst;
     private final PrintWriter log;
     private final ServerSocket listener;
     private final ExecutorService threads = Executors.newCachedThreadPool(runnable -> {
@@ -44,9 +47,10 @@ final class Tunnel implements AutoCloseable {
     private final Set<Pair> active = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connectionNumber = new AtomicInteger();
 
-    private Tunnel(ServerSocket listener, InetSocketAddress target, SocketFactory connectSide, int maxConnections,
-                   PrintWriter log) {
+    private Tunnel(ServerSocket listener, boolean handshakeFirst, InetSocketAddress target, SocketFactory connectSide,
+                   int maxConnections, PrintWriter log) {
         this.listener = listener;
+        this.handshakeFirst = handshakeFirst;
         this.target = target;
         this.connectSide = connectSide;
         this.maxConnections = maxConnections;
@@ -64,7 +68,8 @@ final class Tunnel implements AutoCloseable {
             listener.close();
             throw e;
         }
-        Tunnel tunnel = new Tunnel(listener, target, connectSide, maxConnections, log);
+        Tunnel tunnel = new Tunnel(listener, acceptSide instanceof FernetServerSocketFactory, target, connectSide,
+                maxConnections, log);
         tunnel.threads.submit(tunnel::acceptLoop);
         return tunnel;
     }
@@ -81,6 +86,7 @@ final class Tunnel implements AutoCloseable {
             } catch (IOException e) {
                 if (!listener.isClosed()) {
                     log("accept failed: " + e.getMessage());
+                    pause(); // out of file descriptors, say: do not spin and flood the log
                 }
                 continue;
             }
@@ -155,6 +161,10 @@ final class Tunnel implements AutoCloseable {
 
         void run() {
             try {
+                if (handshakeFirst) {
+                    // a client must prove it holds the key before the service behind us sees a connection
+                    FernetSocketFactory.handshake(accepted);
+                }
                 Socket outbound = connectSide.createSocket();
                 connected = outbound;
                 outbound.connect(target, (int) CONNECT_TIMEOUT.toMillis());
@@ -206,6 +216,14 @@ final class Tunnel implements AutoCloseable {
         void cut() {
             closeQuietly(accepted);
             closeQuietly(connected);
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

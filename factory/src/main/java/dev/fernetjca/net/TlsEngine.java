@@ -354,7 +354,8 @@ final class TlsEngine implements Connection {
     private void checkUsable() throws IOException {
         IOException failed = failure;
         if (failed != null) {
-            throw new SSLException("connection has failed: " + failed.getMessage(), failed);
+            // the first failure's words, so every later call tells the same story
+            throw new SSLException(failed.getMessage(), failed);
         }
         if (closed) {
             throw new SocketException("socket is closed");

@@ -215,7 +215,7 @@ final class TokenLineStream implements Connection {
     private void checkUsable() throws IOException {
         IOException failed = failure;
         if (failed != null) {
-            throw new ProtocolException("connection has failed: " + failed.getMessage());
+            throw new ProtocolException(failed.getMessage());
         }
         if (closed) {
             throw new SocketException("socket is closed");

@@ -13,7 +13,6 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.KeyGenerator;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,8 +24,6 @@ class TunnelBackendIT {
     Path dir;
 
     @Test
-    @Disabled("known failure, to enable with the fix: Tunnel.Pair.run connects to the target before the accepted"
-            + " socket's handshake, so a client without the key makes the backend accept a connection")
     void clientWithoutTheKeyNeverReachesTheBackend() throws Exception {
         AtomicInteger accepted = new AtomicInteger();
         try (ServerSocket backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
