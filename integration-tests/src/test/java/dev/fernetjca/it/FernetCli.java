@@ -106,8 +106,33 @@ final class FernetCli {
             }
         }
 
+        /** Starts {@code fernet tunnel --decrypt} on a free port of 127.0.0.1 in front of {@code 127.0.0.1:targetPort}. */
+        static TunnelProcess decryptingTo(int targetPort, Path keyFile) throws IOException, InterruptedException {
+            return start("--listen", "127.0.0.1:0", "--connect", "127.0.0.1:" + targetPort, "--decrypt",
+                    "--key-file", keyFile.toString());
+        }
+
         int port() {
             return port;
+        }
+
+        /**
+         * Returns the log line of connection {@code #number}, waiting up to 30 seconds: the tunnel writes it once both
+         * sides have closed, a moment after the client is done. Reading it does not consume it.
+         */
+        String connectionLine(int number) throws InterruptedException {
+            String prefix = "fernet tunnel: #" + number + " ";
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (true) {
+                for (String line : child.output().split("\n")) {
+                    if (line.startsWith(prefix)) {
+                        return line;
+                    }
+                }
+                assertTrue(System.nanoTime() < deadline && isAlive(), "no log line for connection #" + number
+                        + (isAlive() ? " in 30 s" : ": the tunnel exited") + "; its log:\n" + log());
+                Thread.sleep(50);
+            }
         }
 
         long pid() {

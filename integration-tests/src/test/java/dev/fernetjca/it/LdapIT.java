@@ -1,5 +1,7 @@
 package dev.fernetjca.it;
 
+import dev.fernetjca.it.FernetCli.TunnelProcess;
+
 import static dev.fernetjca.it.Processes.contains;
 import static dev.fernetjca.it.Processes.keyFileFlag;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -89,8 +91,7 @@ class LdapIT {
     @Test
     void bindAndSearchGoThroughTheTunnelAndNothingOfLdapCrossesTheWire() throws Exception {
         Path keyFile = Processes.newKeyFile(dir, "fernet.key");
-        try (TunnelProcess tunnel = TunnelProcess.decryptingTo(directory.getListenPort(), keyFile,
-                dir.resolve("tunnel.log"));
+        try (TunnelProcess tunnel = TunnelProcess.decryptingTo(directory.getListenPort(), keyFile);
              Relay relay = new Relay(tunnel.port())) {
             Result result = search(keyFile, relay.port(), BIND_PASSWORD);
             assertEquals(0, result.status(), result.stderr());
@@ -117,8 +118,7 @@ class LdapIT {
     void clientWithAnotherKeyIsRefusedAndTheTunnelKeepsServing() throws Exception {
         Path serverKey = Processes.newKeyFile(dir, "server.key");
         Path otherKey = Processes.newKeyFile(dir, "other.key");
-        try (TunnelProcess tunnel = TunnelProcess.decryptingTo(directory.getListenPort(), serverKey,
-                dir.resolve("tunnel.log"))) {
+        try (TunnelProcess tunnel = TunnelProcess.decryptingTo(directory.getListenPort(), serverKey)) {
             Result stranger = search(otherKey, tunnel.port(), BIND_PASSWORD);
             assertEquals(1, stranger.status(), stranger.stdout());
             assertEquals("", stranger.stdout());

@@ -1,5 +1,7 @@
 package dev.fernetjca.it;
 
+import dev.fernetjca.it.FernetCli.TunnelProcess;
+
 import static dev.fernetjca.it.Processes.contains;
 import static dev.fernetjca.it.Processes.keyFileFlag;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -75,7 +77,7 @@ class PostgresIT {
     @Test
     void rowsGoThroughTheTunnelAndNoSqlCrossesTheWire() throws Exception {
         Path keyFile = Processes.newKeyFile(dir, "fernet.key");
-        try (TunnelProcess tunnel = TunnelProcess.decryptingTo(postgres.port(), keyFile, dir.resolve("tunnel.log"));
+        try (TunnelProcess tunnel = TunnelProcess.decryptingTo(postgres.port(), keyFile);
              Relay relay = new Relay(tunnel.port())) {
             Result result = jdbc(keyFile, url(relay.port()), "ledger", String.valueOf(ROWS));
             assertEquals(0, result.status(), result.stderr());
@@ -111,8 +113,7 @@ class PostgresIT {
     void clientWithAnotherKeyIsRefusedAndTheTunnelKeepsServing() throws Exception {
         Path serverKey = Processes.newKeyFile(dir, "server.key");
         Path otherKey = Processes.newKeyFile(dir, "other.key");
-        try (TunnelProcess tunnel = TunnelProcess.decryptingTo(postgres.port(), serverKey,
-                dir.resolve("tunnel.log"))) {
+        try (TunnelProcess tunnel = TunnelProcess.decryptingTo(postgres.port(), serverKey)) {
             Result stranger = jdbc(otherKey, url(tunnel.port()), "ping");
             assertEquals(1, stranger.status(), stranger.stdout());
             assertEquals("", stranger.stdout());

@@ -50,11 +50,7 @@ final class Processes {
 
     /** Removes from the child's environment every variable that could hand it keys or JVM flags. */
     static ProcessBuilder withoutKeys(ProcessBuilder builder) {
-        for (String variable : List.of("FERNET_KEY", "FERNET_KEY_FILE", "FERNET_KEYSTORE", "FERNET_KEYSTORE_PASSWORD",
-                "FERNET_KEYSTORE_TYPE", "FERNET_KEY_ALIAS", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS")) {
-            builder.environment().remove(variable);
-        }
-        return builder;
+        return ExternalTools.clean(builder);
     }
 
     static String keyFileFlag(Path keyFile) {

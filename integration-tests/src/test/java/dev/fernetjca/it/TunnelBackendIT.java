@@ -1,5 +1,7 @@
 package dev.fernetjca.it;
 
+import dev.fernetjca.it.FernetCli.TunnelProcess;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,8 +41,7 @@ class TunnelBackendIT {
             acceptor.setDaemon(true);
             acceptor.start();
             Path serverKey = Processes.newKeyFile(dir, "server.key");
-            try (TunnelProcess tunnel = TunnelProcess.decryptingTo(backend.getLocalPort(), serverKey,
-                    dir.resolve("tunnel.log"))) {
+            try (TunnelProcess tunnel = TunnelProcess.decryptingTo(backend.getLocalPort(), serverKey)) {
                 FernetSocketFactory stranger = new FernetSocketFactory(
                         KeyGenerator.getInstance("Fernet", new FernetProvider()).generateKey());
                 try (Socket socket = stranger.createSocket(InetAddress.getLoopbackAddress(), tunnel.port())) {
