@@ -18,11 +18,13 @@ import javax.crypto.Mac;
 final class Engines {
     static final String BACKEND_PROPERTY = "fernet.backend";
 
-    final Cipher aes;
+    final Cipher aes;            // AES/CBC/PKCS5Padding: encryption
+    final Cipher aesNoPadding;   // AES/CBC/NoPadding: decryption straight into the exact plaintext array
     final Mac hmac;
 
-    private Engines(Cipher aes, Mac hmac) {
+    private Engines(Cipher aes, Cipher aesNoPadding, Mac hmac) {
         this.aes = aes;
+        this.aesNoPadding = aesNoPadding;
         this.hmac = hmac;
     }
 
@@ -30,9 +32,11 @@ final class Engines {
         try {
             Provider bc = bouncyCastleRequested() ? BouncyCastle.PROVIDER : null;
             if (bc == null) {
-                return new Engines(Cipher.getInstance("AES/CBC/PKCS5Padding"), Mac.getInstance("HmacSHA256"));
+                return new Engines(Cipher.getInstance("AES/CBC/PKCS5Padding"), Cipher.getInstance("AES/CBC/NoPadding"),
+                        Mac.getInstance("HmacSHA256"));
             }
-            return new Engines(Cipher.getInstance("AES/CBC/PKCS5Padding", bc), Mac.getInstance("HmacSHA256", bc));
+            return new Engines(Cipher.getInstance("AES/CBC/PKCS5Padding", bc),
+                    Cipher.getInstance("AES/CBC/NoPadding", bc), Mac.getInstance("HmacSHA256", bc));
         } catch (NoSuchAlgorithmException | javax.crypto.NoSuchPaddingException e) {
             throw new ProviderException("AES/CBC/PKCS5Padding or HmacSHA256 is not available", e);
         }
