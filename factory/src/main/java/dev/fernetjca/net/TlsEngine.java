@@ -372,8 +372,12 @@ final class TlsEngine implements Connection {
      * transport, logs why, and returns the exception to throw.
      */
     private IOException fail(Throwable e) {
-        if (failure != null) {
-            return e instanceof IOException io ? io : new SSLException(e.getMessage(), e);
+        IOException first = failure;
+        if (first != null) {
+            // another thread failed the connection and closed the socket under us: tell its story, not "socket closed"
+            SSLException again = new SSLException(first.getMessage(), first);
+            again.addSuppressed(e);
+            return again;
         }
         IOException translated = translate(e);
         failure = translated;
