@@ -12,28 +12,22 @@ import dev.fernetjca.it.rmi.FernetServer;
 import dev.fernetjca.it.rmi.Greeter;
 import dev.fernetjca.it.rmi.PlainClient;
 import dev.fernetjca.it.rmi.PlainServer;
-import dev.fernetjca.provider.FernetProvider;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import java.util.stream.Collectors;
-import javax.crypto.KeyGenerator;
-import javax.crypto.SecretKey;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -306,27 +300,14 @@ class RmiIT {
     // ---- keys and ports (the capturing relay is Relay, shared with the other ITs)
 
     private Path newKeyFile(String name) throws Exception {
-        SecretKey key = KeyGenerator.getInstance("Fernet", new FernetProvider()).generateKey();
-        Path keyFile = dir.resolve(name);
-        try {
-            // as `chmod 600` would leave it: a key file open to group or others is refused
-            Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(keyFile);
-        }
-        byte[] raw = key.getEncoded();
-        Files.writeString(keyFile, Base64.getUrlEncoder().encodeToString(raw) + "\n", US_ASCII);
-        Arrays.fill(raw, (byte) 0);
-        return keyFile;
+        return Processes.newKeyFile(dir, name);
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            return probe.getLocalPort();
-        }
+        return Processes.freePort();
     }
 
     private static boolean contains(byte[] haystack, String needle) {
-        return new String(haystack, US_ASCII).contains(needle);
+        return Processes.contains(haystack, needle);
     }
 }
