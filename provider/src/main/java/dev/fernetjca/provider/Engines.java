@@ -8,6 +8,8 @@ import java.security.Security;
 import java.util.Locale;
 import javax.crypto.Cipher;
 import javax.crypto.Mac;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The primitives under a token: AES-128-CBC with PKCS#7 padding and HMAC-SHA256, from the platform's providers by
@@ -17,6 +19,8 @@ import javax.crypto.Mac;
  */
 final class Engines {
     static final String BACKEND_PROPERTY = "fernet.backend";
+
+    private static final int BLOCK_BYTES = 16;
 
     final Cipher aes;            // AES/CBC/PKCS5Padding: encryption
     final Cipher aesNoPadding;   // AES/CBC/NoPadding: decryption straight into the exact plaintext array
@@ -39,6 +43,23 @@ final class Engines {
                     Cipher.getInstance("AES/CBC/NoPadding", bc), Mac.getInstance("HmacSHA256", bc));
         } catch (NoSuchAlgorithmException | javax.crypto.NoSuchPaddingException e) {
             throw new ProviderException("AES/CBC/PKCS5Padding or HmacSHA256 is not available", e);
+        }
+    }
+
+    /**
+     * Rekeys every primitive with a key of zeros. A JCE Cipher or Mac keeps its last key's schedule or padded key
+     * until its next {@code init}; this is that init, so that a key is not left behind once its user is done.
+     */
+    void scrub() {
+        byte[] zeros = new byte[BLOCK_BYTES];
+        try {
+            SecretKeySpec zeroAes = new SecretKeySpec(zeros, "AES");
+            IvParameterSpec zeroIv = new IvParameterSpec(zeros);
+            aes.init(Cipher.ENCRYPT_MODE, zeroAes, zeroIv);
+            aesNoPadding.init(Cipher.DECRYPT_MODE, zeroAes, zeroIv);
+            hmac.init(new SecretKeySpec(zeros, "HmacSHA256"));
+        } catch (GeneralSecurityException e) {
+            throw unexpected(e);
         }
     }
 

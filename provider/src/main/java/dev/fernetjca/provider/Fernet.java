@@ -1,6 +1,5 @@
 package dev.fernetjca.provider;
 
-import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 
 import java.time.Duration;
@@ -8,12 +7,11 @@ import java.time.Instant;
 import java.util.Arrays;
 
 import javax.crypto.AEADBadTagException;
-import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 
 /**
- * Fernet without JCA ceremony, named like Python's {@code Fernet} and {@code MultiFernet}: each call runs a fresh
- * Fernet Cipher.
+ * Fernet without JCA ceremony, named like Python's {@code Fernet} and {@code MultiFernet}: each call works on fresh
+ * copies of the keys and wipes them before it returns.
  *
  * <pre>{@code
  * Fernet fernet = Fernet.of(System.getenv("FERNET_KEY"));
@@ -84,15 +82,21 @@ public final class Fernet {
         }
     }
 
-    /** Returns a token for {@code data}, dated now and encrypted with the primary key. */
+    /**
+     * Returns a token for {@code data}, dated now and encrypted with the primary key.
+     *
+     * @throws IllegalArgumentException if {@code data} is longer than one token can hold
+     */
     public byte[] encrypt(byte[] data) {
-        FernetCipherSpi cipher = FernetCipherSpi.initialized(Cipher.ENCRYPT_MODE, keys, FernetParameterSpec.defaults());
+        if (data.length > Token.MAX_PLAINTEXT_BYTES) {
+            throw new IllegalArgumentException(
+                    "plaintext of " + data.length + " bytes exceeds one token's limit of " + Token.MAX_PLAINTEXT_BYTES);
+        }
+        TokenEngine engine = TokenEngine.ofChecked(keys);
         try {
-            return cipher.engineDoFinal(data, 0, data.length);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("Fernet encryption failed", e);
+            return engine.encrypt(data, 0, data.length, Instant.now().getEpochSecond(), engine.freshIv());
         } finally {
-            cipher.wipe();
+            engine.wipe();
         }
     }
 
@@ -116,15 +120,11 @@ public final class Fernet {
     }
 
     private byte[] decrypt(byte[] token, FernetParameterSpec params) throws AEADBadTagException {
-        FernetCipherSpi cipher = FernetCipherSpi.initialized(Cipher.DECRYPT_MODE, keys, params);
+        TokenEngine engine = TokenEngine.ofChecked(keys);
         try {
-            return cipher.engineDoFinal(token, 0, token.length);
-        } catch (AEADBadTagException e) {
-            throw e;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("Fernet decryption failed", e);
+            return engine.decrypt(token, 0, token.length, params);
         } finally {
-            cipher.wipe();
+            engine.wipe();
         }
     }
 
@@ -135,12 +135,12 @@ public final class Fernet {
      *         beyond what an {@link Instant} can hold
      */
     public Instant extractTimestamp(byte[] token) throws AEADBadTagException {
-        FernetCipherSpi cipher = FernetCipherSpi.initialized(Cipher.DECRYPT_MODE, keys, FernetParameterSpec.defaults());
+        TokenEngine engine = TokenEngine.ofChecked(keys);
         long seconds;
         try {
-            seconds = cipher.authenticatedTimestamp(token);
+            seconds = engine.timestamp(token);
         } finally {
-            cipher.wipe();
+            engine.wipe();
         }
         if (seconds < 0 || seconds > Instant.MAX.getEpochSecond()) {
             throw new AEADBadTagException("token timestamp out of range");

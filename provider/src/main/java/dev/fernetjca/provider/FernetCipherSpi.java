@@ -14,7 +14,6 @@ import java.security.spec.InvalidParameterSpecException;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
-import java.util.List;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.BadPaddingException;
 import javax.crypto.Cipher;
@@ -33,26 +32,15 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>Not thread-safe, like every Cipher.
  */
 final class FernetCipherSpi extends CipherSpi {
-    private final Engines engines = Engines.create();
+    private final Engines engines = Engines.create(); // kept across inits; rekeyed with zeros by each wipe
     private byte[] buffered = new byte[0]; // input given to update, wiped once used
     private int bufferedBytes;
 
     private int mode;                     // 0 until initialized
-    private List<FernetSecretKey> keys;   // copies: the primary first
+    private TokenEngine engine;           // copies of the keys and the primitives keyed with them
     private FernetParameterSpec params;
     private SecureRandom random;
     private byte[] lastIv;                // the IV of the last token made, for getIV
-
-    /** Returns a cipher for our own classes, which wipe it once done; the key was checked when it was made. */
-    static FernetCipherSpi initialized(int mode, java.security.Key key, FernetParameterSpec params) {
-        FernetCipherSpi cipher = new FernetCipherSpi();
-        try {
-            cipher.engineInit(mode, key, params, new SecureRandom());
-        } catch (InvalidKeyException | InvalidAlgorithmParameterException e) {
-            throw new IllegalStateException(e.getMessage(), e);
-        }
-        return cipher;
-    }
 
     @Override
     protected void engineSetMode(String mode) throws NoSuchAlgorithmException {
@@ -143,12 +131,13 @@ final class FernetCipherSpi extends CipherSpi {
         if (!encrypting && newParams.hasFixedIv()) {
             throw new InvalidAlgorithmParameterException("a fixed iv applies only to encryption");
         }
-        List<FernetSecretKey> newKeys = FernetKeyRing.copies(key);
+        SecureRandom newRandom = random != null ? random : new SecureRandom();
+        TokenEngine newEngine = TokenEngine.of(key, newRandom, engines);
         wipe();
         this.mode = opmode;
-        this.keys = newKeys;
+        this.engine = newEngine;
         this.params = newParams;
-        this.random = random != null ? random : new SecureRandom();
+        this.random = newRandom;
     }
 
     @Override
@@ -272,51 +261,11 @@ final class FernetCipherSpi extends CipherSpi {
         params.nextIv(iv, random);
         lastIv = iv;
         long timestamp = params.getClock().instant().getEpochSecond();
-        return Token.encrypt(engines, keys.get(0), timestamp, iv, plaintext, offset, length);
+        return engine.encrypt(plaintext, offset, length, timestamp, iv);
     }
 
     private byte[] decrypt(byte[] tokenBytes, int offset, int length) throws AEADBadTagException {
-        Token token = Token.parse(tokenBytes, offset, length);
-        for (FernetSecretKey key : keys) {
-            if (token.authenticatedBy(engines, key)) {
-                // the timestamp means nothing until the tag matches
-                String problem = params.ageProblem(token.timestamp());
-                if (problem != null) {
-                    throw new AEADBadTagException(problem);
-                }
-                return token.decrypt(engines, key);
-            }
-        }
-        throw new AEADBadTagException("token authentication failed");
-    }
-
-    /** Returns the authenticated timestamp of a token (unsigned epoch seconds), ignoring any TTL. */
-    long authenticatedTimestamp(byte[] tokenBytes) throws AEADBadTagException {
-        Token token = Token.parse(tokenBytes, 0, tokenBytes.length);
-        for (FernetSecretKey key : keys) {
-            if (token.authenticatedBy(engines, key)) {
-                return token.timestamp();
-            }
-        }
-        throw new AEADBadTagException("token authentication failed");
-    }
-
-    /** Re-encrypts an authentic token under the primary key, keeping its timestamp (Python's MultiFernet.rotate). */
-    byte[] rotate(byte[] tokenBytes) throws AEADBadTagException {
-        Token token = Token.parse(tokenBytes, 0, tokenBytes.length);
-        for (FernetSecretKey key : keys) {
-            if (token.authenticatedBy(engines, key)) {
-                byte[] plaintext = token.decrypt(engines, key);
-                try {
-                    byte[] iv = new byte[FernetParameterSpec.IV_BYTES];
-                    random.nextBytes(iv);
-                    return Token.encrypt(engines, keys.get(0), token.timestamp(), iv, plaintext, 0, plaintext.length);
-                } finally {
-                    Arrays.fill(plaintext, (byte) 0);
-                }
-            }
-        }
-        throw new AEADBadTagException("token authentication failed");
+        return engine.decrypt(tokenBytes, offset, length, params);
     }
 
     private boolean isEncrypting() {
@@ -353,14 +302,14 @@ final class FernetCipherSpi extends CipherSpi {
         bufferedBytes = 0;
     }
 
-    /** Wipes the key copies and buffered input; the cipher must be initialized again before use. */
-    void wipe() {
-        if (keys != null) {
-            keys.forEach(FernetSecretKey::destroy);
+    /** Wipes the key copies, the primitives keyed with them and buffered input, before a new init. */
+    private void wipe() {
+        if (engine != null) {
+            engine.wipe();
         }
         resetBuffer();
         lastIv = null;
-        keys = null;
+        engine = null;
         mode = 0;
     }
 }

@@ -24,7 +24,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import javax.crypto.AEADBadTagException;
-import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 
 /**
@@ -159,11 +158,11 @@ public final class FernetKeyRing implements SecretKey {
      * @throws AEADBadTagException if no key of the ring authenticates the token, or it is malformed
      */
     public byte[] rotate(byte[] token) throws AEADBadTagException {
-        FernetCipherSpi cipher = FernetCipherSpi.initialized(Cipher.DECRYPT_MODE, this, FernetParameterSpec.defaults());
+        TokenEngine engine = TokenEngine.ofChecked(this);
         try {
-            return cipher.rotate(token);
+            return engine.rotate(token);
         } finally {
-            cipher.wipe();
+            engine.wipe();
         }
     }
 
