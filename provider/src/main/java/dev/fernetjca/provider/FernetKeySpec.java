@@ -25,6 +25,7 @@ public final class FernetKeySpec implements KeySpec, Destroyable {
      * Surrounding whitespace is not trimmed.
      *
      * @throws IllegalArgumentException if {@code urlsafeBase64Key} is not such a string; the message never repeats it
+     * @throws NullPointerException if it is null, with a message saying what was expected (an unset variable, say)
      */
     public FernetKeySpec(String urlsafeBase64Key) {
         this.keyBytes = decode(urlsafeBase64Key);
@@ -44,6 +45,10 @@ public final class FernetKeySpec implements KeySpec, Destroyable {
     }
 
     private static byte[] decode(String text) {
+        if (text == null) {
+            // the usual cause is an unset environment variable: say what was expected
+            throw new NullPointerException("no key given: expected a Fernet key, 44 characters of url-safe base64");
+        }
         if (text.length() != BASE64_CHARS) {
             throw new IllegalArgumentException(
                     "a Fernet key is " + BASE64_CHARS + " characters of url-safe base64, got " + text.length());

@@ -13,6 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.security.AlgorithmParameters;
 import java.security.InvalidAlgorithmParameterException;
 import java.security.InvalidKeyException;
+import java.security.NoSuchAlgorithmException;
+import java.security.ProviderException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -61,6 +63,24 @@ class FernetCipherTest {
             assertEquals("BC", engines.hmac.getProvider().getName());
         } else {
             assertNotEquals("BC", engines.aes.getProvider().getName());
+        }
+    }
+
+    @Test
+    void anUnknownBackendFailsGetInstanceNamingTheProperty() {
+        String before = System.getProperty("fernet.backend");
+        System.setProperty("fernet.backend", "openssl");
+        try {
+            NoSuchAlgorithmException e = assertThrows(NoSuchAlgorithmException.class,
+                    () -> Cipher.getInstance("Fernet", PROVIDER));
+            assertTrue(e.getCause() instanceof ProviderException, String.valueOf(e.getCause()));
+            assertTrue(e.getCause().getMessage().contains("fernet.backend must be BC or JDK"), e.getCause().getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty("fernet.backend");
+            } else {
+                System.setProperty("fernet.backend", before);
+            }
         }
     }
 

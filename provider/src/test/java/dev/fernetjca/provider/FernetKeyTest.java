@@ -74,6 +74,12 @@ class FernetKeyTest {
     }
 
     @Test
+    void aMissingKeyStringSaysWhatWasExpected() {
+        NullPointerException e = assertThrows(NullPointerException.class, () -> new FernetKeySpec((String) null));
+        assertEquals("no key given: expected a Fernet key, 44 characters of url-safe base64", e.getMessage());
+    }
+
+    @Test
     void keysAreCopiedDefensivelyAndDestroyable() throws Exception {
         byte[] raw = new byte[32];
         raw[0] = 7;

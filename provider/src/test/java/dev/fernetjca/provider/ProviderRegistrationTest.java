@@ -17,7 +17,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Registration with no code: a java.security file names the provider, on the class path and on the module path. */
+/**
+ * Registration with no code: a java.security file names the provider by class or by name, on the class path and on
+ * the module path; and without such a file, the jar alone registers nothing.
+ */
 class ProviderRegistrationTest {
     @TempDir
     Path temp;
@@ -33,18 +36,45 @@ class ProviderRegistrationTest {
 
     @Test
     void securityPropertiesFileRegistersItOnTheClassPath() throws Exception {
-        String output = runProbe("-cp", mainClasses().toString());
+        String output = runProbe(CLASS_NAME, "-cp", mainClasses().toString());
         assertEquals("provider=FernetJCA module=unnamed roundtrip=registered", output);
     }
 
     @Test
     void securityPropertiesFileRegistersItOnTheModulePath() throws Exception {
-        String output = runProbe("--module-path", mainClasses().toString(), "--add-modules", "dev.fernetjca.provider");
+        String output = runProbe(CLASS_NAME, "--module-path", mainClasses().toString(),
+                "--add-modules", "dev.fernetjca.provider");
         assertEquals("provider=FernetJCA module=dev.fernetjca.provider roundtrip=registered", output);
     }
 
-    /** Runs Probe.java in a child JVM whose only registration is a {@code -Djava.security.properties} file. */
-    private String runProbe(String... pathOptions) throws IOException, InterruptedException {
+    /** By provider name, the JDK finds the class through ServiceLoader: META-INF/services or the module's provides. */
+    @Test
+    void securityPropertiesFileRegistersItByNameOnTheClassPath() throws Exception {
+        String output = runProbe("FernetJCA", "-cp", mainClasses().toString());
+        assertEquals("provider=FernetJCA module=unnamed roundtrip=registered", output);
+    }
+
+    @Test
+    void securityPropertiesFileRegistersItByNameOnTheModulePath() throws Exception {
+        String output = runProbe("FernetJCA", "--module-path", mainClasses().toString(),
+                "--add-modules", "dev.fernetjca.provider");
+        assertEquals("provider=FernetJCA module=dev.fernetjca.provider roundtrip=registered", output);
+    }
+
+    /** The jar alone registers nothing: the JCA looks only at the providers java.security names. */
+    @Test
+    void theJarOnTheClassPathAloneDoesNotRegisterIt() throws Exception {
+        String output = runProbe(null, "-cp", mainClasses().toString());
+        assertTrue(output.contains("NoSuchAlgorithmException"), output);
+    }
+
+    private static final String CLASS_NAME = "dev.fernetjca.provider.FernetProvider";
+
+    /**
+     * Runs Probe.java in a child JVM whose only registration is a {@code -Djava.security.properties} file naming
+     * {@code entry} (a class or provider name), or none when it is null; returns what the probe printed.
+     */
+    private String runProbe(String entry, String... pathOptions) throws IOException, InterruptedException {
         // provider numbers must be consecutive: take the first free one of this JDK
         int next = Security.getProviders().length + 1;
         for (Provider provider : Security.getProviders()) {
@@ -53,7 +83,7 @@ class ProviderRegistrationTest {
             }
         }
         Path securityFile = temp.resolve("fernet.java.security");
-        Files.writeString(securityFile, "security.provider." + next + "=dev.fernetjca.provider.FernetProvider\n");
+        Files.writeString(securityFile, entry == null ? "" : "security.provider." + next + "=" + entry + "\n");
         Path probe = temp.resolve("Probe.java");
         try (var in = getClass().getResourceAsStream("/registration/Probe.java")) {
             Files.copy(in, probe);
@@ -66,7 +96,7 @@ class ProviderRegistrationTest {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertTrue(process.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
-        assertEquals(0, process.exitValue(), output);
+        assertEquals(entry == null ? 1 : 0, process.exitValue(), output);
         return output;
     }
 
