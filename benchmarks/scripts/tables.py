@@ -29,6 +29,10 @@ def load(path):
 
 
 def fmt(x):
+    # JMH writes "NaN" (a string) for the error of a run with a single iteration, as a smoke run has
+    x = float(x)
+    if x != x:
+        return "n/a"
     return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
 
 
@@ -54,7 +58,10 @@ def allocation(results):
             t = token_length(size)
             cells = []
             for i in IMPLS:
-                norm = results[(op, i, size)]["secondaryMetrics"]["gc.alloc.rate.norm"]["score"]
+                secondary = results[(op, i, size)]["secondaryMetrics"]
+                if "gc.alloc.rate.norm" not in secondary:
+                    sys.exit("the second file has no allocation figures: make it with JMH's -prof gc")
+                norm = secondary["gc.alloc.rate.norm"]["score"]
                 cells += [f"{norm:,.0f}", f"{norm / t:.2f}"]
             print(f"| {op.replace('Benchmark', '').lower()} | {size:,} | {t:,} | " + " | ".join(cells) + " |")
 
