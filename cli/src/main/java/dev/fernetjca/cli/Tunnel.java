@@ -181,9 +181,9 @@ final class Tunnel implements AutoCloseable {
             }
             String refusal = gate == Gate.NONE ? reserveConnection() : reservePending(source);
             if (refusal != null) {
-                FernetSocketFactory.abort(accepted);
                 logUnauthenticated(source, "#" + number + " " + accepted.getRemoteSocketAddress() + " refused: "
                         + refusal);
+                FernetSocketFactory.abort(accepted);
                 continue;
             }
             Pair pair = new Pair(number, accepted, source, gate != Gate.NONE);
@@ -301,6 +301,7 @@ final class Tunnel implements AutoCloseable {
         private volatile boolean holdsConnection;
         private volatile long lastTraffic = System.nanoTime();
         private volatile ScheduledFuture<?> timer;
+        private final AtomicInteger cleanEnds = new AtomicInteger(); // directions ended and passed on cleanly
         private final long start = System.nanoTime();
 
         Pair(int number, Socket accepted, InetAddress source, boolean holdsPending) {
@@ -401,6 +402,7 @@ final class Tunnel implements AutoCloseable {
                     counter.addAndGet(n);
                 }
                 to.shutdownOutput(); // close_notify on the encrypted side, FIN on the plain side
+                cleanEnds.incrementAndGet();
             } catch (IOException | RuntimeException e) {
                 fail(e);
                 cut(null);
@@ -431,6 +433,9 @@ final class Tunnel implements AutoCloseable {
 
         /** Aborts both sides: each peer sees a reset (and no close_notify), never a clean end. */
         void cut(String reason) {
+            if (cleanEnds.get() == 2) {
+                return; // both ends were passed on cleanly: the pair is only closing
+            }
             if (reason != null && failure == null) {
                 failure = reason;
             }
