@@ -454,6 +454,68 @@ class TunnelTest {
         assertTrue(lines.contains(" 7 more lines about 127.0.0.1 not logged in the last 60 s"), lines);
     }
 
+    @Test
+    void aTargetThatRefusesIsNamedAndTheClientIsReset() throws Exception {
+        int closedPort;
+        try (ServerSocket gone = new ServerSocket(0, 1, LOOPBACK)) {
+            closedPort = gone.getLocalPort();
+        }
+        try (Tunnel plain = Tunnel.start(any(), ServerSocketFactory.getDefault(),
+                     new InetSocketAddress(LOOPBACK, closedPort), SocketFactory.getDefault(), 8, log);
+             Socket client = new Socket(LOOPBACK, plain.port())) {
+            readUntilFailure(client, 0);
+            waitFor(() -> logText.toString().contains("failed: target refused the connection"));
+        }
+    }
+
+    /** Runs {@code fernet tunnel ARGS} that must fail before listening; returns standard error. */
+    private static String tunnelUsageError(String... args) {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        String[] all = new String[args.length + 1];
+        all[0] = "tunnel";
+        System.arraycopy(args, 0, all, 1, args.length);
+        int status = Main.run(all, java.io.InputStream.nullInputStream(), new java.io.PrintStream(out),
+                new java.io.PrintStream(err), java.util.Map.of());
+        String text = err.toString(UTF_8);
+        assertEquals(Main.USAGE, status, text);
+        return text;
+    }
+
+    @Test
+    void tunnelOptionsNameWhatTheyExpectAndNeverRepeatTheValue() throws Exception {
+        String pasted = java.util.Base64.getUrlEncoder().encodeToString(newKey().getEncoded());
+        String[][] cases = {
+            {"--ttl", pasted, "--ttl applies to fernet-tokens mode only"},
+            {"--mode", pasted, "--mode must be tls or fernet-tokens"},
+            {"--max-connections", pasted, "--max-connections takes a whole number from 1 to"},
+            {"--max-pending", pasted, "--max-pending takes a whole number from 1 to"},
+            {"--max-pending-per-address", pasted, "--max-pending-per-address takes a whole number from 1 to"},
+            {"--handshake-timeout", pasted, "--handshake-timeout takes a whole number from 1 to"},
+            {"--connect-timeout", pasted, "--connect-timeout takes a whole number from 1 to"},
+            {"--idle-timeout", pasted, "--idle-timeout takes a whole number from 1 to"},
+            {"--idle-timeout", "0", "--idle-timeout takes a whole number from 1 to"},
+        };
+        for (String[] option : cases) {
+            String err = tunnelUsageError("--listen", "127.0.0.1:0", "--connect", "127.0.0.1:1", "--decrypt",
+                    option[0], option[1]);
+            assertTrue(err.contains(option[2]), err);
+            assertTrue(!err.contains(pasted), "the message repeats the value: " + err);
+        }
+        String err = tunnelUsageError("--listen", "127.0.0.1:0", "--connect", pasted, "--decrypt");
+        assertTrue(err.contains("--connect expects HOST:PORT"), err);
+        assertTrue(!err.contains(pasted), "the message repeats the value: " + err);
+        assertTrue(tunnelUsageError("--listen", "127.0.0.1:0", "--connect", "ttl-in-fernet-tokens:1", "--decrypt",
+                "--mode", "fernet-tokens", "--ttl", "-5").contains("--ttl takes a whole number from 1 to"));
+    }
+
+    @Test
+    void aConnectHostThatDoesNotResolveFailsAtStart() {
+        String err = tunnelUsageError("--listen", "127.0.0.1:0", "--connect", "no-such-host.invalid:5432",
+                "--decrypt");
+        assertTrue(err.contains("--connect has a host that does not resolve"), err);
+    }
+
     private interface Condition {
         boolean holds();
     }
