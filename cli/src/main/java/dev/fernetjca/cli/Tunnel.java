@@ -181,8 +181,8 @@ final class Tunnel implements AutoCloseable {
             }
             String refusal = gate == Gate.NONE ? reserveConnection() : reservePending(source);
             if (refusal != null) {
-                logUnauthenticated(source, "#" + number + " " + accepted.getRemoteSocketAddress() + " refused: "
-                        + refusal);
+                logUnauthenticated(source, connectionLine(number, accepted.getRemoteSocketAddress() + " refused: "
+                        + refusal));
                 FernetSocketFactory.abort(accepted);
                 continue;
             }
@@ -275,8 +275,13 @@ final class Tunnel implements AutoCloseable {
     /** A line about a peer that never proved its key: a scanner must not be able to fill a disk with them. */
     private void logUnauthenticated(InetAddress source, String line) {
         if (limiter.allow(source)) {
-            log(timestamp() + " " + line);
+            log(line);
         }
+    }
+
+    /** A connection's line: its number first (what readers search for), then when it ended. */
+    private static String connectionLine(int number, String text) {
+        return "#" + number + " " + timestamp() + " " + text;
     }
 
     private void reportSuppressed() {
@@ -465,13 +470,13 @@ final class Tunnel implements AutoCloseable {
             }
             active.remove(this);
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            String line = "#" + number + " " + accepted.getRemoteSocketAddress() + " -> " + target + " up " + up.get()
-                    + " B, down " + down.get() + " B, " + millis + " ms, "
-                    + (failure == null ? "closed cleanly" : "failed: " + failure);
+            String line = connectionLine(number, accepted.getRemoteSocketAddress() + " -> " + target + " up "
+                    + up.get() + " B, down " + down.get() + " B, " + millis + " ms, "
+                    + (failure == null ? "closed cleanly" : "failed: " + failure));
             if (connected == null) {
                 logUnauthenticated(source, line); // never reached the target: maybe a scanner
             } else {
-                log(timestamp() + " " + line);
+                log(line);
             }
         }
     }

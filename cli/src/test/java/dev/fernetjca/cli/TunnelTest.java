@@ -111,7 +111,7 @@ class TunnelTest {
         assertTrue(lines.contains("closed cleanly"), lines);
         // one line per connection and tunnel, each with a timestamp
         assertEquals(2, lines.lines().count(), lines);
-        assertTrue(lines.lines().allMatch(line -> line.matches("fernet tunnel: \\d{4}-\\d\\d-\\d\\dT\\S+Z #1 .*")),
+        assertTrue(lines.lines().allMatch(line -> line.matches("fernet tunnel: #1 \\d{4}-\\d\\d-\\d\\dT\\S+Z /.*")),
                 lines);
     }
 
