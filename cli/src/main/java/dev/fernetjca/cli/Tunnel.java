@@ -59,7 +59,7 @@ final class Tunnel implements AutoCloseable {
     }
 
     /**
-     * The bounds of a tunnel's connections.
+     * The bounds of a tunnel's connections. Immutable; safe to share.
      *
      * @param idleTimeout null: connections may stay idle for ever (TCP keep-alive still finds dead peers)
      */
@@ -167,7 +167,7 @@ final class Tunnel implements AutoCloseable {
                 accepted = listener.accept();
             } catch (IOException e) {
                 if (!listener.isClosed()) {
-                    log("accept failed: " + e.getMessage());
+                    log(timestamp() + " accept failed: " + e.getMessage());
                     pause(); // out of file descriptors, say: do not spin and flood the log
                 }
                 continue;
