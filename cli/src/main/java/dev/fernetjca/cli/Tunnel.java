@@ -330,6 +330,7 @@ final class Tunnel implements AutoCloseable {
                     connected.getOutputStream().write(first);
                     up.addAndGet(first.length);
                 }
+                lastTraffic = System.nanoTime(); // the wait for the peer's key is the handshake deadline's business
                 armIdleTimer(limits.idleTimeout());
                 Socket outbound = connected;
                 var downstream = threads.submit(() -> pump(outbound, accepted, down));
