@@ -419,7 +419,7 @@ class TunnelTest {
         SecretKey key = newKey();
         BlockingQueue<Socket> accepted = new LinkedBlockingQueue<>();
         Tunnel.Limits limits = Tunnel.Limits.defaults().withTimeouts(Tunnel.Limits.DEFAULT_HANDSHAKE_TIMEOUT,
-                Duration.ofSeconds(10), Duration.ofSeconds(1));
+                Duration.ofSeconds(10), Duration.ofSeconds(2)); // 2 s: room for a loaded machine before the first byte
         try (ServerSocket server = backend(accepted);
              Tunnel decrypting = Tunnel.start(any(), new FernetServerSocketFactory(key), Tunnel.Gate.HANDSHAKE,
                      at(server), SocketFactory.getDefault(), limits, log);
@@ -429,7 +429,7 @@ class TunnelTest {
             assertEquals('x', behind.getInputStream().read());
             readUntilFailure(behind, 0);
             readUntilFailure(client, 0);
-            waitFor(() -> logText.toString().contains("failed: idle for 1 s"));
+            waitFor(() -> logText.toString().contains("failed: idle for 2 s"));
         }
     }
 
