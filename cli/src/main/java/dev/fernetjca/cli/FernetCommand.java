@@ -148,45 +148,79 @@ final class FernetCommand implements Callable<Integer> {
             description = {"Forwards connections between a plain side and an encrypted side, both directions at once,"
                     + " until SIGTERM or SIGINT, then lets open connections finish for up to 10 seconds.",
                     "--encrypt takes plain connections on --listen and forwards them encrypted to --connect;"
-                    + " --decrypt takes encrypted connections and forwards them plain.",
+                    + " --decrypt takes encrypted connections and forwards them plain, once the peer has proved its"
+                    + " key.",
+                    "Only a clean end is passed on as one; any other end resets the other side.",
                     "Logs one line per connection on standard error; never data."})
     int tunnel(@Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
                        description = "where to accept connections (port 0: any free port, printed at start)")
                String listen,
                @Option(names = "--connect", required = true, paramLabel = "HOST:PORT",
-                       description = "where to forward each connection") String connect,
+                       description = "where to forward each connection; the host must resolve at start")
+               String connect,
                @ArgGroup(exclusive = true, multiplicity = "1") TunnelDirection direction,
                @Option(names = "--mode", defaultValue = "tls", paramLabel = "tls|fernet-tokens",
                        description = "wire format of the encrypted side (default: ${DEFAULT-VALUE})") String mode,
                @Option(names = "--ttl", paramLabel = "SECONDS",
-                       description = "fernet-tokens mode: refuse tokens older than this") Long ttlSeconds,
-               @Option(names = "--max-connections", defaultValue = "64", paramLabel = "N",
-                       description = "connections open at once; more are refused (default: ${DEFAULT-VALUE})")
-               int maxConnections,
+                       description = "fernet-tokens mode: refuse tokens older than this") String ttl,
+               @Option(names = "--max-connections", paramLabel = "N",
+                       description = "established connections open at once; more are refused (default: "
+                               + Tunnel.Limits.DEFAULT_MAX_CONNECTIONS + ")") String maxConnections,
+               @Option(names = "--max-pending", paramLabel = "N",
+                       description = "--decrypt: peers yet to prove their key, at once; more are refused (default: "
+                               + Tunnel.Limits.DEFAULT_MAX_PENDING + ")") String maxPending,
+               @Option(names = "--max-pending-per-address", paramLabel = "N",
+                       description = "--decrypt: of those, from one source address (default: "
+                               + Tunnel.Limits.DEFAULT_MAX_PENDING_PER_ADDRESS + ")") String maxPendingPerAddress,
+               @Option(names = "--handshake-timeout", paramLabel = "SECONDS",
+                       description = "how long a peer has to prove its key: the TLS handshake, or in fernet-tokens"
+                               + " mode its first token (default: FERNET_HANDSHAKE_TIMEOUT, else "
+                               + "5)") String handshakeTimeout,
+               @Option(names = "--connect-timeout", paramLabel = "SECONDS",
+                       description = "how long connecting to --connect may take (default: 10)") String connectTimeout,
+               @Option(names = "--idle-timeout", paramLabel = "SECONDS",
+                       description = "end connections with no traffic either way for this long, as a failure"
+                               + " (default: never)") String idleTimeout,
                @Mixin KeyOptions keys) throws IOException, InterruptedException {
         CommandLine tunnelLine = spec.subcommands().get("tunnel");
+        // no message repeats a value given: a key may have been pasted in the wrong place
         if (!mode.equals("tls") && !mode.equals("fernet-tokens")) {
-            throw new ParameterException(tunnelLine, "--mode must be tls or fernet-tokens, got " + mode);
+            throw new ParameterException(tunnelLine, "--mode must be tls or fernet-tokens");
         }
-        if (ttlSeconds != null && (ttlSeconds <= 0 || !mode.equals("fernet-tokens"))) {
-            throw new ParameterException(tunnelLine, "--ttl takes a positive number of seconds, in fernet-tokens mode");
+        if (ttl != null && !mode.equals("fernet-tokens")) {
+            throw new ParameterException(tunnelLine, "--ttl applies to fernet-tokens mode only");
         }
-        if (maxConnections < 1) {
-            throw new ParameterException(tunnelLine, "--max-connections must be at least 1");
-        }
+        long ttlSeconds = tunnelNumber(tunnelLine, "--ttl", ttl, 0, 1, 100L * 365 * 86_400);
+        Tunnel.Limits limits = Tunnel.Limits.defaults()
+                .withMaxConnections((int) tunnelNumber(tunnelLine, "--max-connections", maxConnections,
+                        Tunnel.Limits.DEFAULT_MAX_CONNECTIONS, 1, 1_000_000))
+                .withPending((int) tunnelNumber(tunnelLine, "--max-pending", maxPending,
+                                Tunnel.Limits.DEFAULT_MAX_PENDING, 1, 1_000_000),
+                        (int) tunnelNumber(tunnelLine, "--max-pending-per-address", maxPendingPerAddress,
+                                Tunnel.Limits.DEFAULT_MAX_PENDING_PER_ADDRESS, 1, 1_000_000))
+                .withTimeouts(tunnelHandshakeTimeout(tunnelLine, handshakeTimeout),
+                        Duration.ofSeconds(tunnelNumber(tunnelLine, "--connect-timeout", connectTimeout,
+                                Tunnel.Limits.DEFAULT_CONNECT_TIMEOUT.toSeconds(), 1, MAX_TUNNEL_SECONDS)),
+                        idleTimeout == null ? null : Duration.ofSeconds(tunnelNumber(tunnelLine, "--idle-timeout",
+                                idleTimeout, 0, 1, MAX_TUNNEL_SECONDS)));
         InetSocketAddress listenAddress;
         InetSocketAddress target;
         try {
             listenAddress = Tunnel.parse(listen);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(tunnelLine, "--listen " + e.getMessage());
+        }
+        try {
             target = Tunnel.parse(connect);
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(tunnelLine, e.getMessage());
+            throw new ParameterException(tunnelLine, "--connect " + e.getMessage());
         }
-        // the factories read the wire mode and TTL from the configuration, as in any application
+        // the factories read the wire mode, TTL and handshake deadline from the configuration, as in any application
         System.setProperty("fernet.mode", mode);
-        if (ttlSeconds != null) {
+        if (ttl != null) {
             System.setProperty("fernet.ttl", Long.toString(ttlSeconds));
         }
+        System.setProperty("fernet.handshakeTimeout", Long.toString(limits.handshakeTimeout().toMillis()));
         FernetKeyRing ring = keys.ring(env);
         ServerSocketFactory acceptSide;
         SocketFactory connectSide;
@@ -196,10 +230,12 @@ final class FernetCommand implements Callable<Integer> {
         } finally {
             ring.destroy();
         }
+        Tunnel.Gate gate = !direction.decrypt ? Tunnel.Gate.NONE
+                : mode.equals("tls") ? Tunnel.Gate.HANDSHAKE : Tunnel.Gate.FIRST_TOKEN;
         PrintWriter log = spec.commandLine().getErr();
         Tunnel tunnel;
         try {
-            tunnel = Tunnel.start(listenAddress, acceptSide, target, connectSide, maxConnections, log);
+            tunnel = Tunnel.start(listenAddress, acceptSide, gate, target, connectSide, limits, log);
         } catch (IOException e) {
             log.println("fernet tunnel: cannot listen on " + listen + ": " + e.getMessage());
             return Main.REFUSED;
@@ -222,6 +258,47 @@ final class FernetCommand implements Callable<Integer> {
         log.flush();
         stopped.await();
         return Main.OK;
+    }
+
+    /** The longest time a tunnel option takes: a day, in seconds. */
+    static final long MAX_TUNNEL_SECONDS = 86_400;
+
+    /**
+     * Parses a tunnel option's whole number, {@code fallback} when absent. The message names the option and what it
+     * takes, never the text given.
+     */
+    private static long tunnelNumber(CommandLine line, String option, String text, long fallback, long min, long max) {
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            long value = Long.parseLong(text.trim());
+            if (value >= min && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with what is accepted
+        }
+        throw new ParameterException(line, option + " takes a whole number from " + min + " to " + max);
+    }
+
+    private Duration tunnelHandshakeTimeout(CommandLine line, String option) {
+        if (option != null) {
+            return Duration.ofSeconds(tunnelNumber(line, "--handshake-timeout", option, 0, 1, MAX_TUNNEL_SECONDS));
+        }
+        String millis = System.getProperty("fernet.handshakeTimeout", env.get("FERNET_HANDSHAKE_TIMEOUT"));
+        if (millis == null || millis.isBlank()) {
+            return Tunnel.Limits.DEFAULT_HANDSHAKE_TIMEOUT;
+        }
+        try {
+            long value = Long.parseLong(millis.trim());
+            if (value > 0) {
+                return Duration.ofMillis(value);
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with what is accepted
+        }
+        throw new ParameterException(line, "FERNET_HANDSHAKE_TIMEOUT takes a positive whole number of milliseconds");
     }
 
     /** How long a stopping tunnel lets open connections finish. */

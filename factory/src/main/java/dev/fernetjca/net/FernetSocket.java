@@ -28,6 +28,7 @@ final class FernetSocket extends Socket {
     private volatile Connection connection;  // null until connected
     private volatile int soTimeout;      // the caller's; the handshake borrows the raw timeout
     private volatile boolean inputShutdown;
+    private volatile boolean closingCleanly; // set by close(): a fernet-tokens failure resets instead
 
     private FernetSocket(Socket raw, boolean client, Settings settings) throws SocketException {
         this.raw = raw;
@@ -55,7 +56,10 @@ final class FernetSocket extends Socket {
             InputStream rawIn = raw.getInputStream();
             OutputStream rawOut = raw.getOutputStream();
             if (settings.mode == Settings.Mode.FERNET_TOKENS) {
-                connection = new TokenLineStream(settings.ring, settings.tokenParameters, rawIn, rawOut, raw, peer);
+                // this mode's clean end is TCP's own FIN between lines, so a stream that fails must end with a reset
+                // or the peer would take the cut for a clean end
+                connection = new TokenLineStream(settings.ring, settings.tokenParameters, rawIn, rawOut,
+                        () -> closeRaw(!closingCleanly), peer);
             } else {
                 connection = client
                         ? TlsEngine.client(Settings.CRYPTO, settings.psks, rawIn, rawOut, raw, peer)
@@ -160,10 +164,42 @@ final class FernetSocket extends Socket {
     public void close() throws IOException {
         Connection current = connection;
         if (current != null) {
+            closingCleanly = true;
             current.close();
         } else {
             raw.close();
         }
+    }
+
+    /**
+     * Closes as a failure: a TCP reset and no close_notify, so that the peer sees an error and never a clean end (a
+     * relay that passes a failure on as a clean end turns a cut into a silent truncation). Idempotent; any thread.
+     */
+    void abort() {
+        try {
+            closeRaw(true);
+        } catch (IOException e) {
+            // closing is all that was asked
+        }
+        Connection current = connection;
+        if (current != null) {
+            try {
+                current.close(); // marks it closed and wipes what it holds; the transport is gone, nothing is sent
+            } catch (IOException e) {
+                // the raw socket is closed already: nothing left to fail
+            }
+        }
+    }
+
+    private void closeRaw(boolean reset) throws IOException {
+        if (reset && !raw.isClosed()) {
+            try {
+                raw.setSoLinger(true, 0);
+            } catch (SocketException e) {
+                // closed meanwhile: nothing to reset
+            }
+        }
+        raw.close();
     }
 
     @Override

@@ -72,6 +72,31 @@ public final class FernetSocketFactory extends SocketFactory {
     }
 
     /**
+     * Closes {@code socket} as a failure, at once and from any thread: a TCP reset and, on a socket of ours, no
+     * close_notify, so the peer sees an error rather than a clean end. A relay (the {@code fernet tunnel}) calls it on
+     * one side when the other side failed: passing such an end on as a clean close would turn a cut connection into a
+     * silently truncated stream. {@code close()} stays the clean end. Best effort: never throws.
+     */
+    public static void abort(Socket socket) {
+        if (socket instanceof FernetSocket fernetSocket) {
+            fernetSocket.abort();
+            return;
+        }
+        try {
+            if (!socket.isClosed()) {
+                socket.setSoLinger(true, 0);
+            }
+        } catch (IOException e) {
+            // closed meanwhile, or not connected: closing is what is left
+        }
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // closing is all that was asked
+        }
+    }
+
+    /**
      * Returns, for each key of {@code keyOrRing} (primary first), the line {@code IDENTITY HEX_SECRET}: the TLS 1.3
      * external PSK this project derives from it, so that a non-Java peer can join, e.g. {@code openssl s_server
      * -tls1_3 -psk_identity IDENTITY -psk HEX_SECRET}. The secret is key material: show it only where a key may go.

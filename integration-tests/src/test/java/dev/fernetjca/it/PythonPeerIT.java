@@ -151,7 +151,7 @@ class PythonPeerIT {
             assertEquals(0, result.status(), result.stderr());
             assertEquals("HELLO THROUGH THE TUNNEL\n", result.stdoutText());
             String line = tunnel.awaitLine("#1 ");
-            assertTrue(line.matches("fernet tunnel: #1 /127\\.0\\.0\\.1:\\d+ -> \\S+ up 25 B, down 25 B, \\d+ ms, "
+            assertTrue(line.matches("fernet tunnel: #1 \\S+Z /127\\.0\\.0\\.1:\\d+ -> \\S+ up 25 B, down 25 B, \\d+ ms, "
                     + "closed cleanly"), line);
         }
     }

@@ -25,6 +25,7 @@ final class Relay implements AutoCloseable {
     private final int target;
     private final List<Connection> connections = new CopyOnWriteArrayList<>();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private volatile long cutAfter = Long.MAX_VALUE;
 
     Relay(int target) throws IOException {
         this.target = target;
@@ -36,6 +37,14 @@ final class Relay implements AutoCloseable {
 
     int port() {
         return listener.getLocalPort();
+    }
+
+    /**
+     * From now on, ends each connection once {@code bytes} have crossed it in one direction: a FIN both ways in mid
+     * stream, as a forged or lost end would look. The other end must take it for a failure, never a clean close.
+     */
+    void cutAfter(long bytes) {
+        cutAfter = bytes;
     }
 
     int connections() {
@@ -64,17 +73,27 @@ final class Relay implements AutoCloseable {
         }
     }
 
-    private static void pump(Socket from, Socket to, ByteArrayOutputStream copy) {
+    private void pump(Socket from, Socket to, ByteArrayOutputStream copy) {
         Thread pump = new Thread(() -> {
             try {
                 InputStream in = from.getInputStream();
                 OutputStream out = to.getOutputStream();
                 byte[] buffer = new byte[8192];
+                long left = cutAfter;
                 for (int n; (n = in.read(buffer)) > 0; ) {
+                    n = (int) Math.min(n, left);
                     synchronized (copy) {
                         copy.write(buffer, 0, n);
                     }
                     out.write(buffer, 0, n);
+                    left -= n;
+                    if (left == 0) {
+                        to.shutdownOutput();
+                        from.shutdownOutput();
+                        closeQuietly(from);
+                        closeQuietly(to);
+                        return;
+                    }
                 }
                 to.shutdownOutput();
             } catch (IOException e) {

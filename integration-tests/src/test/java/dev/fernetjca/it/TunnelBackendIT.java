@@ -2,6 +2,8 @@ package dev.fernetjca.it;
 
 import dev.fernetjca.it.FernetCli.TunnelProcess;
 
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,13 +15,19 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.net.SocketException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.KeyGenerator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What the service behind {@code fernet tunnel --decrypt} sees of clients that do not hold the key. */
+/**
+ * What the service behind {@code fernet tunnel --decrypt} sees of clients that do not hold the key: nothing, in TLS mode
+ * (the handshake comes first) and in fernet-tokens mode (the first token must authenticate first).
+ */
 @Timeout(120)
 class TunnelBackendIT {
     @TempDir
@@ -51,6 +59,54 @@ class TunnelBackendIT {
                 assertTrue(line.contains("does not hold a matching Fernet key"), line);
                 assertEquals(0, accepted.get(), "the tunnel opened a backend connection for a client without the key");
             }
+        }
+    }
+
+    /**
+     * fernet-tokens mode has no handshake: three silent sockets used to make the tunnel open three backend connections
+     * and hold them for ever. Now the target is connected only once a first token authenticates, and a silent peer is
+     * closed at the handshake deadline.
+     */
+    @Test
+    void fernetTokensModeConnectsOnlyForAnAuthenticatedTokenAndClosesSilentPeersAtTheDeadline() throws Exception {
+        Path keyFile = Processes.newKeyFile(dir, "server.key");
+        try (PlainServer echo = new PlainServer(PlainServer.ECHO_THEN_COUNT);
+             TunnelProcess tunnel = TunnelProcess.start("--listen", "127.0.0.1:0", "--connect", echo.address(),
+                     "--decrypt", "--mode", "fernet-tokens", "--handshake-timeout", "1",
+                     "--key-file", keyFile.toString())) {
+            List<Socket> silent = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    Socket socket = new Socket(InetAddress.getLoopbackAddress(), tunnel.port());
+                    socket.setSoTimeout(30_000);
+                    silent.add(socket);
+                }
+                for (Socket socket : silent) {
+                    assertThrows(SocketException.class, () -> socket.getInputStream().read(),
+                            "a silent peer was not reset at the deadline");
+                }
+            } finally {
+                for (Socket socket : silent) {
+                    socket.close();
+                }
+            }
+            assertTrue(tunnel.connectionLine(3).contains("failed: no token within 1 s"), tunnel.log());
+            assertEquals(0, echo.served(), "the tunnel opened a backend connection for a peer that sent no token");
+
+            System.setProperty("fernet.mode", "fernet-tokens");
+            FernetSocketFactory member;
+            try {
+                member = new FernetSocketFactory(PythonPeerIT.secretKey(
+                        java.nio.file.Files.readString(keyFile, US_ASCII).trim()));
+            } finally {
+                System.clearProperty("fernet.mode");
+            }
+            try (Socket client = member.createSocket(InetAddress.getLoopbackAddress(), tunnel.port())) {
+                client.getOutputStream().write("hello\n".getBytes(US_ASCII));
+                client.shutdownOutput();
+                assertArrayEquals("hello\n<6 bytes>\n".getBytes(US_ASCII), client.getInputStream().readAllBytes());
+            }
+            assertTrue(tunnel.connectionLine(4).endsWith("closed cleanly"), tunnel.log());
         }
     }
 }
