@@ -118,7 +118,7 @@ class FernetKeyRingFilesTest {
     @Test
     void acceptsSixteenKeysAndRefusesSeventeen() throws IOException {
         StringBuilder text = new StringBuilder("# sixteen\n");
-        for (int i = 0; i < FernetKeyRing.MAX_KEYS; i++) {
+        for (int i = 0; i < KeyFiles.MAX_KEYS; i++) {
             text.append(encode(rawKey())).append('\n');
         }
         Path file = keyFile(text.toString());
@@ -131,13 +131,13 @@ class FernetKeyRingFilesTest {
     void refusesKeyFileLargerThanTheLimit() throws IOException {
         String key = encode(rawKey());
         // comments count toward the limit: the file is refused before any line is read
-        String comment = "#".repeat(FernetKeyRing.MAX_KEY_FILE_BYTES - key.length() - 1) + "\n";
+        String comment = "#".repeat(KeyFiles.MAX_KEY_FILE_BYTES - key.length() - 1) + "\n";
         Path file = keyFile(comment + key);
         assertEquals(65536, Files.size(file));
         assertEquals(1, ring(FernetKeyRing.readKeyFile(file)).size());
         Files.writeString(file, comment + key + "\n");
         assertEquals("key file " + file + " is larger than 65536 bytes", invalid(() -> FernetKeyRing.readKeyFile(file)));
-        Files.writeString(file, "#".repeat(10 * FernetKeyRing.MAX_KEY_FILE_BYTES));
+        Files.writeString(file, "#".repeat(10 * KeyFiles.MAX_KEY_FILE_BYTES));
         assertEquals("key file " + file + " is larger than 65536 bytes", invalid(() -> FernetKeyRing.readKeyFile(file)));
     }
 
@@ -272,11 +272,11 @@ class FernetKeyRingFilesTest {
     @Test
     void acceptsSixteenInlineKeysAndRefusesSeventeen() {
         List<String> keys = new ArrayList<>();
-        for (int i = 0; i <= FernetKeyRing.MAX_KEYS; i++) {
+        for (int i = 0; i <= KeyFiles.MAX_KEYS; i++) {
             keys.add(encode(rawKey()));
         }
         assertEquals("entry 17: more than 16 keys", invalid(() -> FernetKeyRing.parseKeys(String.join(",", keys))));
-        assertEquals(16, ring(FernetKeyRing.parseKeys(String.join(",", keys.subList(0, FernetKeyRing.MAX_KEYS))))
+        assertEquals(16, ring(FernetKeyRing.parseKeys(String.join(",", keys.subList(0, KeyFiles.MAX_KEYS))))
                 .size());
     }
 
