@@ -63,11 +63,15 @@ public final class FernetKeyRing implements SecretKey {
      * character is {@code #} and blank lines are skipped; ASCII whitespace around a key, a {@code \r} before each
      * line end and a UTF-8 byte order mark are ignored. A comment must be on its own line.
      *
-     * <p>The file must be a regular file (or a link to one: the link is resolved once, and that real path is checked
-     * and opened without following links), at most 64 KiB (65536 bytes, comments included), and hold 1 to 16 keys.
-     * Where the file system has POSIX permissions, the file must grant nothing to group or others (mode 600 or 400);
-     * this is judged on the permission bits, so it applies to a process running as root too. Elsewhere (Windows) no
-     * permission check is made.
+     * <p>The file must be a regular file (or a link to one, through any number of links, as a Kubernetes secret mount
+     * has), at most 64 KiB (65536 bytes, comments included), and hold 1 to 16 keys. Where the file system has Unix
+     * attributes, the file must also be owned by this process's user or by root, and grant nothing to group or others
+     * (mode 600 or 400); both are judged on the file's attributes, not on whether this process could read it, so they
+     * hold for a process running as root too. The links are resolved once; a FIFO or a device is refused without being
+     * opened; the checks are made again on the file once open (on Linux, on the open file itself), and that file must
+     * be the one the path names, so a file swapped in meanwhile is refused, not read. A key file in a directory that
+     * group or others may write to is read, with a warning (once a directory) on the {@code System.Logger} of
+     * {@code dev.fernetjca.provider.KeyFiles}. Elsewhere (Windows) only the regular-file and size checks are made.
      *
      * <p>Keys are decoded from the file's bytes and every buffer is wiped before this method returns; no key passes
      * through a {@code String}.
@@ -76,7 +80,8 @@ public final class FernetKeyRing implements SecretKey {
      * @throws NoSuchFileException if the file (or a link's target) does not exist; the message names the path
      * @throws AccessDeniedException if this process may not read the file; the message names the path
      * @throws IOException if the file cannot be read for another reason
-     * @throws IllegalArgumentException if the file is not a regular file, is open to group or others, is too large,
+     * @throws IllegalArgumentException if the file is not a regular file (the message says what it is: a directory, a
+     *     pipe...), belongs to another user, is open to group or others, was replaced while being opened, is too large,
      *     holds no key or more than 16, or a line is neither a key, a comment nor blank; the message names the path
      *     and, for a line, its number, never its text or any part of a key
      */

@@ -3,13 +3,16 @@ package dev.fernetjca.provider;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.Pipe;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -20,6 +23,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 import javax.crypto.SecretKey;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -188,7 +196,8 @@ class FernetKeyRingFilesTest {
 
     @Test
     void refusesDirectoryAsKeyFile() {
-        assertEquals("key file " + dir + " is not a regular file", invalid(() -> FernetKeyRing.readKeyFile(dir)));
+        assertEquals("key file " + dir + " is a directory, not a regular file",
+                invalid(() -> FernetKeyRing.readKeyFile(dir)));
     }
 
     @Test
@@ -202,7 +211,112 @@ class FernetKeyRingFilesTest {
         }
         // opening a FIFO with no writer blocks: it must be refused before any open
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertEquals(
-                "key file " + fifo + " is not a regular file", invalid(() -> FernetKeyRing.readKeyFile(fifo))));
+                "key file " + fifo + " is a pipe, not a regular file", invalid(() -> FernetKeyRing.readKeyFile(fifo))));
+        // behind a link, as a Kubernetes mount would put it, the same
+        Path link = dir.resolve("fifo.key");
+        Files.createSymbolicLink(link, fifo);
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertEquals(
+                "key file " + link + " is a pipe, not a regular file", invalid(() -> FernetKeyRing.readKeyFile(link))));
+    }
+
+    @Test
+    void saysAPipeIsAPipeNotMissing() throws IOException {
+        // a shell's --key-file <(...) gives /dev/fd/63: a link to "pipe:[1234]", which has no path of its own
+        Path fds = Path.of("/proc/self/fd");
+        if (!Files.isDirectory(fds)) {
+            Assumptions.abort("no /proc/self/fd here (not Linux): the pipe's path cannot be named");
+        }
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            Path pipeLink = null;
+            try (DirectoryStream<Path> descriptors = Files.newDirectoryStream(fds)) {
+                for (Path descriptor : descriptors) {
+                    try {
+                        if (Files.readSymbolicLink(descriptor).toString().startsWith("pipe:")) {
+                            pipeLink = descriptor;
+                        }
+                    } catch (IOException closedMeanwhile) {
+                        // the directory stream's own descriptor, gone once listed
+                    }
+                }
+            }
+            assertNotNull(pipeLink, "an open Pipe shows as pipe:[...] in /proc/self/fd");
+            Path named = pipeLink;
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertEquals(
+                    "key file " + named + " is a pipe, not a regular file",
+                    invalid(() -> FernetKeyRing.readKeyFile(named))));
+        }
+    }
+
+    @Test
+    void refusesKeyFileOfAnotherUser() throws IOException {
+        Path file = keyFile(encode(rawKey()) + "\n");
+        giveToAnotherUser(file);
+        assertEquals("key file " + file + " is owned by uid " + OTHER_UID + ", not by this process's user (uid 0) or"
+                + " root; a key file must belong to the user that reads it",
+                invalid(() -> FernetKeyRing.readKeyFile(file)));
+    }
+
+    @Test
+    void refusesLinkToKeyFileOfAnotherUser() throws IOException {
+        Path target = keyFile(encode(rawKey()) + "\n");
+        giveToAnotherUser(target);
+        Path link = dir.resolve("link.key");
+        Files.createSymbolicLink(link, target);
+        assertEquals("key file " + link + " is owned by uid " + OTHER_UID + ", not by this process's user (uid 0) or"
+                + " root; a key file must belong to the user that reads it",
+                invalid(() -> FernetKeyRing.readKeyFile(link)));
+    }
+
+    @Test
+    void readsLinkChainsLikeAKubernetesSecretMount() throws IOException {
+        assumePosix();
+        // key -> ..data/key, ..data -> ..2024_01_01_00_00_00.1/, as the kubelet lays out a mounted secret
+        byte[] raw = rawKey();
+        Path version = Files.createDirectory(dir.resolve("..2024_01_01_00_00_00.1"));
+        Path real = version.resolve("fernet.key");
+        Files.move(keyFile(encode(raw) + "\n"), real);
+        Files.createSymbolicLink(dir.resolve("..data"), version.getFileName());
+        Path key = dir.resolve("fernet.key");
+        Files.createSymbolicLink(key, Path.of("..data", "fernet.key"));
+        assertRing(FernetKeyRing.readKeyFile(key), raw);
+    }
+
+    @Test
+    void warnsOnceWhenTheKeyFileDirectoryIsWritableByOthers() throws IOException {
+        assumePosix();
+        Path open = Files.createDirectory(dir.resolve("open"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        byte[] raw = rawKey();
+        Path file = open.resolve("fernet.key");
+        Files.move(keyFile(encode(raw) + "\n"), file);
+        Logger logger = Logger.getLogger(KeyFiles.class.getName());
+        List<LogRecord> records = new ArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                records.add(record);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        logger.addHandler(capture);
+        try {
+            assertRing(FernetKeyRing.readKeyFile(file), raw); // a warning, not a refusal
+            assertRing(FernetKeyRing.readKeyFile(file), raw);
+        } finally {
+            logger.removeHandler(capture);
+        }
+        assertEquals(1, records.size(), "one warning for the directory, not one a read");
+        assertEquals(Level.WARNING, records.get(0).getLevel());
+        String message = new SimpleFormatter().formatMessage(records.get(0));
+        seen.add(message);
+        assertEquals("key file directory " + open + " is writable by group or others, who could replace a key file in"
+                + " it; restrict it with chmod go-w " + open, message);
     }
 
     @Test
@@ -392,6 +506,20 @@ class FernetKeyRingFilesTest {
         }
         Files.writeString(file, text, StandardCharsets.UTF_8);
         return file;
+    }
+
+    /** A uid that is not this process's: {@code nobody}'s. */
+    private static final int OTHER_UID = 65534;
+
+    /** Gives {@code file} to {@link #OTHER_UID}; only root can, so the test is skipped otherwise. */
+    private static void giveToAnotherUser(Path file) throws IOException {
+        assumePosix();
+        if ((Integer) Files.getAttribute(file, "unix:uid") != 0) {
+            Assumptions.abort("not root: this process cannot give a file to another user (the root case is the one"
+                    + " that matters: root can read any user's 0600 file)");
+        }
+        Files.setAttribute(file, "unix:uid", OTHER_UID);
+        assertEquals(OTHER_UID, Files.getAttribute(file, "unix:uid"));
     }
 
     private static void assumePosix() {
