@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Reads Fernet keys from key files and from comma-separated text, for {@link FernetKeyRing#readKeyFile(Path)} and
@@ -35,6 +37,8 @@ final class KeyFiles {
 
     private static final System.Logger LOG = System.getLogger(KeyFiles.class.getName());
     private static final int ROOT_UID = 0;
+    /** A run of base64 as long as a key, give or take a few characters lost in a paste. */
+    private static final Pattern KEY_LIKE = Pattern.compile("[A-Za-z0-9_+=-]{40,}");
     /** The {@code st_mode} bits that grant group or others anything. */
     private static final int GROUP_OR_OTHERS_BITS = 0077;
     private static final int WRITE_BY_GROUP_OR_OTHERS = 0022;
@@ -45,6 +49,11 @@ final class KeyFiles {
 
     /** See {@link FernetKeyRing#readKeyFile(Path)}. */
     static FernetKeyRing readKeyFile(Path keyFile) throws IOException {
+        if (looksLikeKey(keyFile.toString())) {
+            // every message names the path: a key given where a path belongs must not reach a terminal or a log
+            throw new IllegalArgumentException("key file path looks like a Fernet key (not repeated here); give the"
+                    + " path of a file that holds the key");
+        }
         String name = "key file " + keyFile;
         byte[] text = read(keyFile, name);
         try {
@@ -72,6 +81,19 @@ final class KeyFiles {
         } finally {
             Arrays.fill(text, (byte) 0);
         }
+    }
+
+    /** Whether {@code text} holds a run of 40 or more base64 characters with both upper and lower case. */
+    private static boolean looksLikeKey(String text) {
+        Matcher run = KEY_LIKE.matcher(text);
+        while (run.find()) {
+            String characters = run.group();
+            if (characters.chars().anyMatch(Character::isUpperCase)
+                    && characters.chars().anyMatch(Character::isLowerCase)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

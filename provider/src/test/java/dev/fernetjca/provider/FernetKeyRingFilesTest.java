@@ -249,6 +249,19 @@ class FernetKeyRingFilesTest {
     }
 
     @Test
+    void keyGivenAsThePathIsNotRepeated() {
+        // every other message names the path: a key pasted where the path belongs must not reach a terminal
+        String key = encode(rawKey());
+        String expected = "key file path looks like a Fernet key (not repeated here); give the path of a file that"
+                + " holds the key";
+        assertEquals(expected, invalid(() -> FernetKeyRing.readKeyFile(Path.of(key))));
+        assertEquals(expected, invalid(() -> FernetKeyRing.readKeyFile(dir.resolve(key))));
+        // a long directory name of one case, or a hex digest, is a path like any other
+        assertThrows(NoSuchFileException.class,
+                () -> FernetKeyRing.readKeyFile(dir.resolve("0123456789abcdef".repeat(4)).resolve("key")));
+    }
+
+    @Test
     void refusesKeyFileOfAnotherUser() throws IOException {
         Path file = keyFile(encode(rawKey()) + "\n");
         giveToAnotherUser(file);
