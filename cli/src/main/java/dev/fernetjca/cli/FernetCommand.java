@@ -148,6 +148,7 @@ final class FernetCommand implements Callable<Integer> {
             return tooLarge(MAX_TOKEN_BYTES, "the token of 64 MiB of plaintext");
         }
         byte[] token = start == 0 && end == input.length ? input : Arrays.copyOfRange(input, start, end);
+        input = null; // a token near the limit is 85 MiB: let the collector have the untrimmed copy while decrypting
         byte[] plaintext;
         try {
             plaintext = ttl == null ? fernet.decrypt(token) : fernet.decrypt(token, ttl);

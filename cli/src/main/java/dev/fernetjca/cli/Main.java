@@ -58,6 +58,14 @@ public final class Main {
             commandLine.setErr(errWriter);
             commandLine.setParameterExceptionHandler(Main::usageError);
             commandLine.setExecutionExceptionHandler((e, failed, parseResult) -> {
+                for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                    if (cause instanceof OutOfMemoryError) {
+                        // input near the 64 MiB limit needs a few hundred MiB of heap (docs/cli.md, Limits)
+                        failed.getErr().println("fernet: not enough memory for this input; give Java a larger heap,"
+                                + " such as java -Xmx512m -jar fernet.jar");
+                        return REFUSED;
+                    }
+                }
                 // commands report expected failures themselves; this is a bug or an environment problem, and
                 // exception messages of the provider never carry key bytes, tokens or plaintext
                 failed.getErr().println(withoutKeys("fernet: unexpected " + e.getClass().getName() + ": "
