@@ -274,16 +274,19 @@ class FernetCommandTest {
                 + FernetCommand.MAX_TOKEN_BYTES + " bytes (the token of 64 MiB of plaintext)", key);
     }
 
-    /** Runs the real {@code fernet} in a child JVM with standard input as {@code shell} redirects it. */
-    private static Cli.Result runWithStandardInput(String redirect, String key, String command) throws Exception {
-        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "standard input is checked through /proc (Linux)");
+    /**
+     * Runs the real {@code fernet} in a child JVM through {@code shell -c}, with {@code FERNET_KEY} set to {@code key}
+     * and the command line ending in {@code rest}, for what only a shell can set up: a closed standard input, a
+     * directory as standard input, a process substitution.
+     */
+    private static Cli.Result runInShell(String shell, String key, String rest) throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "these checks use /proc (Linux)");
         Path javaBinary = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder builder = new ProcessBuilder("/bin/sh", "-c",
-                "exec \"$0\" -cp \"$1\" dev.fernetjca.cli.Main " + command + " " + redirect,
+        ProcessBuilder builder = new ProcessBuilder(shell, "-c", "exec \"$0\" -cp \"$1\" dev.fernetjca.cli.Main " + rest,
                 javaBinary.toString(), System.getProperty("java.class.path"));
         builder.environment().clear();
         builder.environment().put("FERNET_KEY", key);
-        builder.redirectOutput(ProcessBuilder.Redirect.PIPE);
+        builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Process process = builder.start();
         byte[] stdout = process.getInputStream().readAllBytes();
         String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -291,12 +294,25 @@ class FernetCommandTest {
         return new Cli.Result(process.exitValue(), stdout, stderr);
     }
 
+    @Test
+    void processSubstitutionAsKeyFileSaysItIsAPipe() throws Exception {
+        Path bash = Path.of("/bin/bash");
+        assumeTrue(Files.isExecutable(bash), "no /bin/bash here: <(...) is bash's");
+        String key = newKey();
+        Cli.Result result = runInShell(bash.toString(), "", "encrypt --key-file <(printf '%s\\n' " + key + ")");
+        assertEquals(2, result.status(), result.stderr());
+        assertTrue(result.stderr().startsWith("fernet: key file /dev/fd/"), result.stderr());
+        assertTrue(result.stderr().contains(" is a pipe, not a regular file; give the path of a key file (chmod 600),"
+                + " not <(...) or a pipe\n"), result.stderr());
+        assertFalse(result.stderr().contains(key), result.stderr());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"encrypt", "decrypt"})
     void closedStandardInputIsSaidToBeClosed(String command) throws Exception {
         // with descriptor 0 closed, the JVM's own lib/modules takes it: that must not be encrypted or called too large
         String key = newKey();
-        assertRefused(runWithStandardInput("<&-", key, command),
+        assertRefused(runInShell("/bin/sh", key, command + " <&-"),
                 "fernet: standard input is closed; give the input with < FILE or a pipe", key);
     }
 
@@ -304,7 +320,7 @@ class FernetCommandTest {
     @ValueSource(strings = {"encrypt", "decrypt"})
     void directoryAsStandardInputIsSaidToBeADirectory(String command) throws Exception {
         String key = newKey();
-        assertRefused(runWithStandardInput("< '" + dir + "'", key, command),
+        assertRefused(runInShell("/bin/sh", key, command + " < '" + dir + "'"),
                 "fernet: standard input is a directory; give a file with < FILE or a pipe", key);
     }
 
