@@ -239,6 +239,9 @@ final class KeyFiles {
 
     /** Returns {@code e} as the same kind of exception with a message that names the key file; the cause is kept. */
     private static IOException inOurWords(IOException e, String name) {
+        if (e.getMessage() != null && e.getMessage().startsWith(name + " ")) {
+            return e; // ours already, from a step that named the file itself
+        }
         IOException ours;
         if (e instanceof NoSuchFileException) {
             ours = new NoSuchFileException(null, null, name + " does not exist");
