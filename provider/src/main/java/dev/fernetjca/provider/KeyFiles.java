@@ -256,7 +256,7 @@ final class KeyFiles {
     }
 
     /** What the checks need of a file: {@code st_mode} (type and permission bits), owner and identity. */
-    private record FileStatus(int mode, int uid, Object fileKey) {
+    record FileStatus(int mode, int uid, Object fileKey) {
         private static final int TYPE_BITS = 0170000;
         private static final int REGULAR = 0100000;
         private static final Path FD_INFO = Path.of("/proc/self/fdinfo");

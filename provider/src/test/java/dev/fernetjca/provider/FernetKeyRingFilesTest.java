@@ -3,6 +3,7 @@ package dev.fernetjca.provider;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -10,6 +11,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
 import java.nio.channels.Pipe;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
@@ -17,6 +19,8 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -279,6 +283,27 @@ class FernetKeyRingFilesTest {
         assertEquals("key file " + link + " is owned by uid " + OTHER_UID + ", not by this process's user (uid 0) or"
                 + " root; a key file must belong to the user that reads it",
                 invalid(() -> FernetKeyRing.readKeyFile(link)));
+    }
+
+    /**
+     * The checks after the open judge the open file, not whatever its path names by then: a file renamed over the
+     * path after the open does not pass for the one that was opened.
+     */
+    @Test
+    void openFileIsJudgedByItselfNotByItsPath() throws IOException {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fdinfo")), "the open file is found through /proc (Linux)");
+        Path file = keyFile(encode(rawKey()) + "\n");
+        Path other = keyFile(encode(rawKey()) + "\n");
+        Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rw-r--r--"));
+        Object openedKey = Files.getAttribute(file, "unix:fileKey");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            Files.move(other, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            KeyFiles.FileStatus opened = KeyFiles.FileStatus.ofOpen(channel, "key file " + file);
+            assertEquals(openedKey, opened.fileKey());
+            assertEquals("rw-------", opened.permissions());
+            assertNotEquals(openedKey, Files.getAttribute(file, "unix:fileKey"), "the path names the new file");
+            assertEquals(0, channel.position(), "the search leaves the channel at the start");
+        }
     }
 
     @Test
