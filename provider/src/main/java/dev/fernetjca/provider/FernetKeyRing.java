@@ -83,7 +83,9 @@ public final class FernetKeyRing implements SecretKey {
      * @throws IllegalArgumentException if the file is not a regular file (the message says what it is: a directory, a
      *     pipe...), belongs to another user, is open to group or others, was replaced while being opened, is too large,
      *     holds no key or more than 16, or a line is neither a key, a comment nor blank; the message names the path
-     *     and, for a line, its number, never its text or any part of a key
+     *     and, for a line, its number, never its text or any part of a key; a path that looks like a key (a run of 40
+     *     or more base64 characters in both cases: a key given where its file's path belongs) is refused without
+     *     being named
      */
     public static FernetKeyRing readKeyFile(Path keyFile) throws IOException {
         return KeyFiles.readKeyFile(keyFile);
