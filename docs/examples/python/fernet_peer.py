@@ -19,12 +19,16 @@ Keys come from the file named by ``--key-file`` or ``FERNET_KEY_FILE`` (one key 
 comments), else from ``FERNET_KEY`` (keys separated by commas, the primary first); never from an argument, which
 ``ps`` would show. The primary key encrypts; every key decrypts (``MultiFernet``), as in a key rotation.
 
-Needs only the standard library and ``cryptography``.
+A client exits with status 1 and a message when the server resets the connection, which is how fernet-jca and this
+server refuse a token they cannot authenticate (another key, an altered token, or one older than the TTL): a wrong key
+is never a silent success. Needs only the standard library and ``cryptography``.
 """
 
 import argparse
+import errno
 import os
 import socket
+import struct
 import sys
 import threading
 
@@ -73,17 +77,29 @@ def send(sock, fernet, data):
         sock.sendall(fernet.encrypt(data[start:start + CHUNK_BYTES]) + b"\n")
 
 
+def abort(conn):
+    """Closes with a TCP reset, not a clean end, so the peer sees the failure (as fernet-jca does)."""
+    try:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+
+
 def serve_connection(conn, peer, fernet, ttl, reply):
     tokens = received = 0
     outcome = "closed cleanly"
     try:
         with conn, conn.makefile("rb") as lines:
-            for token in token_lines(lines):
-                plaintext = fernet.decrypt(token, ttl=ttl)
-                tokens += 1
-                received += len(plaintext)
-                answer = plaintext.upper() if reply == "upper" else plaintext
-                conn.sendall(fernet.encrypt(answer) + b"\n")
+            try:
+                for token in token_lines(lines):
+                    plaintext = fernet.decrypt(token, ttl=ttl)
+                    tokens += 1
+                    received += len(plaintext)
+                    answer = plaintext.upper() if reply == "upper" else plaintext
+                    conn.sendall(fernet.encrypt(answer) + b"\n")
+            except BaseException:
+                abort(conn)
+                raise
     except InvalidToken:
         outcome = "failed: token rejected"          # bad key, altered token, or older than the TTL
     except (OSError, ValueError, EOFError) as e:
@@ -114,15 +130,23 @@ def connect(address, fernet, ttl):
         failure = []
         reader = threading.Thread(target=lambda: guarded(print_replies, failure))
         reader.start()
-        while True:
-            chunk = sys.stdin.buffer.read1(CHUNK_BYTES)
-            if not chunk:
-                break
-            send(sock, fernet, chunk)
-        sock.shutdown(socket.SHUT_WR)                # the server reads a clean end between lines
+        try:
+            while True:
+                chunk = sys.stdin.buffer.read1(CHUNK_BYTES)
+                if not chunk:
+                    break
+                send(sock, fernet, chunk)
+            sock.shutdown(socket.SHUT_WR)            # the server reads a clean end between lines
+        except OSError as e:
+            if e.errno not in (errno.ECONNRESET, errno.EPIPE, errno.ENOTCONN):
+                raise
+            failure.append(REFUSED)                  # ENOTCONN: shutdown after the reset came
         reader.join()
         if failure:
             sys.exit("fernet_peer: %s" % failure[0])
+
+
+REFUSED = "the server reset the connection: it refused our tokens (does it hold another key?) or failed"
 
 
 def guarded(function, failure):
@@ -130,6 +154,8 @@ def guarded(function, failure):
         function()
     except InvalidToken:
         failure.append("reply rejected: not a token of our keys, altered, or too old")
+    except ConnectionResetError:
+        failure.append(REFUSED)
     except (OSError, ValueError, EOFError) as e:
         failure.append(str(e))
 

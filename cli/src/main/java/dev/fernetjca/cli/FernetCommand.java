@@ -48,8 +48,17 @@ import picocli.CommandLine.Spec;
         description = "Makes and reads Fernet tokens, compatible with Python's cryptography.fernet.",
         footer = {"", "Keys come from --key-file FILE or the FERNET_KEY environment variable; never from an argument."})
 final class FernetCommand implements Callable<Integer> {
-    /** The most standard input {@code encrypt} and {@code decrypt} accept: 64 MiB, read whole into memory. */
+    /** The most standard input {@code encrypt} accepts: 64 MiB of plaintext, read whole into memory. */
     static final int MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+    /**
+     * The longest token {@code decrypt} accepts: that of a plaintext of {@link #MAX_INPUT_BYTES}, about 85 MiB (base64
+     * of version, timestamp, IV, the padded ciphertext and the tag), so that it reads every token {@code encrypt} makes.
+     */
+    static final int MAX_TOKEN_BYTES = 4 * ((1 + 8 + 16 + (MAX_INPUT_BYTES / 16 + 1) * 16 + 32 + 2) / 3);
+
+    /** Whitespace {@code decrypt} reads around a token at most: a newline, a CRLF, an editor's indentation. */
+    static final int MAX_SURROUNDING_WHITESPACE = 4096;
 
     /** The first line of {@code psk}: how the lines after it are used, for whoever finds the output later. */
     static final String PSK_HEADER = "# IDENTITY HEX_SECRET; openssl s_server|s_client -tls1_3 "
@@ -71,7 +80,12 @@ final class FernetCommand implements Callable<Integer> {
     /** Without a command there is nothing to do: a usage error, so that scripts notice. */
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "no command given; use keygen, encrypt, decrypt, psk or demo");
+        throw new ParameterException(spec.commandLine(), "no command given; use one of " + commands(spec));
+    }
+
+    /** Returns the names of {@code root}'s commands, as the usage lists them: "keygen, encrypt, ...". */
+    static String commands(CommandSpec root) {
+        return String.join(", ", root.subcommands().keySet());
     }
 
     @Command(name = "keygen",
@@ -89,10 +103,13 @@ final class FernetCommand implements Callable<Integer> {
                     "The first key of --key-file or FERNET_KEY encrypts."})
     int encrypt(@Mixin KeyOptions keys) throws IOException {
         Fernet fernet = keys.load(env);
-        byte[] plaintext = readAtMost(in, MAX_INPUT_BYTES);
+        byte[] plaintext = readStandardInput(MAX_INPUT_BYTES);
+        if (plaintext == null) {
+            return Main.REFUSED;
+        }
         try {
             if (plaintext.length > MAX_INPUT_BYTES) {
-                return tooLarge();
+                return tooLarge(MAX_INPUT_BYTES, "64 MiB");
             }
             byte[] token = fernet.encrypt(plaintext);
             out.write(token, 0, token.length);
@@ -104,8 +121,8 @@ final class FernetCommand implements Callable<Integer> {
     }
 
     @Command(name = "decrypt",
-            description = {"Reads one token from standard input (surrounding whitespace ignored, at most 64 MiB) and "
-                    + "writes exactly its plaintext.",
+            description = {"Reads one token from standard input (surrounding whitespace ignored; any token encrypt "
+                    + "makes, up to 64 MiB of plaintext) and writes exactly its plaintext.",
                     "Any key of --key-file or FERNET_KEY may have made the token.",
                     "An invalid or expired token exits with status 1 and writes nothing to standard output."})
     int decrypt(@Mixin KeyOptions keys,
@@ -114,9 +131,9 @@ final class FernetCommand implements Callable<Integer> {
                 String ttlSeconds) throws IOException {
         Duration ttl = ttlSeconds == null ? null : parseTtl(ttlSeconds);
         Fernet fernet = keys.load(env);
-        byte[] input = readAtMost(in, MAX_INPUT_BYTES);
-        if (input.length > MAX_INPUT_BYTES) {
-            return tooLarge();
+        byte[] input = readStandardInput(MAX_TOKEN_BYTES + 2 * MAX_SURROUNDING_WHITESPACE);
+        if (input == null) {
+            return Main.REFUSED;
         }
         // the Cipher takes the token exactly; a trailing newline from `encrypt` or an editor is not part of it
         int start = 0;
@@ -127,7 +144,11 @@ final class FernetCommand implements Callable<Integer> {
         while (end > start && isAsciiWhitespace(input[end - 1])) {
             end--;
         }
+        if (end - start > MAX_TOKEN_BYTES || input.length > MAX_TOKEN_BYTES + 2 * MAX_SURROUNDING_WHITESPACE) {
+            return tooLarge(MAX_TOKEN_BYTES, "the token of 64 MiB of plaintext");
+        }
         byte[] token = start == 0 && end == input.length ? input : Arrays.copyOfRange(input, start, end);
+        input = null; // a token near the limit is 85 MiB: let the collector have the untrimmed copy while decrypting
         byte[] plaintext;
         try {
             plaintext = ttl == null ? fernet.decrypt(token) : fernet.decrypt(token, ttl);
@@ -335,10 +356,15 @@ final class FernetCommand implements Callable<Integer> {
     }
 
     private Duration parseTtl(String text) {
+        String digits = text.trim();
         long seconds;
         try {
-            seconds = Long.parseLong(text.trim());
+            seconds = Long.parseLong(digits);
         } catch (NumberFormatException e) {
+            if (digits.matches("[0-9]+")) {
+                throw new ParameterException(spec.subcommands().get("decrypt"),
+                        "--ttl is too large: at most " + Long.MAX_VALUE + " seconds");
+            }
             seconds = 0;
         }
         if (seconds <= 0) {
@@ -349,10 +375,30 @@ final class FernetCommand implements Callable<Integer> {
         return Duration.ofSeconds(seconds);
     }
 
-    private int tooLarge() {
-        spec.commandLine().getErr()
-                .println("fernet: input exceeds the limit of " + MAX_INPUT_BYTES + " bytes (64 MiB)");
+    private int tooLarge(int limit, String what) {
+        spec.commandLine().getErr().println("fernet: input exceeds the limit of " + limit + " bytes (" + what + ")");
         return Main.REFUSED;
+    }
+
+    /**
+     * Reads standard input as {@link #readAtMost} does, or returns null after saying why it cannot: it is a directory,
+     * it was closed ({@code <&-}), or reading failed.
+     */
+    private byte[] readStandardInput(int limit) {
+        PrintWriter err = spec.commandLine().getErr();
+        String problem = in == System.in ? StandardInput.problem() : null;
+        if (problem != null) {
+            err.println("fernet: standard input " + problem);
+            return null;
+        }
+        try {
+            return readAtMost(in, limit);
+        } catch (IOException e) {
+            String reason = String.valueOf(e.getMessage());
+            err.println("fernet: cannot read standard input: "
+                    + (reason.isEmpty() ? reason : Character.toLowerCase(reason.charAt(0)) + reason.substring(1)));
+            return null;
+        }
     }
 
     /** PrintStream swallows write errors (a closed pipe, a full disk); a script must still see the failure. */

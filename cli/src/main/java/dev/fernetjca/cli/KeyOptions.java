@@ -53,7 +53,12 @@ final class KeyOptions {
                 return FernetKeyRing.readKeyFile(keyFile);
             } catch (IOException | IllegalArgumentException e) {
                 // the provider's message names the file and line, never a line's text
-                throw usage(e.getMessage());
+                String message = e.getMessage();
+                if (message.endsWith(" is a pipe, not a regular file")) {
+                    // what a shell's <(...) gives: the keys would have to travel through an argument or a pipe
+                    message += "; give the path of a key file (chmod 600), not <(...) or a pipe";
+                }
+                throw usage(message);
             }
         }
         String variable = env.get(ENV_VARIABLE);

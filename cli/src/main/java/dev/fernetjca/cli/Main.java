@@ -5,10 +5,14 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.UnmatchedArgumentException;
 
@@ -28,6 +32,8 @@ public final class Main {
     // an argument picocli did not expect is repeated only when it looks like an option name: it may be a key
     // pasted in the wrong place, and a key (44 characters ending in '=') never looks like this
     private static final Pattern OPTION_NAME = Pattern.compile("--?[A-Za-z][A-Za-z0-9-]{0,30}");
+    private static final Pattern COMMAND_NAME = Pattern.compile("[a-z][a-z0-9-]{0,30}");
+    private static final Pattern KEY_LIKE = Pattern.compile("[A-Za-z0-9_+=-]{40,}");
 
     private Main() {
     }
@@ -52,9 +58,18 @@ public final class Main {
             commandLine.setErr(errWriter);
             commandLine.setParameterExceptionHandler(Main::usageError);
             commandLine.setExecutionExceptionHandler((e, failed, parseResult) -> {
+                for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                    if (cause instanceof OutOfMemoryError) {
+                        // input near the 64 MiB limit needs a few hundred MiB of heap (docs/cli.md, Limits)
+                        failed.getErr().println("fernet: not enough memory for this input; give Java a larger heap,"
+                                + " such as java -Xmx512m -jar fernet.jar");
+                        return REFUSED;
+                    }
+                }
                 // commands report expected failures themselves; this is a bug or an environment problem, and
                 // exception messages of the provider never carry key bytes, tokens or plaintext
-                failed.getErr().println("fernet: unexpected " + e.getClass().getName() + ": " + e.getMessage());
+                failed.getErr().println(withoutKeys("fernet: unexpected " + e.getClass().getName() + ": "
+                        + e.getMessage()));
                 return REFUSED;
             });
             return commandLine.execute(args);
@@ -67,17 +82,76 @@ public final class Main {
     private static int usageError(ParameterException e, String[] args) {
         CommandLine failed = e.getCommandLine();
         PrintWriter err = failed.getErr();
-        err.println("fernet: " + describe(e));
+        err.println(withoutKeys("fernet: " + describe(e)));
         err.println("see '" + failed.getCommandSpec().qualifiedName() + " --help'");
         return USAGE;
     }
 
+    /**
+     * Says that {@code given} is no command of {@code failed}, and names the nearest ones, or all: the word itself is
+     * repeated only when it looks like one (lower case, short), since it may be a key typed in the wrong place.
+     */
+    private static String unknownCommand(String given, List<String> suggestions, CommandLine failed) {
+        // picocli orders its suggestions nearest first
+        List<String> commands = suggestions.stream().filter(failed.getSubcommands()::containsKey).limit(1).toList();
+        String what = COMMAND_NAME.matcher(given).matches() ? "unknown command '" + given + "'"
+                : "unknown command (not repeated here, in case it is a key)";
+        return commands.isEmpty()
+                ? what + "; the commands are " + FernetCommand.commands(failed.getCommandSpec())
+                : what + "; did you mean '" + commands.get(0) + "'?";
+    }
+
+    /**
+     * Describes a value picocli could not convert without repeating it: the option, what it takes, and for a number
+     * that is only too large, the largest accepted.
+     */
+    private static String invalidValue(ArgSpec arg, String value) {
+        String name = arg instanceof OptionSpec option ? option.longestName() : arg.paramLabel();
+        Class<?> type = arg.type();
+        Long largest = type == int.class || type == Integer.class ? Long.valueOf(Integer.MAX_VALUE)
+                : type == long.class || type == Long.class ? Long.valueOf(Long.MAX_VALUE) : null;
+        if (largest != null && value.strip().matches("[0-9]+")) {
+            return name + " is too large: at most " + largest;
+        }
+        String expected = largest != null ? "a whole number"
+                : type.isEnum() ? "one of " + String.join(", ", arg.completionCandidates())
+                : "a " + type.getSimpleName().toLowerCase(Locale.ROOT);
+        return "invalid value for " + name + ": it takes " + arg.paramLabel() + ", " + expected
+                + " (the value given is not repeated here)";
+    }
+
+    /**
+     * Returns {@code message} with every run of base64 long enough to be a key (40 characters or more, in both
+     * cases) replaced: whatever the path to a message, a key typed in the wrong place does not reach the terminal.
+     */
+    static String withoutKeys(String message) {
+        Matcher run = KEY_LIKE.matcher(message);
+        StringBuilder result = new StringBuilder(message.length());
+        while (run.find()) {
+            String text = run.group();
+            boolean keyLike = text.chars().anyMatch(Character::isUpperCase)
+                    && text.chars().anyMatch(Character::isLowerCase);
+            run.appendReplacement(result, keyLike ? "(not shown)" : Matcher.quoteReplacement(text));
+        }
+        run.appendTail(result);
+        return result.toString();
+    }
+
     private static String describe(ParameterException e) {
+        CommandLine failed = e.getCommandLine();
         if (e instanceof UnmatchedArgumentException unmatched && !unmatched.getUnmatched().isEmpty()) {
             String first = unmatched.getUnmatched().get(0);
-            return OPTION_NAME.matcher(first).matches()
-                    ? "unknown option '" + first + "'"
-                    : "unexpected argument (not repeated here, in case it is a key)";
+            if (OPTION_NAME.matcher(first).matches()) {
+                return "unknown option '" + first + "'";
+            }
+            if (!failed.getSubcommands().isEmpty() && !first.startsWith("-")
+                    && failed.getParseResult() != null && failed.getParseResult().subcommand() == null) {
+                return unknownCommand(first, unmatched.getSuggestions(), failed);
+            }
+            return "unexpected argument (not repeated here, in case it is a key)";
+        }
+        if (e.getArgSpec() != null && e.getValue() != null && e.getCause() != null) {
+            return invalidValue(e.getArgSpec(), e.getValue());
         }
         // picocli's phrases are capitalized ("Missing required parameter"); ours may start with FERNET_KEY
         String message = String.valueOf(e.getMessage());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.fernetjca.provider.FernetKeySpec;
 import dev.fernetjca.provider.FernetParameterSpec;
@@ -219,17 +220,20 @@ class FernetCommandTest {
     @ParameterizedTest
     @ValueSource(strings = {"encrypt", "decrypt"})
     void refusesInputOverTheLimit(String command) {
+        // one byte more than the command reads: a plaintext over 64 MiB, or more than the largest token and its spaces
+        long over = command.equals("encrypt") ? FernetCommand.MAX_INPUT_BYTES + 1L
+                : FernetCommand.MAX_TOKEN_BYTES + 2L * FernetCommand.MAX_SURROUNDING_WHITESPACE + 1L;
         InputStream endless = new InputStream() {
             private long given;
 
             @Override
             public int read() {
-                return given++ < FernetCommand.MAX_INPUT_BYTES + 1L ? 'A' : -1;
+                return given++ < over ? 'A' : -1;
             }
 
             @Override
             public int read(byte[] b, int off, int len) {
-                long left = FernetCommand.MAX_INPUT_BYTES + 1L - given;
+                long left = over - given;
                 if (left <= 0) {
                     return -1;
                 }
@@ -241,6 +245,83 @@ class FernetCommandTest {
         };
         String key = newKey();
         assertRefused(Cli.run(Map.of("FERNET_KEY", key), endless, command), "exceeds the limit", key);
+    }
+
+    /** Encrypt caps plaintext at 64 MiB; its token is a third larger, and decrypt must read it back. */
+    @Test
+    void decryptReadsBackTheLargestTokenEncryptMakes() {
+        Map<String, String> env = Map.of("FERNET_KEY", newKey());
+        byte[] plaintext = new byte[FernetCommand.MAX_INPUT_BYTES];
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        for (int i = 0; i < plaintext.length; i += 4096) {
+            plaintext[i] = (byte) random.nextInt();  // enough to tell one 64 MiB input from another, cheaply
+        }
+        Cli.Result encrypted = Cli.run(env, plaintext, "encrypt");
+        assertEquals(0, encrypted.status(), encrypted.stderr());
+        assertEquals(FernetCommand.MAX_TOKEN_BYTES + 1, encrypted.stdout().length, "the largest token and a newline");
+        Cli.Result decrypted = Cli.run(env, encrypted.stdout(), "decrypt");
+        assertEquals(0, decrypted.status(), decrypted.stderr());
+        assertArrayEquals(plaintext, decrypted.stdout(), "seed " + seed);
+    }
+
+    @Test
+    void decryptRefusesATokenLongerThanEncryptMakes() {
+        String key = newKey();
+        byte[] input = new byte[FernetCommand.MAX_TOKEN_BYTES + 4];
+        java.util.Arrays.fill(input, (byte) 'A');
+        assertRefused(Cli.run(Map.of("FERNET_KEY", key), input, "decrypt"), "fernet: input exceeds the limit of "
+                + FernetCommand.MAX_TOKEN_BYTES + " bytes (the token of 64 MiB of plaintext)", key);
+    }
+
+    /**
+     * Runs the real {@code fernet} in a child JVM through {@code shell -c}, with {@code FERNET_KEY} set to {@code key}
+     * and the command line ending in {@code rest}, for what only a shell can set up: a closed standard input, a
+     * directory as standard input, a process substitution.
+     */
+    private static Cli.Result runInShell(String shell, String key, String rest) throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "these checks use /proc (Linux)");
+        Path javaBinary = Path.of(System.getProperty("java.home"), "bin", "java");
+        ProcessBuilder builder = new ProcessBuilder(shell, "-c", "exec \"$0\" -cp \"$1\" dev.fernetjca.cli.Main " + rest,
+                javaBinary.toString(), System.getProperty("java.class.path"));
+        builder.environment().clear();
+        builder.environment().put("FERNET_KEY", key);
+        builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        Process process = builder.start();
+        byte[] stdout = process.getInputStream().readAllBytes();
+        String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS), "fernet did not end");
+        return new Cli.Result(process.exitValue(), stdout, stderr);
+    }
+
+    @Test
+    void processSubstitutionAsKeyFileSaysItIsAPipe() throws Exception {
+        Path bash = Path.of("/bin/bash");
+        assumeTrue(Files.isExecutable(bash), "no /bin/bash here: <(...) is bash's");
+        String key = newKey();
+        Cli.Result result = runInShell(bash.toString(), "", "encrypt --key-file <(printf '%s\\n' " + key + ")");
+        assertEquals(2, result.status(), result.stderr());
+        assertTrue(result.stderr().startsWith("fernet: key file /dev/fd/"), result.stderr());
+        assertTrue(result.stderr().contains(" is a pipe, not a regular file; give the path of a key file (chmod 600),"
+                + " not <(...) or a pipe\n"), result.stderr());
+        assertFalse(result.stderr().contains(key), result.stderr());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"encrypt", "decrypt"})
+    void closedStandardInputIsSaidToBeClosed(String command) throws Exception {
+        // with descriptor 0 closed, the JVM's own lib/modules takes it: that must not be encrypted or called too large
+        String key = newKey();
+        assertRefused(runInShell("/bin/sh", key, command + " <&-"),
+                "fernet: standard input is closed; give the input with < FILE or a pipe", key);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"encrypt", "decrypt"})
+    void directoryAsStandardInputIsSaidToBeADirectory(String command) throws Exception {
+        String key = newKey();
+        assertRefused(runInShell("/bin/sh", key, command + " < '" + dir + "'"),
+                "fernet: standard input is a directory; give a file with < FILE or a pipe", key);
     }
 
     @Test
@@ -312,22 +393,85 @@ class FernetCommandTest {
     }
 
     @Test
-    void noCommandIsUsageError() {
+    void noCommandIsUsageErrorListingEveryCommand() {
         Cli.Result result = Cli.run();
         assertEquals(2, result.status());
-        assertTrue(result.stderr().contains("no command given"), result.stderr());
+        assertTrue(result.stderr().startsWith(
+                "fernet: no command given; use one of demo, decrypt, encrypt, keygen, psk, tunnel\n"), result.stderr());
     }
 
     @Test
-    void unknownCommandIsUsageError() {
-        assertEquals(2, Cli.run("frobnicate").status());
+    void unknownCommandSaysSoAndSuggestsTheNearest() {
+        Cli.Result misspelt = Cli.run("encrpt");
+        assertEquals(2, misspelt.status());
+        assertTrue(misspelt.stderr().startsWith("fernet: unknown command 'encrpt'; did you mean 'encrypt'?\n"),
+                misspelt.stderr());
+        Cli.Result unlike = Cli.run("frobnicate");
+        assertEquals(2, unlike.status());
+        assertTrue(unlike.stderr().startsWith("fernet: unknown command 'frobnicate'; the commands are demo, decrypt,"
+                + " encrypt, keygen, psk, tunnel\n"), unlike.stderr());
+    }
+
+    @Test
+    void overflowingTtlIsTooLarge() {
+        Cli.Result result = Cli.run(Map.of("FERNET_KEY", newKey()), bytes("x"), "decrypt", "--ttl",
+                "99999999999999999999");
+        assertEquals(2, result.status());
+        assertTrue(result.stderr().startsWith("fernet: --ttl is too large: at most 9223372036854775807 seconds\n"),
+                result.stderr());
+    }
+
+    /**
+     * The canary: a real key typed where a setting's value belongs is refused, and neither the key nor either half of
+     * its base64 reaches standard output or error, whichever way the value was refused (our checks, picocli's type
+     * conversion, an unknown command or argument).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+        "decrypt --ttl KEY", "decrypt --ttl=KEY", "encrypt --key-file KEY", "encrypt KEY", "decrypt --key KEY", "KEY",
+        "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --mode KEY",
+        "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --mode fernet-tokens --ttl KEY",
+        "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --max-connections KEY",
+        "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --max-connections=KEY",
+        "tunnel --listen KEY --connect 127.0.0.1:1 --encrypt"})
+    void keyTypedForASettingIsNeverRepeated(String commandLine) {
+        String key = newKey();
+        String[] args = commandLine.replace("KEY", key).split(" ");
+        Cli.Result result = Cli.run(Map.of("FERNET_KEY", newKey()), bytes("x"), args);
+        assertEquals(2, result.status(), result.stderr());
+        assertEquals(0, result.stdout().length, "stdout must stay empty");
+        assertFalse(result.stderr().isBlank(), "a refusal says why");
+        for (String secret : new String[] {key, key.substring(0, 22), key.substring(22), key.substring(0, 43)}) {
+            assertFalse(result.stderr().contains(secret), "stderr repeats the key: " + result.stderr());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--ttl", "--max-connections"})
+    void typeConversionErrorNamesTheOptionAndWhatItTakes(String option) {
+        Cli.Result result = Cli.run(Map.of("FERNET_KEY", newKey()), bytes("x"), "tunnel", "--listen", "127.0.0.1:0",
+                "--connect", "127.0.0.1:1", "--encrypt", "--mode", "fernet-tokens", option, "twelve");
+        assertEquals(2, result.status());
+        String label = option.equals("--ttl") ? "SECONDS" : "N";
+        assertTrue(result.stderr().startsWith("fernet: invalid value for " + option + ": it takes " + label
+                + ", a whole number (the value given is not repeated here)\n"), result.stderr());
+        assertFalse(result.stderr().contains("twelve"), result.stderr());
+    }
+
+    @Test
+    void overflowingNumberOptionIsTooLarge() {
+        Cli.Result result = Cli.run(Map.of("FERNET_KEY", newKey()), bytes("x"), "tunnel", "--listen", "127.0.0.1:0",
+                "--connect", "127.0.0.1:1", "--encrypt", "--max-connections", "99999999999");
+        assertEquals(2, result.status());
+        assertTrue(result.stderr().startsWith("fernet: --max-connections is too large: at most 2147483647\n"),
+                result.stderr());
     }
 
     @Test
     void helpListsEveryCommand() {
         Cli.Result result = Cli.run("--help");
         assertEquals(0, result.status());
-        for (String command : new String[] {"keygen", "encrypt", "decrypt", "demo"}) {
+        for (String command : new String[] {"keygen", "encrypt", "decrypt", "tunnel", "psk", "demo"}) {
             assertTrue(result.out().contains(command), result.out());
         }
         assertEquals(0, Cli.run("decrypt", "--help").status());

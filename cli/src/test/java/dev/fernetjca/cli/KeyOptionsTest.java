@@ -96,7 +96,16 @@ class KeyOptionsTest {
 
     @Test
     void directoryAsKeyFileIsUsageError() {
-        assertUsageError(encrypt(Map.of(), "--key-file", dir.toString()), "key file " + dir + " is not a regular file");
+        assertUsageError(encrypt(Map.of(), "--key-file", dir.toString()),
+                "fernet: key file " + dir + " is a directory, not a regular file");
+    }
+
+    @Test
+    void keyGivenAsKeyFileIsNotRepeated() {
+        String key = newKey();
+        assertUsageError(encrypt(Map.of(), "--key-file", key), "fernet: key file path looks like a Fernet key (not"
+                + " repeated here); give the path of a file that holds the key", key, key.substring(0, 22),
+                key.substring(22));
     }
 
     @Test

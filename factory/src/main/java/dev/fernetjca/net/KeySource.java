@@ -19,6 +19,8 @@ import java.security.UnrecoverableEntryException;
 import java.security.UnrecoverableKeyException;
 import java.util.Arrays;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.crypto.SecretKey;
 import javax.crypto.SecretKeyFactory;
 import javax.security.auth.DestroyFailedException;
@@ -70,6 +72,7 @@ final class KeySource {
     private static final int KEY_STRING_BYTES = 44;
     private static final FernetProvider PROVIDER = new FernetProvider();
     private static final System.Logger LOG = System.getLogger(KeySource.class.getName());
+    private static final Pattern KEY_LIKE = Pattern.compile("[A-Za-z0-9_+=-]{40,}");
 
     private KeySource() {
     }
@@ -128,6 +131,7 @@ final class KeySource {
     // ---- key file and inline keys: the format is the provider's
 
     private static FernetKeyRing keyFile(Setting setting) {
+        refuseKeyLike(setting, "the path of a key file");
         Path path = path(setting);
         FernetKeyRing ring;
         try {
@@ -163,6 +167,9 @@ final class KeySource {
             throw new IllegalStateException(store.origin + " is set, but no " + KEY_ALIAS + " or "
                     + KEY_ALIAS_VARIABLE + " names the entry to use");
         }
+        refuseKeyLike(store, "the keystore's path");
+        refuseKeyLike(type, "a keystore type");
+        refuseKeyLike(alias, "an entry's alias");
         Path path = path(store);
         String typeName = type == null ? DEFAULT_KEY_STORE_TYPE : type.value.strip();
         String aliasName = alias.value.strip();
@@ -257,6 +264,29 @@ final class KeySource {
     }
 
     // ---- shared
+
+    /**
+     * Refuses a setting whose value looks like a Fernet key (a run of 40 or more base64 characters in both cases):
+     * a key set in the wrong place. Messages name paths, types and aliases; this keeps a key out of them.
+     */
+    private static void refuseKeyLike(Setting setting, String expected) {
+        if (setting != null && looksLikeKey(setting.value)) {
+            throw new IllegalStateException(setting.origin + " looks like a Fernet key (not repeated here); it should"
+                    + " give " + expected);
+        }
+    }
+
+    /** Whether {@code value} holds a run of 40 or more base64 characters with both upper and lower case. */
+    static boolean looksLikeKey(String value) {
+        Matcher run = KEY_LIKE.matcher(value);
+        while (run.find()) {
+            String text = run.group();
+            if (text.chars().anyMatch(Character::isUpperCase) && text.chars().anyMatch(Character::isLowerCase)) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private static Path path(Setting setting) {
         try {

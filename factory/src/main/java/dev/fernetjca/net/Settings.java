@@ -45,7 +45,8 @@ final class Settings {
                     return mode;
                 }
             }
-            throw new IllegalStateException(MODE_PROPERTY + " must be tls or fernet-tokens, got " + value.trim());
+            // the value is not repeated: a key set in the wrong variable must not reach a log
+            throw new IllegalStateException(MODE_PROPERTY + " (or " + MODE_VARIABLE + ") must be tls or fernet-tokens");
         }
     }
 
@@ -175,25 +176,30 @@ final class Settings {
     /** Reads {@code fernet.ttl}, whole seconds; null when unset (tokens never expire). */
     static Duration configuredTtl() {
         String value = setting(TTL_PROPERTY, TTL_VARIABLE);
-        return value == null ? null : Duration.ofSeconds(positive(value, TTL_PROPERTY, "seconds"));
+        return value == null ? null : Duration.ofSeconds(positive(value, TTL_PROPERTY, TTL_VARIABLE, "seconds"));
     }
 
     /** Reads {@code fernet.handshakeTimeout}, milliseconds; 10 seconds when unset. */
     static Duration configuredHandshakeTimeout() {
         String value = setting(HANDSHAKE_TIMEOUT_PROPERTY, HANDSHAKE_TIMEOUT_VARIABLE);
         return value == null ? DEFAULT_HANDSHAKE_TIMEOUT
-                : Duration.ofMillis(positive(value, HANDSHAKE_TIMEOUT_PROPERTY, "milliseconds"));
+                : Duration.ofMillis(positive(value, HANDSHAKE_TIMEOUT_PROPERTY, HANDSHAKE_TIMEOUT_VARIABLE,
+                        "milliseconds"));
     }
 
-    private static long positive(String value, String property, String unit) {
-        try {
-            long number = Long.parseLong(value);
-            if (number > 0) {
-                return number;
+    /** Returns {@code value} as a positive whole number; the message names the setting, never the value. */
+    private static long positive(String value, String property, String variable, String unit) {
+        String setting = property + " (or " + variable + ")";
+        if (value.matches("[0-9]+")) {
+            try {
+                long number = Long.parseLong(value);
+                if (number > 0) {
+                    return number;
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalStateException(setting + " is too large: at most " + Long.MAX_VALUE + " " + unit);
             }
-        } catch (NumberFormatException e) {
-            // reported below with the accepted form
         }
-        throw new IllegalStateException(property + " must be a positive whole number of " + unit + ", got " + value);
+        throw new IllegalStateException(setting + " must be a positive whole number of " + unit);
     }
 }

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class KeySourceTest {
@@ -380,6 +381,78 @@ class KeySourceTest {
     }
 
     // ---- canary
+
+    /** A key pasted into a setting that is not a key must not be repeated by the message that refuses it. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"FERNET_KEY_FILE", "FERNET_KEYSTORE", "FERNET_KEYSTORE_TYPE", "FERNET_KEY_ALIAS"})
+    void keyInAPathTypeOrAliasSettingIsNotRepeated(String variable) throws Exception {
+        String key = encode(rawKey());
+        if (!variable.equals("FERNET_KEY_FILE")) {
+            configureKeyStore(keyStore("PKCS12", "fernet", new SecretKeySpec(rawKey(), "HmacSHA256")), "fernet");
+        }
+        environment.put(variable, key);
+        String expected = switch (variable) {
+            case "FERNET_KEY_FILE" -> "the path of a key file";
+            case "FERNET_KEYSTORE" -> "the keystore's path";
+            case "FERNET_KEYSTORE_TYPE" -> "a keystore type";
+            default -> "an entry's alias";
+        };
+        assertEquals("environment variable " + variable + " looks like a Fernet key (not repeated here); it should give "
+                + expected, failure());
+    }
+
+    @Test
+    void keyInAKeyFileSettingBesideARealPathIsNotRepeated() {
+        // a key pasted after a directory, or two keys with a comma: still a key in the wrong place
+        String key = encode(rawKey());
+        systemProperties.put("fernet.keyFile", dir + "/" + key + "," + encode(rawKey()));
+        assertEquals("system property fernet.keyFile looks like a Fernet key (not repeated here); it should give the"
+                + " path of a key file", failure());
+    }
+
+    /** The socket settings name the property and what it takes; a key set there is not repeated. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "fernet.mode, fernet.mode (or FERNET_MODE) must be tls or fernet-tokens",
+        "fernet.ttl, fernet.ttl (or FERNET_TTL) must be a positive whole number of seconds",
+        "fernet.handshakeTimeout, fernet.handshakeTimeout (or FERNET_HANDSHAKE_TIMEOUT) must be a positive whole"
+                + " number of milliseconds"})
+    void keyInASocketSettingIsNotRepeated(String property, String expected) {
+        String key = encode(rawKey());
+        String previous = System.setProperty(property, key);
+        try {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
+                Settings.configuredMode();
+                Settings.configuredTtl();
+                Settings.configuredHandshakeTimeout();
+            });
+            seen.add(e.getMessage());
+            seen.add(e.toString());
+            assertEquals(expected, e.getMessage());
+        } finally {
+            restore(property, previous);
+        }
+    }
+
+    @Test
+    void overflowingNumberSaysItIsTooLarge() {
+        String previous = System.setProperty("fernet.ttl", "99999999999999999999");
+        try {
+            IllegalStateException e = assertThrows(IllegalStateException.class, Settings::configuredTtl);
+            assertEquals("fernet.ttl (or FERNET_TTL) is too large: at most 9223372036854775807 seconds",
+                    e.getMessage());
+        } finally {
+            restore("fernet.ttl", previous);
+        }
+    }
+
+    private static void restore(String property, String previous) {
+        if (previous == null) {
+            System.clearProperty(property);
+        } else {
+            System.setProperty(property, previous);
+        }
+    }
 
     @Test
     void ringToStringNamesOnlyTheCount() {

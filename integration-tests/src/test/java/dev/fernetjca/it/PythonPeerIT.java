@@ -133,6 +133,36 @@ class PythonPeerIT {
         }
     }
 
+    /** A newcomer's mistake: the script as a client with the wrong key must fail visibly, not end with status 0. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("pythons")
+    void pythonClientWithTheWrongKeyExitsNonZeroWithAMessage(Object argument) throws Exception {
+        Python python = ExternalTools.requirePython(argument);
+        String serverKey = Fernet.generateKey();
+        String clientKey = Fernet.generateKey();
+        ProcessBuilder serverCommand = pythonPeer(python, "--listen", HOST + ":0");
+        serverCommand.environment().put("FERNET_KEY", serverKey);
+        try (ExternalTools.Child server = ExternalTools.Child.start(serverCommand)) {
+            int port = listeningPort(server);
+            // small and large inputs: the reset may come while the client still sends, or after it half-closed
+            for (int size : new int[] {6, 3_000_000}) {
+                ProcessBuilder client = pythonPeer(python, "--connect", HOST + ":" + port);
+                client.environment().put("FERNET_KEY", clientKey);
+                Result result = ExternalTools.run(client, "hello\n".repeat(size / 6).getBytes(US_ASCII), RUN);
+                assertEquals(1, result.status(), "a wrong key is a failure; stderr: " + result.stderr());
+                assertEquals(0, result.stdout().length);
+                assertEquals("fernet_peer: the server reset the connection: it refused our tokens (does it hold"
+                        + " another key?) or failed\n", result.stderr());
+                server.awaitLine(line -> line.endsWith(" failed: token rejected"), RUN);
+            }
+            ProcessBuilder client = pythonPeer(python, "--connect", HOST + ":" + port);
+            client.environment().put("FERNET_KEY", serverKey);
+            Result result = ExternalTools.run(client, "hello\n".getBytes(US_ASCII), RUN);
+            assertEquals(0, result.status(), result.stderr());
+            assertEquals("HELLO\n", new String(result.stdout(), US_ASCII));
+        }
+    }
+
     // ---- (c) the Python peer through fernet tunnel to a plain server
 
     @ParameterizedTest(name = "{0}")

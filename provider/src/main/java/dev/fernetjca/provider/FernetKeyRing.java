@@ -3,26 +3,14 @@ package dev.fernetjca.provider;
 import java.io.IOException;
 import java.io.NotSerializableException;
 import java.io.ObjectStreamException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.InvalidKeyException;
 import java.security.Key;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.SecretKey;
 
@@ -36,20 +24,16 @@ import javax.crypto.SecretKey;
 public final class FernetKeyRing implements SecretKey {
     private static final long serialVersionUID = 1L;
 
-    /** Largest key file read, in bytes: a key file is a few lines, anything much larger is the wrong file. */
-    static final int MAX_KEY_FILE_BYTES = 64 * 1024;
-    /** Most keys read from a key file or an inline list; a ring is for a rotation, not an archive. */
-    static final int MAX_KEYS = 16;
-
-    private static final Set<PosixFilePermission> GROUP_OR_OTHERS = EnumSet.of(
-            PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,
-            PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
-
     private final transient List<FernetSecretKey> keys; // copies; the primary first
     private transient volatile boolean destroyed;
 
     private FernetKeyRing(List<FernetSecretKey> keys) {
         this.keys = keys;
+    }
+
+    /** Returns a ring that owns {@code keys} (not copied), the primary first; for {@link KeyFiles}. */
+    static FernetKeyRing adopt(List<FernetSecretKey> keys) {
+        return new FernetKeyRing(List.copyOf(keys));
     }
 
     /**
@@ -78,11 +62,15 @@ public final class FernetKeyRing implements SecretKey {
      * character is {@code #} and blank lines are skipped; ASCII whitespace around a key, a {@code \r} before each
      * line end and a UTF-8 byte order mark are ignored. A comment must be on its own line.
      *
-     * <p>The file must be a regular file (or a link to one: the link is resolved once, and that real path is checked
-     * and opened without following links), at most 64 KiB (65536 bytes, comments included), and hold 1 to 16 keys.
-     * Where the file system has POSIX permissions, the file must grant nothing to group or others (mode 600 or 400);
-     * this is judged on the permission bits, so it applies to a process running as root too. Elsewhere (Windows) no
-     * permission check is made.
+     * <p>The file must be a regular file (or a link to one, through any number of links, as a Kubernetes secret mount
+     * has), at most 64 KiB (65536 bytes, comments included), and hold 1 to 16 keys. Where the file system has Unix
+     * attributes, the file must also be owned by this process's user or by root, and grant nothing to group or others
+     * (mode 600 or 400); both are judged on the file's attributes, not on whether this process could read it, so they
+     * hold for a process running as root too. The links are resolved once; a FIFO or a device is refused without being
+     * opened; the checks are made again on the file once open (on Linux, on the open file itself), and that file must
+     * be the one the path names, so a file swapped in meanwhile is refused, not read. A key file in a directory that
+     * group or others may write to is read, with a warning (once a directory) on the {@code System.Logger} of
+     * {@code dev.fernetjca.provider.KeyFiles}. Elsewhere (Windows) only the regular-file and size checks are made.
      *
      * <p>Keys are decoded from the file's bytes and every buffer is wiped before this method returns; no key passes
      * through a {@code String}.
@@ -91,18 +79,15 @@ public final class FernetKeyRing implements SecretKey {
      * @throws NoSuchFileException if the file (or a link's target) does not exist; the message names the path
      * @throws AccessDeniedException if this process may not read the file; the message names the path
      * @throws IOException if the file cannot be read for another reason
-     * @throws IllegalArgumentException if the file is not a regular file, is open to group or others, is too large,
+     * @throws IllegalArgumentException if the file is not a regular file (the message says what it is: a directory, a
+     *     pipe...), belongs to another user, is open to group or others, was replaced while being opened, is too large,
      *     holds no key or more than 16, or a line is neither a key, a comment nor blank; the message names the path
-     *     and, for a line, its number, never its text or any part of a key
+     *     and, for a line, its number, never its text or any part of a key; a path that looks like a key (a run of 40
+     *     or more base64 characters in both cases: a key given where its file's path belongs) is refused without
+     *     being named
      */
     public static FernetKeyRing readKeyFile(Path keyFile) throws IOException {
-        String name = "key file " + keyFile;
-        byte[] text = read(keyFile, name);
-        try {
-            return parse(text, (byte) '\n', true, name + " line ", name);
-        } finally {
-            Arrays.fill(text, (byte) 0);
-        }
+        return KeyFiles.readKeyFile(keyFile);
     }
 
     /**
@@ -119,22 +104,7 @@ public final class FernetKeyRing implements SecretKey {
      *     the message names the entry by its number (from 1), never its text or any part of a key
      */
     public static FernetKeyRing parseKeys(CharSequence commaSeparatedKeys) {
-        byte[] text = new byte[commaSeparatedKeys.length()];
-        try {
-            boolean blank = true;
-            for (int i = 0; i < text.length; i++) {
-                char c = commaSeparatedKeys.charAt(i);
-                // anything beyond ASCII cannot be base64: a byte with the top bit set makes the decoder say so
-                text[i] = c < 0x80 ? (byte) c : (byte) 0xFF;
-                blank &= isAsciiWhitespace(text[i]);
-            }
-            if (blank) {
-                throw new IllegalArgumentException("no keys given");
-            }
-            return parse(text, (byte) ',', false, "entry ", null);
-        } finally {
-            Arrays.fill(text, (byte) 0);
-        }
+        return KeyFiles.parseKeys(commaSeparatedKeys);
     }
 
     /** Returns how many keys the ring holds, the primary included. */
@@ -219,142 +189,6 @@ public final class FernetKeyRing implements SecretKey {
 
     private Object writeReplace() throws ObjectStreamException {
         throw new NotSerializableException("Fernet key rings are not serializable");
-    }
-
-    // ---- key files and inline keys
-
-    /** Returns the bytes of the key file at {@code keyFile}, after the checks {@link #readKeyFile} lists. */
-    private static byte[] read(Path keyFile, String name) throws IOException {
-        Path real;
-        try {
-            // check and open one resolved path, not a link that could be swapped between the two
-            real = keyFile.toRealPath();
-        } catch (IOException e) {
-            throw inOurWords(e, name);
-        }
-        BasicFileAttributes attributes;
-        boolean posix = real.getFileSystem().supportedFileAttributeViews().contains("posix");
-        try {
-            attributes = posix
-                    ? Files.readAttributes(real, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-                    : Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException e) {
-            throw inOurWords(e, name);
-        }
-        if (!attributes.isRegularFile()) {
-            // a FIFO or a device could block or never end; a directory has no lines
-            throw new IllegalArgumentException(name + " is not a regular file");
-        }
-        if (posix) {
-            // judged on the bits, not on whether this process could read it: root reads any file
-            Set<PosixFilePermission> permissions = ((PosixFileAttributes) attributes).permissions();
-            if (permissions.stream().anyMatch(GROUP_OR_OTHERS::contains)) {
-                throw new IllegalArgumentException(name + " has permissions "
-                        + PosixFilePermissions.toString(permissions)
-                        + ", open to group or others; restrict it with chmod 600 " + keyFile);
-            }
-        }
-        // a direct buffer of our own: with a heap buffer the JDK reads through a cached per-thread direct buffer
-        // that we could not wipe
-        ByteBuffer buffer = ByteBuffer.allocateDirect(MAX_KEY_FILE_BYTES + 1);
-        try (FileChannel channel = FileChannel.open(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            // one byte over the limit tells a file at the limit from a larger one, even one still growing
-            while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
-                // read on
-            }
-            if (buffer.position() > MAX_KEY_FILE_BYTES) {
-                throw new IllegalArgumentException(name + " is larger than " + MAX_KEY_FILE_BYTES + " bytes");
-            }
-            byte[] text = new byte[buffer.position()];
-            buffer.get(0, text);
-            return text;
-        } catch (IOException e) {
-            throw inOurWords(e, name);
-        } finally {
-            for (int i = 0; i < buffer.position(); i++) {
-                buffer.put(i, (byte) 0);
-            }
-        }
-    }
-
-    /** Returns {@code e} as the same kind of exception with a message that names the key file; the cause is kept. */
-    private static IOException inOurWords(IOException e, String name) {
-        IOException ours;
-        if (e instanceof NoSuchFileException) {
-            ours = new NoSuchFileException(null, null, name + " does not exist");
-        } else if (e instanceof AccessDeniedException) {
-            ours = new AccessDeniedException(null, null, name + " cannot be read: access denied");
-        } else {
-            String reason = e instanceof FileSystemException fileSystem ? fileSystem.getReason() : e.getMessage();
-            ours = new IOException(name + " cannot be read" + (reason == null ? "" : ": " + reason));
-        }
-        ours.initCause(e);
-        return ours;
-    }
-
-    /**
-     * Decodes the keys of {@code text}, split at {@code separator}, into a ring. In a key file, comments and blank
-     * lines are skipped and a leading byte order mark ignored; inline, an empty entry is an error. {@code where}
-     * prefixes the 1-based line or entry number in messages; {@code whole} names a key file.
-     */
-    private static FernetKeyRing parse(byte[] text, byte separator, boolean keyFile, String where, String whole) {
-        List<FernetSecretKey> keys = new ArrayList<>();
-        try {
-            boolean byteOrderMark = keyFile && text.length >= 3
-                    && text[0] == (byte) 0xEF && text[1] == (byte) 0xBB && text[2] == (byte) 0xBF;
-            int start = byteOrderMark ? 3 : 0;
-            int number = 0;
-            // a key file's final line end starts no line; a final comma starts an (empty) entry
-            while (keyFile ? start < text.length : start <= text.length) {
-                int end = indexOf(text, separator, start);
-                number++;
-                int from = start;
-                int to = end;
-                while (from < to && isAsciiWhitespace(text[from])) {
-                    from++;
-                }
-                while (to > from && isAsciiWhitespace(text[to - 1])) {
-                    to--;
-                }
-                start = end + 1;
-                if (keyFile && (from == to || text[from] == '#')) {
-                    continue;
-                }
-                if (from == to) {
-                    throw new IllegalArgumentException(where + number + " is empty");
-                }
-                if (keys.size() == MAX_KEYS) {
-                    throw new IllegalArgumentException(where + number + ": more than " + MAX_KEYS + " keys");
-                }
-                try {
-                    keys.add(FernetSecretKey.adopt(FernetKeySpec.decode(text, from, to)));
-                } catch (IllegalArgumentException e) {
-                    // no cause: the message is ours already, and names no byte of the line
-                    throw new IllegalArgumentException(where + number + ": " + e.getMessage());
-                }
-            }
-            if (keys.isEmpty()) {
-                throw new IllegalArgumentException(keyFile ? whole + " holds no keys" : "no keys given");
-            }
-            FernetKeyRing ring = new FernetKeyRing(List.copyOf(keys));
-            keys.clear(); // the ring owns them now
-            return ring;
-        } finally {
-            keys.forEach(FernetSecretKey::destroy);
-        }
-    }
-
-    private static int indexOf(byte[] text, byte separator, int from) {
-        for (int i = from; i < text.length; i++) {
-            if (text[i] == separator) {
-                return i;
-            }
-        }
-        return text.length;
-    }
-
-    private static boolean isAsciiWhitespace(byte b) {
-        return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == 0x0b;
     }
 
     /**

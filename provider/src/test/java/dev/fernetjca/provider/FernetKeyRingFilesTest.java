@@ -3,23 +3,35 @@ package dev.fernetjca.provider;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
+import java.nio.channels.Pipe;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 import javax.crypto.SecretKey;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -118,7 +130,7 @@ class FernetKeyRingFilesTest {
     @Test
     void acceptsSixteenKeysAndRefusesSeventeen() throws IOException {
         StringBuilder text = new StringBuilder("# sixteen\n");
-        for (int i = 0; i < FernetKeyRing.MAX_KEYS; i++) {
+        for (int i = 0; i < KeyFiles.MAX_KEYS; i++) {
             text.append(encode(rawKey())).append('\n');
         }
         Path file = keyFile(text.toString());
@@ -131,13 +143,13 @@ class FernetKeyRingFilesTest {
     void refusesKeyFileLargerThanTheLimit() throws IOException {
         String key = encode(rawKey());
         // comments count toward the limit: the file is refused before any line is read
-        String comment = "#".repeat(FernetKeyRing.MAX_KEY_FILE_BYTES - key.length() - 1) + "\n";
+        String comment = "#".repeat(KeyFiles.MAX_KEY_FILE_BYTES - key.length() - 1) + "\n";
         Path file = keyFile(comment + key);
         assertEquals(65536, Files.size(file));
         assertEquals(1, ring(FernetKeyRing.readKeyFile(file)).size());
         Files.writeString(file, comment + key + "\n");
         assertEquals("key file " + file + " is larger than 65536 bytes", invalid(() -> FernetKeyRing.readKeyFile(file)));
-        Files.writeString(file, "#".repeat(10 * FernetKeyRing.MAX_KEY_FILE_BYTES));
+        Files.writeString(file, "#".repeat(10 * KeyFiles.MAX_KEY_FILE_BYTES));
         assertEquals("key file " + file + " is larger than 65536 bytes", invalid(() -> FernetKeyRing.readKeyFile(file)));
     }
 
@@ -188,7 +200,8 @@ class FernetKeyRingFilesTest {
 
     @Test
     void refusesDirectoryAsKeyFile() {
-        assertEquals("key file " + dir + " is not a regular file", invalid(() -> FernetKeyRing.readKeyFile(dir)));
+        assertEquals("key file " + dir + " is a directory, not a regular file",
+                invalid(() -> FernetKeyRing.readKeyFile(dir)));
     }
 
     @Test
@@ -202,7 +215,149 @@ class FernetKeyRingFilesTest {
         }
         // opening a FIFO with no writer blocks: it must be refused before any open
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertEquals(
-                "key file " + fifo + " is not a regular file", invalid(() -> FernetKeyRing.readKeyFile(fifo))));
+                "key file " + fifo + " is a pipe, not a regular file", invalid(() -> FernetKeyRing.readKeyFile(fifo))));
+        // behind a link, as a Kubernetes mount would put it, the same
+        Path link = dir.resolve("fifo.key");
+        Files.createSymbolicLink(link, fifo);
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertEquals(
+                "key file " + link + " is a pipe, not a regular file", invalid(() -> FernetKeyRing.readKeyFile(link))));
+    }
+
+    @Test
+    void saysAPipeIsAPipeNotMissing() throws IOException {
+        // a shell's --key-file <(...) gives /dev/fd/63: a link to "pipe:[1234]", which has no path of its own
+        Path fds = Path.of("/proc/self/fd");
+        if (!Files.isDirectory(fds)) {
+            Assumptions.abort("no /proc/self/fd here (not Linux): the pipe's path cannot be named");
+        }
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            Path pipeLink = null;
+            try (DirectoryStream<Path> descriptors = Files.newDirectoryStream(fds)) {
+                for (Path descriptor : descriptors) {
+                    try {
+                        if (Files.readSymbolicLink(descriptor).toString().startsWith("pipe:")) {
+                            pipeLink = descriptor;
+                        }
+                    } catch (IOException closedMeanwhile) {
+                        // the directory stream's own descriptor, gone once listed
+                    }
+                }
+            }
+            assertNotNull(pipeLink, "an open Pipe shows as pipe:[...] in /proc/self/fd");
+            Path named = pipeLink;
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertEquals(
+                    "key file " + named + " is a pipe, not a regular file",
+                    invalid(() -> FernetKeyRing.readKeyFile(named))));
+        }
+    }
+
+    @Test
+    void keyGivenAsThePathIsNotRepeated() {
+        // every other message names the path: a key pasted where the path belongs must not reach a terminal
+        String key = encode(rawKey());
+        String expected = "key file path looks like a Fernet key (not repeated here); give the path of a file that"
+                + " holds the key";
+        assertEquals(expected, invalid(() -> FernetKeyRing.readKeyFile(Path.of(key))));
+        assertEquals(expected, invalid(() -> FernetKeyRing.readKeyFile(dir.resolve(key))));
+        // a long directory name of one case, or a hex digest, is a path like any other
+        assertThrows(NoSuchFileException.class,
+                () -> FernetKeyRing.readKeyFile(dir.resolve("0123456789abcdef".repeat(4)).resolve("key")));
+    }
+
+    @Test
+    void refusesKeyFileOfAnotherUser() throws IOException {
+        Path file = keyFile(encode(rawKey()) + "\n");
+        giveToAnotherUser(file);
+        assertEquals("key file " + file + " is owned by uid " + OTHER_UID + ", not by this process's user (uid 0) or"
+                + " root; a key file must belong to the user that reads it",
+                invalid(() -> FernetKeyRing.readKeyFile(file)));
+    }
+
+    @Test
+    void refusesLinkToKeyFileOfAnotherUser() throws IOException {
+        Path target = keyFile(encode(rawKey()) + "\n");
+        giveToAnotherUser(target);
+        Path link = dir.resolve("link.key");
+        Files.createSymbolicLink(link, target);
+        assertEquals("key file " + link + " is owned by uid " + OTHER_UID + ", not by this process's user (uid 0) or"
+                + " root; a key file must belong to the user that reads it",
+                invalid(() -> FernetKeyRing.readKeyFile(link)));
+    }
+
+    /**
+     * The checks after the open judge the open file, not whatever its path names by then: a file renamed over the
+     * path after the open does not pass for the one that was opened.
+     */
+    @Test
+    void openFileIsJudgedByItselfNotByItsPath() throws IOException {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fdinfo")), "the open file is found through /proc (Linux)");
+        Path file = keyFile(encode(rawKey()) + "\n");
+        Path other = keyFile(encode(rawKey()) + "\n");
+        Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rw-r--r--"));
+        Object openedKey = Files.getAttribute(file, "unix:fileKey");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            Files.move(other, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            KeyFiles.FileStatus opened = KeyFiles.FileStatus.ofOpen(channel, "key file " + file);
+            assertEquals(openedKey, opened.fileKey());
+            assertEquals("rw-------", opened.permissions());
+            assertNotEquals(openedKey, Files.getAttribute(file, "unix:fileKey"), "the path names the new file");
+            assertEquals(0, channel.position(), "the search leaves the channel at the start");
+        }
+    }
+
+    @Test
+    void readsLinkChainsLikeAKubernetesSecretMount() throws IOException {
+        assumePosix();
+        // key -> ..data/key, ..data -> ..2024_01_01_00_00_00.1/, as the kubelet lays out a mounted secret
+        byte[] raw = rawKey();
+        Path version = Files.createDirectory(dir.resolve("..2024_01_01_00_00_00.1"));
+        Path real = version.resolve("fernet.key");
+        Files.move(keyFile(encode(raw) + "\n"), real);
+        Files.createSymbolicLink(dir.resolve("..data"), version.getFileName());
+        Path key = dir.resolve("fernet.key");
+        Files.createSymbolicLink(key, Path.of("..data", "fernet.key"));
+        assertRing(FernetKeyRing.readKeyFile(key), raw);
+    }
+
+    @Test
+    void warnsOnceWhenTheKeyFileDirectoryIsWritableByOthers() throws IOException {
+        assumePosix();
+        Path open = Files.createDirectory(dir.resolve("open"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        byte[] raw = rawKey();
+        Path file = open.resolve("fernet.key");
+        Files.move(keyFile(encode(raw) + "\n"), file);
+        Logger logger = Logger.getLogger(KeyFiles.class.getName());
+        List<LogRecord> records = new ArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                records.add(record);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        logger.addHandler(capture);
+        boolean parentHandlers = logger.getUseParentHandlers();
+        logger.setUseParentHandlers(false); // the build log needs no copy
+        try {
+            assertRing(FernetKeyRing.readKeyFile(file), raw); // a warning, not a refusal
+            assertRing(FernetKeyRing.readKeyFile(file), raw);
+        } finally {
+            logger.removeHandler(capture);
+            logger.setUseParentHandlers(parentHandlers);
+        }
+        assertEquals(1, records.size(), "one warning for the directory, not one a read");
+        assertEquals(Level.WARNING, records.get(0).getLevel());
+        String message = new SimpleFormatter().formatMessage(records.get(0));
+        seen.add(message);
+        assertEquals("key file directory " + open + " is writable by group or others, who could replace a key file in"
+                + " it; restrict it with chmod go-w " + open, message);
     }
 
     @Test
@@ -272,11 +427,11 @@ class FernetKeyRingFilesTest {
     @Test
     void acceptsSixteenInlineKeysAndRefusesSeventeen() {
         List<String> keys = new ArrayList<>();
-        for (int i = 0; i <= FernetKeyRing.MAX_KEYS; i++) {
+        for (int i = 0; i <= KeyFiles.MAX_KEYS; i++) {
             keys.add(encode(rawKey()));
         }
         assertEquals("entry 17: more than 16 keys", invalid(() -> FernetKeyRing.parseKeys(String.join(",", keys))));
-        assertEquals(16, ring(FernetKeyRing.parseKeys(String.join(",", keys.subList(0, FernetKeyRing.MAX_KEYS))))
+        assertEquals(16, ring(FernetKeyRing.parseKeys(String.join(",", keys.subList(0, KeyFiles.MAX_KEYS))))
                 .size());
     }
 
@@ -392,6 +547,20 @@ class FernetKeyRingFilesTest {
         }
         Files.writeString(file, text, StandardCharsets.UTF_8);
         return file;
+    }
+
+    /** A uid that is not this process's: {@code nobody}'s. */
+    private static final int OTHER_UID = 65534;
+
+    /** Gives {@code file} to {@link #OTHER_UID}; only root can, so the test is skipped otherwise. */
+    private static void giveToAnotherUser(Path file) throws IOException {
+        assumePosix();
+        if ((Integer) Files.getAttribute(file, "unix:uid") != 0) {
+            Assumptions.abort("not root: this process cannot give a file to another user (the root case is the one"
+                    + " that matters: root can read any user's 0600 file)");
+        }
+        Files.setAttribute(file, "unix:uid", OTHER_UID);
+        assertEquals(OTHER_UID, Files.getAttribute(file, "unix:uid"));
     }
 
     private static void assumePosix() {
