@@ -292,13 +292,15 @@ final class FernetCommand implements Callable<Integer> {
         if (text == null) {
             return fallback;
         }
-        try {
-            long value = Long.parseLong(text.trim());
-            if (value >= min && value <= max) {
-                return value;
+        String digits = text.trim();
+        if (digits.matches("[0-9]{1,30}")) {
+            // a number too long for a long is too large as well
+            if (digits.length() > 18 || Long.parseLong(digits) > max) {
+                throw new ParameterException(line, option + " is too large: at most " + max);
             }
-        } catch (NumberFormatException e) {
-            // reported below, with what is accepted
+            if (Long.parseLong(digits) >= min) {
+                return Long.parseLong(digits);
+            }
         }
         throw new ParameterException(line, option + " takes a whole number from " + min + " to " + max);
     }

@@ -452,9 +452,8 @@ class FernetCommandTest {
         Cli.Result result = Cli.run(Map.of("FERNET_KEY", newKey()), bytes("x"), "tunnel", "--listen", "127.0.0.1:0",
                 "--connect", "127.0.0.1:1", "--encrypt", "--mode", "fernet-tokens", option, "twelve");
         assertEquals(2, result.status());
-        String label = option.equals("--ttl") ? "SECONDS" : "N";
-        assertTrue(result.stderr().startsWith("fernet: invalid value for " + option + ": it takes " + label
-                + ", a whole number (the value given is not repeated here)\n"), result.stderr());
+        assertTrue(result.stderr().startsWith("fernet: " + option + " takes a whole number from 1 to "),
+                result.stderr());
         assertFalse(result.stderr().contains("twelve"), result.stderr());
     }
 
@@ -463,8 +462,9 @@ class FernetCommandTest {
         Cli.Result result = Cli.run(Map.of("FERNET_KEY", newKey()), bytes("x"), "tunnel", "--listen", "127.0.0.1:0",
                 "--connect", "127.0.0.1:1", "--encrypt", "--max-connections", "99999999999");
         assertEquals(2, result.status());
-        assertTrue(result.stderr().startsWith("fernet: --max-connections is too large: at most 2147483647\n"),
+        assertTrue(result.stderr().startsWith("fernet: --max-connections is too large: at most 1000000\n"),
                 result.stderr());
+        assertFalse(result.stderr().contains("99999999999"), result.stderr());
     }
 
     @Test
