@@ -25,7 +25,8 @@ import dev.fernetjca.provider.FernetProvider;
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.fernetjca.benchmarks.Compare --rounds 3 --out target/compare
- *     [--smoke] [--only sockets,tunnels,rmi,cli] [--cli-jar cli/target/fernet.jar] [--jfr]
+ *     [--smoke] [--only sockets,tunnels,rmi,cli] [--contenders fernet-tls,jsse-full,...]
+ *     [--cli-jar cli/target/fernet.jar] [--jfr]
  * </pre>
  *
  * <p>Writes {@code results.json}, {@code tables.md} (the tables of docs/benchmarks.md), {@code sockets.png} and
@@ -57,6 +58,7 @@ public final class Compare {
     private final int trips;
     private final int idle;
     private final long timeoutSeconds;
+    private final List<String> only;
     /** contender → measure → one value per round. */
     private final Map<String, Map<String, List<Double>>> results = new LinkedHashMap<>();
     private final List<String> skipped = new ArrayList<>();
@@ -73,6 +75,7 @@ public final class Compare {
         this.trips = smoke ? 200 : 20_000;
         this.idle = smoke ? 20 : 1_000;
         this.timeoutSeconds = smoke ? 60 : 600;
+        this.only = options.containsKey("contenders") ? List.of(options.get("contenders").split(",")) : null;
         Files.createDirectories(out);
         this.work = Files.createTempDirectory("fernet-compare");
     }
@@ -139,6 +142,9 @@ public final class Compare {
         };
         List<String> available = new ArrayList<>();
         for (String contender : contenders) {
+            if (only != null && !only.contains(contender)) {
+                continue;
+            }
             String missing = switch (contender) {
                 case "tunnel-stunnel" -> Machine.onPath("stunnel") ? null : "stunnel";
                 case "tunnel-spiped" -> Machine.onPath("spiped") ? null : "spiped";
@@ -430,7 +436,7 @@ public final class Compare {
             Files.writeString(config, String.join("\n",
                     "foreground = yes",
                     "pid =",
-                    "debug = 4",
+                    "debug = 5",
                     "[" + name + "]",
                     "client = " + (client ? "yes" : "no"),
                     "accept = 127.0.0.1:" + accept,
