@@ -12,6 +12,9 @@ import javax.net.ServerSocketFactory;
  * (docs/protocol.md). A server holding a ring accepts clients of any of its keys, which is how a fleet rotates keys:
  * servers take [new, old], then clients switch to new, then old is dropped.
  *
+ * <p>The no-argument constructor and {@link #getDefault()} use the configured keys and wire mode
+ * (docs/configuration.md); a factory made from a key speaks TLS unless its code chooses otherwise.
+ *
  * <p>{@code accept()} returns at once; each accepted socket runs its handshake on its first read or write, bounded by
  * the handshake timeout, so a silent client cannot hold the accepting thread.
  *

@@ -18,7 +18,8 @@ import dev.fernetjca.provider.FernetKeyRing;
  * that takes a factory by class name gets encryption by configuration: pgjdbc's {@code socketFactory}, JNDI's
  * {@code java.naming.ldap.factory.socket}, JavaMail's {@code mail.smtp.socketFactory.class}.
  *
- * <p>The no-argument constructor and {@link #getDefault()} use the configured keys (docs/configuration.md). A client
+ * <p>The no-argument constructor and {@link #getDefault()} use the configured keys and wire mode
+ * (docs/configuration.md); a factory made from a key speaks TLS unless its code chooses otherwise. A client
  * offers every key of its ring; the server takes whichever it holds. The handshake runs on a socket's first read or
  * write, or on {@link #handshake(Socket)}.
  *
