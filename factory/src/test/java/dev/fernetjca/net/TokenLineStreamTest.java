@@ -299,6 +299,25 @@ class TokenLineStreamTest {
     }
 
     @Test
+    void afterATokenAuthenticatedTheLineLimitIsOneMebibyte() throws Exception {
+        SecretKey key = newKey();
+        byte[] tooLong = new byte[TokenLineStream.MAX_LINE_BYTES + 10];
+        Arrays.fill(tooLong, (byte) 'A');
+        try (Direct direct = new Direct(key, HANDSHAKE)) {
+            Future<?> sent = pool.submit(() -> {
+                direct.peerOut().write(Fernet.of(key).encrypt("ok".getBytes(UTF_8)));
+                direct.peerOut().write('\n');
+                direct.peerOut().write(tooLong);
+                return null;
+            });
+            assertArrayEquals("ok".getBytes(UTF_8), direct.readFully(2));
+            ProtocolException e = assertThrows(ProtocolException.class, direct::read);
+            assertEquals("line from peer exceeds " + TokenLineStream.MAX_LINE_BYTES + " bytes", e.getMessage());
+            sent.cancel(true);
+        }
+    }
+
+    @Test
     void aLineDribbledByteByByteIsCutAtTheHandshakeTimeout() throws Exception {
         Duration handshake = Duration.ofMillis(1000);
         try (Direct direct = new Direct(newKey(), handshake)) {
