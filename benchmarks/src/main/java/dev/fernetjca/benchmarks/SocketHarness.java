@@ -42,8 +42,9 @@ public final class SocketHarness {
                 System.setProperty("fernet.mode", mode);
             }
             ServerSocketFactory servers = mode.equals("plain") ? ServerSocketFactory.getDefault()
-                    : new FernetServerSocketFactory(key);
-            SocketFactory clients = mode.equals("plain") ? SocketFactory.getDefault() : new FernetSocketFactory(key);
+                    : FernetServerSocketFactory.withConfiguredMode(key);
+            SocketFactory clients = mode.equals("plain") ? SocketFactory.getDefault()
+                    : FernetSocketFactory.withConfiguredMode(key);
             double connectRate = 0;
             double streamRate = 0;
             try (ServerSocket server = servers.createServerSocket(0, 200, LOOPBACK)) {

@@ -246,8 +246,9 @@ final class FernetCommand implements Callable<Integer> {
         ServerSocketFactory acceptSide;
         SocketFactory connectSide;
         try {
-            acceptSide = direction.decrypt ? new FernetServerSocketFactory(ring) : ServerSocketFactory.getDefault();
-            connectSide = direction.decrypt ? SocketFactory.getDefault() : new FernetSocketFactory(ring);
+            acceptSide = direction.decrypt ? FernetServerSocketFactory.withConfiguredMode(ring)
+                    : ServerSocketFactory.getDefault();
+            connectSide = direction.decrypt ? SocketFactory.getDefault() : FernetSocketFactory.withConfiguredMode(ring);
         } finally {
             ring.destroy();
         }

@@ -3,6 +3,7 @@ package dev.fernetjca.net;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.time.Duration;
 import javax.crypto.SecretKey;
 import javax.net.ServerSocketFactory;
 
@@ -10,6 +11,9 @@ import javax.net.ServerSocketFactory;
  * Makes server sockets whose accepted connections speak TLS 1.3 with a pre-shared key derived from a Fernet key
  * (docs/protocol.md). A server holding a ring accepts clients of any of its keys, which is how a fleet rotates keys:
  * servers take [new, old], then clients switch to new, then old is dropped.
+ *
+ * <p>The no-argument constructor and {@link #getDefault()} use the configured keys and wire mode
+ * (docs/configuration.md); a factory made from a key speaks TLS unless its code chooses otherwise.
  *
  * <p>{@code accept()} returns at once; each accepted socket runs its handshake on its first read or write, bounded by
  * the handshake timeout, so a silent client cannot hold the accepting thread.
@@ -20,12 +24,44 @@ public final class FernetServerSocketFactory extends ServerSocketFactory {
     private final Settings settings;
 
     /**
-     * Creates a factory for a Fernet key or a {@code FernetKeyRing}; it keeps only keys derived from them.
+     * Creates a factory for a Fernet key or a {@code FernetKeyRing} that speaks TLS 1.3, whatever {@code fernet.mode}
+     * says: code that holds a key also decides the wire format, so that an environment variable cannot silently turn
+     * it into the weaker fernet-tokens mode. {@link #fernetTokens} chooses that mode in code, and
+     * {@link #withConfiguredMode} leaves the choice to the configuration. The handshake timeout is the configured one.
+     * The factory keeps only keys derived from {@code keyOrRing}.
      *
      * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
+     * @throws IllegalStateException if the configured handshake timeout is invalid
      */
     public FernetServerSocketFactory(SecretKey keyOrRing) {
-        this(Settings.of(keyOrRing));
+        this(Settings.of(keyOrRing, Settings.configuredHandshakeTimeout()));
+    }
+
+    /**
+     * Returns a factory for a Fernet key or ring whose wire mode, token TTL and handshake timeout come from the
+     * configuration (docs/configuration.md), as the no-argument constructor's do: for a program that takes its keys
+     * from elsewhere but lets its operator choose the mode, such as the {@code fernet tunnel} command.
+     *
+     * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
+     * @throws IllegalStateException if a configured setting is invalid
+     */
+    public static FernetServerSocketFactory withConfiguredMode(SecretKey keyOrRing) {
+        return new FernetServerSocketFactory(Settings.of(keyOrRing), Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
+    }
+
+    /**
+     * Returns a factory for a Fernet key or ring that speaks the fernet-tokens mode: newline-terminated Fernet tokens,
+     * for peers such as Python programs that speak only that. It has no forward secrecy, and tokens can be replayed
+     * within their TTL, reordered or dropped (docs/protocol.md); use the constructor's TLS between programs you
+     * control. The handshake timeout is the configured one, and bounds how long a line may take.
+     *
+     * @param ttl the age beyond which a received token is refused; null: tokens never expire
+     * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
+     * @throws IllegalStateException if the configured handshake timeout is invalid
+     */
+    public static FernetServerSocketFactory fernetTokens(SecretKey keyOrRing, Duration ttl) {
+        return new FernetServerSocketFactory(Settings.of(keyOrRing, Settings.Mode.FERNET_TOKENS, ttl,
+                Settings.configuredHandshakeTimeout()), "code");
     }
 
     /**
@@ -34,11 +70,19 @@ public final class FernetServerSocketFactory extends ServerSocketFactory {
      * @throws IllegalStateException if no keys are configured, naming every setting consulted
      */
     public FernetServerSocketFactory() {
-        this(Settings.configured());
+        this(Settings.configured(), Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
     }
 
     FernetServerSocketFactory(Settings settings) {
+        this(settings, "code");
+    }
+
+    /** Warns once per JVM when the settings are those of the fernet-tokens mode, naming {@code modeOrigin}. */
+    private FernetServerSocketFactory(Settings settings, String modeOrigin) {
         this.settings = settings;
+        if (settings.mode == Settings.Mode.FERNET_TOKENS) {
+            TokenLineStream.warnInEffect(modeOrigin);
+        }
     }
 
     /**

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.time.Duration;
 import javax.crypto.SecretKey;
 import javax.net.SocketFactory;
 import dev.fernetjca.provider.FernetKeyRing;
@@ -17,7 +18,8 @@ import dev.fernetjca.provider.FernetKeyRing;
  * that takes a factory by class name gets encryption by configuration: pgjdbc's {@code socketFactory}, JNDI's
  * {@code java.naming.ldap.factory.socket}, JavaMail's {@code mail.smtp.socketFactory.class}.
  *
- * <p>The no-argument constructor and {@link #getDefault()} use the configured keys (docs/configuration.md). A client
+ * <p>The no-argument constructor and {@link #getDefault()} use the configured keys and wire mode
+ * (docs/configuration.md); a factory made from a key speaks TLS unless its code chooses otherwise. A client
  * offers every key of its ring; the server takes whichever it holds. The handshake runs on a socket's first read or
  * write, or on {@link #handshake(Socket)}.
  *
@@ -27,12 +29,44 @@ public final class FernetSocketFactory extends SocketFactory {
     private final Settings settings;
 
     /**
-     * Creates a factory for a Fernet key or a {@code FernetKeyRing}; it keeps only keys derived from them.
+     * Creates a factory for a Fernet key or a {@code FernetKeyRing} that speaks TLS 1.3, whatever {@code fernet.mode}
+     * says: code that holds a key also decides the wire format, so that an environment variable cannot silently turn
+     * it into the weaker fernet-tokens mode. {@link #fernetTokens} chooses that mode in code, and
+     * {@link #withConfiguredMode} leaves the choice to the configuration. The handshake timeout is the configured one.
+     * The factory keeps only keys derived from {@code keyOrRing}.
      *
      * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
+     * @throws IllegalStateException if the configured handshake timeout is invalid
      */
     public FernetSocketFactory(SecretKey keyOrRing) {
-        this(Settings.of(keyOrRing));
+        this(Settings.of(keyOrRing, Settings.configuredHandshakeTimeout()));
+    }
+
+    /**
+     * Returns a factory for a Fernet key or ring whose wire mode, token TTL and handshake timeout come from the
+     * configuration (docs/configuration.md), as the no-argument constructor's do: for a program that takes its keys
+     * from elsewhere but lets its operator choose the mode, such as the {@code fernet tunnel} command.
+     *
+     * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
+     * @throws IllegalStateException if a configured setting is invalid
+     */
+    public static FernetSocketFactory withConfiguredMode(SecretKey keyOrRing) {
+        return new FernetSocketFactory(Settings.of(keyOrRing), Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
+    }
+
+    /**
+     * Returns a factory for a Fernet key or ring that speaks the fernet-tokens mode: newline-terminated Fernet tokens,
+     * for peers such as Python programs that speak only that. It has no forward secrecy, and tokens can be replayed
+     * within their TTL, reordered or dropped (docs/protocol.md); use the constructor's TLS between programs you
+     * control. The handshake timeout is the configured one, and bounds how long a line may take.
+     *
+     * @param ttl the age beyond which a received token is refused; null: tokens never expire
+     * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
+     * @throws IllegalStateException if the configured handshake timeout is invalid
+     */
+    public static FernetSocketFactory fernetTokens(SecretKey keyOrRing, Duration ttl) {
+        return new FernetSocketFactory(Settings.of(keyOrRing, Settings.Mode.FERNET_TOKENS, ttl,
+                Settings.configuredHandshakeTimeout()), "code");
     }
 
     /**
@@ -41,11 +75,19 @@ public final class FernetSocketFactory extends SocketFactory {
      * @throws IllegalStateException if no keys are configured, naming every setting consulted
      */
     public FernetSocketFactory() {
-        this(Settings.configured());
+        this(Settings.configured(), Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
     }
 
     FernetSocketFactory(Settings settings) {
+        this(settings, "code");
+    }
+
+    /** Warns once per JVM when the settings are those of the fernet-tokens mode, naming {@code modeOrigin}. */
+    private FernetSocketFactory(Settings settings, String modeOrigin) {
         this.settings = settings;
+        if (settings.mode == Settings.Mode.FERNET_TOKENS) {
+            TokenLineStream.warnInEffect(modeOrigin);
+        }
     }
 
     /**

@@ -30,6 +30,8 @@ final class PskTlsClient extends AbstractTlsClient {
 
     private final List<PskDerivation> psks;
     private volatile int selectedIndex = -1;
+    private volatile boolean serverHelloSeen;
+    private volatile boolean serverChoseCertificate;
 
     PskTlsClient(TlsCrypto crypto, List<PskDerivation> psks) {
         super(crypto);
@@ -72,9 +74,20 @@ final class PskTlsClient extends AbstractTlsClient {
     }
 
     @Override
+    public void notifyServerVersion(ProtocolVersion serverVersion) throws IOException {
+        serverHelloSeen = true;
+        super.notifyServerVersion(serverVersion);
+    }
+
+    /**
+     * Notes which key the server took. A ServerHello that takes none is not refused here: our own server sends one
+     * before its unknown_psk_identity alert, which proves a key mismatch, while a certificate server goes on to its
+     * certificate, which {@link #getAuthentication()} refuses. Either way we send nothing more.
+     */
+    @Override
     public void notifySelectedPSK(TlsPSK selectedPSK) throws IOException {
         if (selectedPSK == null) {
-            throw new TlsFatalAlert(AlertDescription.handshake_failure, "server accepted none of our keys");
+            return;
         }
         for (int i = 0; i < psks.size(); i++) {
             if (psks.get(i).hasIdentity(selectedPSK.getIdentity())) {
@@ -83,15 +96,36 @@ final class PskTlsClient extends AbstractTlsClient {
         }
     }
 
+    /** Refuses a handshake that ended without one of our keys: Bouncy Castle should never allow it. */
+    @Override
+    public void notifyHandshakeComplete() throws IOException {
+        if (selectedIndex < 0) {
+            throw new TlsFatalAlert(AlertDescription.handshake_failure, "handshake completed without our key");
+        }
+        super.notifyHandshakeComplete();
+    }
+
     /** Refuses certificate authentication: a server that did not take our PSK is not a peer of ours. */
     @Override
     public TlsAuthentication getAuthentication() throws IOException {
+        serverChoseCertificate = true; // it has sent its Certificate message
+
         throw new TlsFatalAlert(AlertDescription.handshake_failure, "server sent a certificate instead of using our key");
     }
 
     /** Returns which key of the ring the server accepted, 0 for the primary, -1 before the handshake. */
     int selectedIndex() {
         return selectedIndex;
+    }
+
+    /** Tells whether a ServerHello has arrived. */
+    boolean serverHelloSeen() {
+        return serverHelloSeen;
+    }
+
+    /** Tells whether the server presented a certificate instead of taking one of our keys. */
+    boolean serverChoseCertificate() {
+        return serverChoseCertificate;
     }
 
     static Vector<Integer> x25519() {

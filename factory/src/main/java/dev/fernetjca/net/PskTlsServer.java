@@ -1,6 +1,7 @@
 package dev.fernetjca.net;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Vector;
@@ -26,6 +27,7 @@ import org.bouncycastle.tls.crypto.TlsCrypto;
 final class PskTlsServer extends AbstractTlsServer {
     private final List<PskDerivation> psks;
     private volatile int selectedIndex = -1;
+    private volatile String offeredIdentities; // null until a ClientHello offers pre-shared keys
 
     PskTlsServer(TlsCrypto crypto, List<PskDerivation> psks) {
         super(crypto);
@@ -49,6 +51,14 @@ final class PskTlsServer extends AbstractTlsServer {
 
     @Override
     public TlsPSKExternal getExternalPSK(@SuppressWarnings("rawtypes") Vector identities) {
+        List<String> shown = new ArrayList<>(TlsFailures.LISTED_IDENTITIES);
+        for (Object identity : identities) {
+            // a few are enough to tell an operator what the client holds; the rest are only counted
+            if (shown.size() < TlsFailures.LISTED_IDENTITIES) {
+                shown.add(TlsFailures.printable(((PskIdentity) identity).getIdentity()));
+            }
+        }
+        offeredIdentities = TlsFailures.list(shown, identities.size());
         // our keys in ring order, so that during a rotation the primary wins when the client offers both
         for (int i = 0; i < psks.size(); i++) {
             PskDerivation psk = psks.get(i);
@@ -77,5 +87,13 @@ final class PskTlsServer extends AbstractTlsServer {
     /** Returns which key of the ring the client used, 0 for the primary, -1 before the handshake. */
     int selectedIndex() {
         return selectedIndex;
+    }
+
+    /**
+     * Returns the identities the client offered, as a message lists them ({@link TlsFailures#list}); null if no
+     * ClientHello with pre-shared keys has arrived.
+     */
+    String offeredIdentities() {
+        return offeredIdentities;
     }
 }

@@ -167,6 +167,24 @@ final class Settings {
         return value == null || value.isBlank() ? null : value.trim();
     }
 
+    /**
+     * Names where {@link #setting} finds {@code property}: {@code system property P}, {@code security property P},
+     * {@code environment variable V}; null when it is unset. Never the value.
+     */
+    static String origin(String property, String variable) {
+        String value = System.getProperty(property);
+        String origin = "system property " + property;
+        if (value == null) {
+            value = Security.getProperty(property);
+            origin = "security property " + property;
+        }
+        if (value == null) {
+            value = System.getenv(variable);
+            origin = "environment variable " + variable;
+        }
+        return value == null || value.isBlank() ? null : origin;
+    }
+
     /** Reads {@code fernet.mode}: {@code tls} (the default) or {@code fernet-tokens}. */
     static Mode configuredMode() {
         String value = setting(MODE_PROPERTY, MODE_VARIABLE);

@@ -4,7 +4,6 @@ import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -18,8 +17,6 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.TlsClientProtocol;
-import org.bouncycastle.tls.TlsFatalAlert;
-import org.bouncycastle.tls.TlsFatalAlertReceived;
 import org.bouncycastle.tls.TlsProtocol;
 import org.bouncycastle.tls.TlsServerProtocol;
 import org.bouncycastle.tls.crypto.TlsCrypto;
@@ -71,6 +68,11 @@ final class TlsEngine implements Connection {
     private volatile boolean pendingOutput;
     private volatile IOException failure;
 
+    private final List<String> heldIdentities;              // public, for failure messages
+    private final byte[] firstBytes = new byte[2];            // the peer's first bytes: do they begin a TLS record?
+    private volatile long bytesReceived;
+    private volatile boolean answered;                         // our first handshake flight has been sent
+
     private TlsEngine(boolean client, TlsCrypto crypto, List<PskDerivation> psks, InputStream rawIn,
                       OutputStream rawOut, Closeable transport, String peer) {
         this.client = client;
@@ -78,6 +80,7 @@ final class TlsEngine implements Connection {
         this.rawOut = rawOut;
         this.transport = transport;
         this.peer = peer;
+        this.heldIdentities = psks.stream().map(PskDerivation::identityText).toList();
         if (client) {
             this.tlsClient = new PskTlsClient(crypto, psks);
             this.tlsServer = null;
@@ -140,12 +143,14 @@ final class TlsEngine implements Connection {
                     readTimeout.set((int) Math.min(Integer.MAX_VALUE, remainingMillis));
                     int got = rawIn.read(inbound);
                     if (got < 0) {
-                        throw new EOFException("connection ended during the handshake");
+                        throw new EOFException("connection with " + peer + " ended during the handshake"
+                                + (bytesReceived == 0 ? ", before it sent anything" : ""));
                     }
+                    received(got);
                     synchronized (protocolLock) {
                         protocol.offerInput(inbound, 0, got);
                     }
-                    flushOutput();
+                    answered |= flushOutput();
                 }
             } catch (SocketTimeoutException e) {
                 throw fail(new SSLHandshakeException("handshake with " + peer + " did not complete within "
@@ -195,6 +200,7 @@ final class TlsEngine implements Connection {
             if (got < 0) {
                 throw fail(new EOFException("connection with " + peer + " ended without close_notify"));
             }
+            received(got);
             boolean output;
             try {
                 synchronized (protocolLock) {
@@ -325,7 +331,18 @@ final class TlsEngine implements Connection {
         return inboundClosed;
     }
 
-    private void flushOutput() throws IOException {
+    /** Counts what the peer sent and keeps its first bytes, which tell whether it speaks TLS at all. */
+    private void received(int got) {
+        long before = bytesReceived;
+        if (before < firstBytes.length) {
+            System.arraycopy(inbound, 0, firstBytes, (int) before, (int) Math.min(got, firstBytes.length - before));
+        }
+        bytesReceived = before + got;
+    }
+
+    /** Sends what the protocol has to send; tells whether there was anything. */
+    private boolean flushOutput() throws IOException {
+        boolean sent = false;
         writeLock.lock();
         try {
             while (true) {
@@ -341,6 +358,7 @@ final class TlsEngine implements Connection {
                     n = protocol.readOutput(outbound, 0, available);
                 }
                 rawOut.write(outbound, 0, n);
+                sent = true;
             }
             rawOut.flush();
             if (outbound.length > 4 * RECORD_BYTES) {
@@ -349,6 +367,7 @@ final class TlsEngine implements Connection {
         } finally {
             writeLock.unlock();
         }
+        return sent;
     }
 
     private void checkUsable() throws IOException {
@@ -379,7 +398,7 @@ final class TlsEngine implements Connection {
             again.addSuppressed(e);
             return again;
         }
-        IOException translated = translate(e);
+        IOException translated = TlsFailures.translate(e, evidence());
         failure = translated;
         if (!closed && writeLock.tryLock()) {
             ScheduledFuture<?> cutoff = cutAfter(GOODBYE_MILLIS);
@@ -393,10 +412,11 @@ final class TlsEngine implements Connection {
             }
         }
         if (!closed) {
-            // a handshake failure is what an operator must see; a broken established connection is the application's
+            // the application, or the tunnel's one line per connection, reports the exception: its message carries
+            // the whole diagnosis, and a second line here would say it twice
             String message = translated.getMessage();
             String line = message != null && message.contains(peer) ? message : peer + ": " + message;
-            LOG.log(handshakeDone ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING, line);
+            LOG.log(System.Logger.Level.DEBUG, line);
         }
         try {
             closed = true;
@@ -407,48 +427,17 @@ final class TlsEngine implements Connection {
         return translated;
     }
 
-    private IOException translate(Throwable e) {
-        if (e instanceof TlsFatalAlertReceived received) {
-            short alert = received.getAlertDescription();
-            if (!handshakeDone && isKeyMismatch(alert)) {
-                return withCause(new SSLHandshakeException(peer + " does not hold a matching Fernet key (alert "
-                        + AlertDescription.getText(alert) + ")"), e);
-            }
-            return withCause(new SSLException(peer + " sent alert " + AlertDescription.getText(alert)), e);
+    /** What the connection showed so far, for {@link TlsFailures#translate}. */
+    private TlsFailures.Evidence evidence() {
+        long received = bytesReceived;
+        boolean spokeTls = TlsFailures.looksLikeTls(firstBytes, (int) Math.min(received, firstBytes.length));
+        if (client) {
+            return new TlsFailures.Evidence(peer, true, handshakeDone, received, spokeTls, heldIdentities,
+                    tlsClient.serverHelloSeen(), "", tlsClient.serverChoseCertificate(), false, answered);
         }
-        if (e instanceof TlsFatalAlert raised) {
-            short alert = raised.getAlertDescription();
-            if (!handshakeDone && isKeyMismatch(alert)) {
-                return withCause(new SSLHandshakeException(peer + " does not hold a matching Fernet key"), e);
-            }
-            if (alert == AlertDescription.bad_record_mac) {
-                return withCause(new SSLException("record from " + peer
-                        + " failed authentication: forged, corrupted or replayed data"), e);
-            }
-            if (alert == AlertDescription.record_overflow) {
-                return withCause(new SSLException("record from " + peer + " exceeds the TLS record limit"), e);
-            }
-            String what = handshakeDone ? "connection with " : "handshake with ";
-            return withCause(handshakeDone
-                    ? new SSLException(what + peer + " failed: " + AlertDescription.getText(alert))
-                    : new SSLHandshakeException(what + peer + " failed: " + AlertDescription.getText(alert)), e);
-        }
-        if (e instanceof InterruptedIOException && !(e instanceof SocketTimeoutException)) {
-            return (IOException) e;
-        }
-        if (e instanceof IOException io) {
-            return io;
-        }
-        return withCause(new SSLException("TLS failure with " + peer + ": " + e.getClass().getSimpleName()), e);
-    }
-
-    /**
-     * Tells whether an alert during the handshake means the peers hold no common key. Implementations differ: we send
-     * unknown_psk_identity; a failed PSK binder is decrypt_error in RFC 8446 but illegal_parameter in OpenSSL 3.0.
-     */
-    private static boolean isKeyMismatch(short alert) {
-        return alert == AlertDescription.unknown_psk_identity || alert == AlertDescription.decrypt_error
-                || alert == AlertDescription.handshake_failure || alert == AlertDescription.illegal_parameter;
+        String offered = tlsServer.offeredIdentities();
+        return new TlsFailures.Evidence(peer, false, handshakeDone, received, spokeTls, heldIdentities,
+                offered != null, offered == null ? "" : offered, false, tlsServer.selectedIndex() >= 0, answered);
     }
 
     /** Closes the transport after {@code millis} unless cancelled: a goodbye must not wait on a peer that never reads. */
@@ -460,11 +449,6 @@ final class TlsEngine implements Connection {
                 // closing is all that was asked
             }
         }, millis, TimeUnit.MILLISECONDS);
-    }
-
-    private static IOException withCause(IOException e, Throwable cause) {
-        e.initCause(cause);
-        return e;
     }
 
     /** Called by the protocol when the peer's close_notify arrives after the handshake. */

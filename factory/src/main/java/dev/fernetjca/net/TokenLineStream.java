@@ -10,6 +10,11 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import dev.fernetjca.provider.FernetKeyRing;
@@ -24,6 +29,12 @@ import dev.fernetjca.provider.FernetProvider;
  * <p>Weaker than TLS, and documented so in docs/protocol.md: tokens can be replayed within their TTL, reordered, or
  * dropped at a token boundary without detection.
  *
+ * <p>Memory is bounded by what a peer has proved: until a token authenticates, a line may hold at most
+ * {@link #UNAUTHENTICATED_LINE_BYTES}, so that a stranger costs a few tens of KiB, not a megabyte; afterwards
+ * {@link #MAX_LINE_BYTES}. A buffer that grew for a long line is released once the line is used. A line must also
+ * complete within a deadline from its first byte, so that a peer cannot hold a connection by dribbling one line forever:
+ * the handshake timeout before the first token authenticates, {@link #LINE_DEADLINE_FACTOR} times it afterwards.
+ *
  * <p>One reader and one writer thread at a time, as with Socket; {@link #close()} from any thread.
  */
 final class TokenLineStream implements Connection {
@@ -36,6 +47,23 @@ final class TokenLineStream implements Connection {
     /** The longest line we accept, newline excluded: a token of about 786 KB of plaintext. */
     static final int MAX_LINE_BYTES = 1 << 20;
 
+    /** The longest line we accept before a token has authenticated: a token of about 48 KB of plaintext. */
+    static final int UNAUTHENTICATED_LINE_BYTES = 64 * 1024;
+
+    /** After the first token, a line may take this many handshake timeouts: it may be 16 times longer. */
+    static final int LINE_DEADLINE_FACTOR = 6;
+
+    /** What the line and plaintext buffers start with, and shrink back to after a long line. */
+    private static final int LINE_BUFFER_BYTES = 8192;
+
+    private static final byte[] EMPTY = new byte[0];
+
+    /** Whether this JVM has warned that the mode is in effect; tests reset it. */
+    static final AtomicBoolean WARNED = new AtomicBoolean();
+
+    /** Cuts connections whose line misses its deadline while the reader waits for more bytes. */
+    private static final ScheduledExecutorService WATCHDOG = watchdog();
+
     private final InputStream rawIn;
     private final OutputStream rawOut;
     private final Closeable transport;
@@ -46,14 +74,20 @@ final class TokenLineStream implements Connection {
     private final byte[] readAhead = new byte[8192];   // reader only
     private int readPosition;
     private int readLimit;
-    private byte[] line = new byte[8192];              // the partial line, kept across read timeouts
+    private byte[] line = new byte[LINE_BUFFER_BYTES]; // the partial line, kept across read timeouts
     private int lineLength;
-    private byte[] plaintext = new byte[0];            // decrypted and not yet returned
+    private long lineStartNanos;                       // when the partial line's first byte arrived
+    private ScheduledFuture<?> lineCutoff;             // armed while the reader waits in the middle of a line
+    private byte[] plaintext = EMPTY;                  // decrypted and not yet returned
     private int plaintextPosition;
     private byte[] outbound = new byte[0];             // writer only
 
+    private volatile long handshakeTimeoutMillis = Settings.DEFAULT_HANDSHAKE_TIMEOUT.toMillis();
+    private volatile boolean started;                  // the socket has passed its handshake timeout
+    private volatile boolean authenticated;            // a token from the peer has authenticated
     private volatile boolean inputEnded;
     private volatile boolean closed;
+    private final Object failureLock = new Object(); // not the writer's monitor: a blocked writer must not stall the watchdog
     private volatile IOException failure;
 
     TokenLineStream(FernetKeyRing keys, FernetParameterSpec decryptParameters, InputStream rawIn,
@@ -72,15 +106,36 @@ final class TokenLineStream implements Connection {
         }
     }
 
-    /** There is no handshake: a wrong key shows on the first token. */
-    @Override
-    public boolean isHandshakeDone() {
-        return true;
+    /**
+     * Logs, once per JVM, a warning that the fernet-tokens mode is in effect and what chose it, since it gives up what
+     * TLS gives: an operator must be able to see that a setting left in an environment weakened the wire.
+     *
+     * @param origin what chose the mode: {@code code}, {@code system property fernet.mode}, ...
+     */
+    static void warnInEffect(String origin) {
+        if (WARNED.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.WARNING, "fernet-tokens mode is in effect, chosen by " + origin
+                    + ": no forward secrecy, and tokens can be replayed, reordered or dropped; use tls unless a peer"
+                    + " speaks only Fernet tokens");
+        }
     }
 
+    /**
+     * Tells whether the socket has handed us its handshake timeout yet. There is no handshake to run: a wrong key shows
+     * on the first token; the timeout only sets the line deadline.
+     */
+    @Override
+    public boolean isHandshakeDone() {
+        return started;
+    }
+
+    /** Takes {@code timeoutMillis} as the base of the line deadline; nothing crosses the wire. */
     @Override
     public void handshake(long timeoutMillis, ReadTimeout readTimeout) {
-        // nothing to agree on
+        if (timeoutMillis > 0) {
+            handshakeTimeoutMillis = timeoutMillis;
+        }
+        started = true;
     }
 
     @Override
@@ -93,15 +148,28 @@ final class TokenLineStream implements Connection {
             if (inputEnded) {
                 return -1;
             }
-            if (!nextLine()) {
-                inputEnded = true;
-                return -1;
+            try {
+                if (!nextLine()) {
+                    inputEnded = true;
+                    return -1;
+                }
+            } catch (IOException e) {
+                if (failure != null) {
+                    line = EMPTY; // a failed connection that its owner still holds keeps no line
+                    lineLength = 0;
+                }
+                throw e;
             }
         }
         int n = Math.min(length, plaintext.length - plaintextPosition);
         System.arraycopy(plaintext, plaintextPosition, buffer, offset, n);
         Arrays.fill(plaintext, plaintextPosition, plaintextPosition + n, (byte) 0);
         plaintextPosition += n;
+        if (plaintextPosition == plaintext.length) {
+            // a long token's plaintext is not kept for the connection's life
+            plaintext = EMPTY;
+            plaintextPosition = 0;
+        }
         return n;
     }
 
@@ -119,6 +187,9 @@ final class TokenLineStream implements Connection {
             append(readPosition, readLimit - readPosition);
             readPosition = 0;
             readLimit = 0;
+            if (lineLength > 0) {
+                armLineCutoff();
+            }
             int got;
             try {
                 got = rawIn.read(readAhead);
@@ -141,17 +212,53 @@ final class TokenLineStream implements Connection {
         if (count == 0) {
             return;
         }
-        if (lineLength + count > MAX_LINE_BYTES) {
-            throw fail(new ProtocolException("line from " + peer + " exceeds " + MAX_LINE_BYTES + " bytes"));
+        if (lineLength == 0) {
+            lineStartNanos = System.nanoTime();
+        } else if (System.nanoTime() - lineStartNanos > TimeUnit.MILLISECONDS.toNanos(lineDeadlineMillis())) {
+            throw fail(lineTooSlow());
+        }
+        int limit = authenticated ? MAX_LINE_BYTES : UNAUTHENTICATED_LINE_BYTES;
+        if (lineLength + count > limit) {
+            throw fail(new ProtocolException("line from " + peer + " exceeds " + limit + " bytes"
+                    + (authenticated ? "" : " before a token has authenticated")));
         }
         if (lineLength + count > line.length) {
-            line = Arrays.copyOf(line, Math.min(MAX_LINE_BYTES, Math.max(lineLength + count, 2 * line.length)));
+            line = Arrays.copyOf(line, Math.min(limit, Math.max(lineLength + count, 2 * line.length)));
         }
         System.arraycopy(readAhead, from, line, lineLength, count);
         lineLength += count;
     }
 
+    /** How long a line may take from its first byte: see the class comment. */
+    private long lineDeadlineMillis() {
+        long base = handshakeTimeoutMillis;
+        return authenticated ? Math.multiplyExact(base, LINE_DEADLINE_FACTOR) : base;
+    }
+
+    private ProtocolException lineTooSlow() {
+        return new ProtocolException("line from " + peer + " not complete within " + lineDeadlineMillis() + " ms");
+    }
+
+    /**
+     * Makes sure the connection is cut when the partial line misses its deadline, even if no more bytes come: a read
+     * that blocks cannot look at the clock.
+     */
+    private void armLineCutoff() throws IOException {
+        if (lineCutoff != null) {
+            return;
+        }
+        long leftNanos = lineStartNanos + TimeUnit.MILLISECONDS.toNanos(lineDeadlineMillis()) - System.nanoTime();
+        if (leftNanos <= 0) {
+            throw fail(lineTooSlow());
+        }
+        lineCutoff = WATCHDOG.schedule(() -> fail(lineTooSlow()), leftNanos, TimeUnit.NANOSECONDS);
+    }
+
     private void decryptLine() throws IOException {
+        if (lineCutoff != null) {
+            lineCutoff.cancel(false);
+            lineCutoff = null;
+        }
         int length = lineLength;
         if (length > 0 && line[length - 1] == '\r') {
             length--;
@@ -160,6 +267,10 @@ final class TokenLineStream implements Connection {
         try {
             plaintext = decrypt.doFinal(line, 0, length);
             plaintextPosition = 0;
+            authenticated = true;
+            if (line.length > UNAUTHENTICATED_LINE_BYTES) {
+                line = new byte[LINE_BUFFER_BYTES]; // a long line does not pin its buffer for the connection's life
+            }
         } catch (AEADBadTagException e) {
             throw fail(new ProtocolException("token from " + peer + " rejected: " + e.getMessage()));
         } catch (GeneralSecurityException e) {
@@ -212,6 +323,11 @@ final class TokenLineStream implements Connection {
         transport.close();
     }
 
+    /** Returns the bytes this connection's read buffers hold on to, for tests of the memory bound. */
+    int bufferedCapacity() {
+        return readAhead.length + line.length + plaintext.length;
+    }
+
     private void checkUsable() throws IOException {
         IOException failed = failure;
         if (failed != null) {
@@ -222,17 +338,35 @@ final class TokenLineStream implements Connection {
         }
     }
 
+    /**
+     * Marks the connection failed for good, closes the transport and returns the exception to throw: the first
+     * failure's, when the watchdog or another thread failed it first and closed the socket under us.
+     */
     private IOException fail(IOException e) {
-        if (failure == null) {
-            failure = e;
-            LOG.log(System.Logger.Level.WARNING, e.getMessage());
-            try {
-                closed = true;
-                transport.close();
-            } catch (IOException ignored) {
-                // already failing
+        synchronized (failureLock) {
+            if (failure != null) {
+                return failure == e ? e : new ProtocolException(failure.getMessage());
             }
+            failure = e;
+        }
+        // the application or the tunnel reports it, with the connection's story; a second line would say it twice
+        LOG.log(System.Logger.Level.DEBUG, e.getMessage());
+        closed = true;
+        try {
+            transport.close();
+        } catch (IOException ignored) {
+            // already failing
         }
         return e;
+    }
+
+    private static ScheduledExecutorService watchdog() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "fernet-tokens-line-watchdog");
+            thread.setDaemon(true);
+            return thread;
+        });
+        executor.setRemoveOnCancelPolicy(true); // a cancelled cutoff must not keep its connection reachable
+        return executor;
     }
 }

@@ -156,6 +156,9 @@ class FernetSocketTest {
     @Test
     void wrongKeyFailsClearlyOnBothSidesAndTheServerGoesOn() throws Exception {
         SecretKey serverKey = newKey();
+        SecretKey clientKey = newKey();
+        String serverIdentity = FernetSocketFactory.externalPsks(serverKey).get(0).split(" ")[0];
+        String clientIdentity = FernetSocketFactory.externalPsks(clientKey).get(0).split(" ")[0];
         List<String> warnings = new ArrayList<>();
         Handler handler = capture(warnings);
         try (ServerSocket server = serverFactory(serverKey, HANDSHAKE).createServerSocket(0, 5, LOOPBACK)) {
@@ -167,21 +170,117 @@ class FernetSocketTest {
                     return e;
                 }
             });
-            try (Socket socket = clientFactory(newKey(), HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort())) {
+            try (Socket socket = clientFactory(clientKey, HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort())) {
                 long start = System.nanoTime();
                 IOException e = assertThrows(IOException.class, () -> socket.getOutputStream().write(1));
                 assertTrue(e.getMessage().contains("does not hold a matching Fernet key"), e.getMessage());
+                assertTrue(e.getMessage().contains(clientIdentity), "names what we offered: " + e.getMessage());
                 assertTrue(System.nanoTime() - start < HANDSHAKE.toNanos());
             }
             IOException serverFailure = serverSide.get(10, TimeUnit.SECONDS);
-            assertTrue(serverFailure.getMessage().contains("does not hold a matching Fernet key"),
-                    serverFailure.getMessage());
+            assertTrue(serverFailure.getMessage().contains("127.0.0.1")
+                    && serverFailure.getMessage().contains("does not hold a matching Fernet key: it offered "
+                    + clientIdentity + "; we hold " + serverIdentity), serverFailure.getMessage());
             assertServes(server, serverKey);
         } finally {
             Logger.getLogger(TlsEngine.class.getName()).removeHandler(handler);
         }
-        assertTrue(warnings.stream().anyMatch(w -> w.contains("127.0.0.1") && w.contains("matching Fernet key")),
-                warnings.toString());
+        // the exception carries the diagnosis; the engine's own line is DEBUG, so a tunnel logs one line, not two
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void aPeerThatDoesNotSpeakTlsIsToldApartFromAWrongKey() throws Exception {
+        SecretKey key = newKey();
+        try (ServerSocket plain = new ServerSocket(0, 5, LOOPBACK)) {
+            Future<?> answers = pool.submit(() -> {
+                try (Socket accepted = plain.accept()) {
+                    accepted.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(UTF_8));
+                    accepted.getInputStream().read(new byte[4096]);
+                }
+                return null;
+            });
+            try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, plain.getLocalPort())) {
+                IOException e = assertThrows(IOException.class, () -> socket.getInputStream().read());
+                assertTrue(e.getMessage().endsWith("is not a fernet-jca peer: it did not answer with TLS"),
+                        e.getMessage());
+            }
+            answers.get(10, TimeUnit.SECONDS);
+        }
+        try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
+             Socket browser = new Socket(LOOPBACK, server.getLocalPort());
+             Socket accepted = server.accept()) {
+            browser.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
+            IOException e = assertThrows(IOException.class, () -> accepted.getInputStream().read());
+            assertTrue(e.getMessage().endsWith("is not a fernet-jca peer: it did not speak TLS"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aKeyGivenInCodeSpeaksTlsWhateverTheConfiguredModeSays() throws Exception {
+        SecretKey key = newKey();
+        String saved = System.getProperty(Settings.MODE_PROPERTY);
+        System.setProperty(Settings.MODE_PROPERTY, "fernet-tokens");
+        try {
+            FernetSocketFactory clients = new FernetSocketFactory(key);
+            FernetServerSocketFactory servers = new FernetServerSocketFactory(key);
+            try (SocketTestSupport.EchoServer echo = new SocketTestSupport.EchoServer(servers::createServerSocket);
+                 Socket socket = clients.createSocket(LOOPBACK, echo.port())) {
+                socket.getOutputStream().write("tls".getBytes(UTF_8));
+                socket.shutdownOutput();
+                assertArrayEquals("tls".getBytes(UTF_8), socket.getInputStream().readAllBytes());
+            }
+            // code that says it takes the mode from the configuration gets it
+            try (ServerSocket plain = new ServerSocket(0, 1, LOOPBACK);
+                 Socket socket = FernetSocketFactory.withConfiguredMode(key).createSocket(LOOPBACK,
+                         plain.getLocalPort());
+                 Socket accepted = plain.accept()) {
+                socket.getOutputStream().write("tokens".getBytes(UTF_8));
+                byte[] line = accepted.getInputStream().readNBytes(6);
+                assertEquals("gAAAAA", new String(line, UTF_8), "a Fernet token, not a TLS record");
+            }
+        } finally {
+            if (saved == null) {
+                System.clearProperty(Settings.MODE_PROPERTY);
+            } else {
+                System.setProperty(Settings.MODE_PROPERTY, saved);
+            }
+        }
+    }
+
+    @Test
+    void fernetTokensModeWarnsOncePerJvmSayingWhatChoseIt() throws Exception {
+        SecretKey key = newKey();
+        List<String> warnings = new ArrayList<>();
+        Handler handler = capture(warnings, TokenLineStream.class);
+        String saved = System.getProperty(Settings.MODE_PROPERTY);
+        try {
+            TokenLineStream.WARNED.set(false);
+            FernetServerSocketFactory.fernetTokens(key, Duration.ofSeconds(60));
+            FernetSocketFactory.fernetTokens(key, null);
+            assertEquals(1, warnings.size(), warnings.toString());
+            assertTrue(warnings.get(0).startsWith("fernet-tokens mode is in effect, chosen by code: no forward secrecy"),
+                    warnings.get(0));
+
+            TokenLineStream.WARNED.set(false);
+            System.setProperty(Settings.MODE_PROPERTY, "fernet-tokens");
+            FernetSocketFactory.withConfiguredMode(key);
+            assertEquals(2, warnings.size(), warnings.toString());
+            assertTrue(warnings.get(1).contains("chosen by system property fernet.mode"), warnings.get(1));
+
+            TokenLineStream.WARNED.set(false);
+            System.setProperty(Settings.MODE_PROPERTY, "tls");
+            FernetSocketFactory.withConfiguredMode(key);
+            new FernetSocketFactory(key);
+            assertEquals(2, warnings.size(), "TLS mode warns of nothing: " + warnings);
+        } finally {
+            Logger.getLogger(TokenLineStream.class.getName()).removeHandler(handler);
+            if (saved == null) {
+                System.clearProperty(Settings.MODE_PROPERTY);
+            } else {
+                System.setProperty(Settings.MODE_PROPERTY, saved);
+            }
+        }
     }
 
     @Test
@@ -442,6 +541,10 @@ class FernetSocketTest {
     }
 
     private static Handler capture(List<String> warnings) {
+        return capture(warnings, TlsEngine.class);
+    }
+
+    private static Handler capture(List<String> warnings, Class<?> loggerClass) {
         Handler handler = new Handler() {
             @Override
             public void publish(LogRecord record) {
@@ -460,7 +563,7 @@ class FernetSocketTest {
             public void close() {
             }
         };
-        Logger.getLogger(TlsEngine.class.getName()).addHandler(handler);
+        Logger.getLogger(loggerClass.getName()).addHandler(handler);
         return handler;
     }
 

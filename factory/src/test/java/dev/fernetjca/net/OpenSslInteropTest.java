@@ -31,7 +31,9 @@ import java.util.stream.Stream;
 import javax.crypto.SecretKey;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -48,6 +50,7 @@ class OpenSslInteropTest {
     private static final int SO_TIMEOUT_MILLIS = 10_000;
     private static final Pattern ACCEPT = Pattern.compile("ACCEPT 127\\.0\\.0\\.1:(\\d+)");
     private static final String MISMATCH = "does not hold a matching Fernet key";
+    private static final String NOT_OURS = "is not a fernet-jca peer";
 
     private Path openssl;
     private ExecutorService pool;
@@ -119,21 +122,26 @@ class OpenSslInteropTest {
     /**
      * The two ways an OpenSSL peer can miss our key: a PSK of another key (its identity is unknown to us), or our
      * identity with a wrong secret, as when a secret is pasted wrongly. OpenSSL 3.0 answers a binder that does not
-     * verify with {@code illegal_parameter} (RFC 8446 6.2 names {@code decrypt_error}); until TlsEngine reads that
-     * alert as a key mismatch, the second case fails in {@link #opensslServerWithoutOurKeyIsRefused}: a known bug.
+     * verify with {@code illegal_parameter} (RFC 8446 6.2 names {@code decrypt_error}), which proves the mismatch; an
+     * {@code s_server} with another key answers {@code handshake_failure}, as any server that shares nothing with us
+     * would, so our client names its keys without claiming a mismatch it cannot prove.
      */
     static Stream<Arguments> wrongPsks() {
         return Stream.of(
-                Arguments.of("another key", (WrongPsk) (ours, other) -> other),
+                Arguments.of("another key", (WrongPsk) (ours, other) -> other,
+                        "may hold none of the keys we offered", "it offered "),
                 Arguments.of("our identity, another key's secret",
-                        (WrongPsk) (ours, other) -> new Psk(ours.identity(), other.secretHex())));
+                        (WrongPsk) (ours, other) -> new Psk(ours.identity(), other.secretHex()),
+                        MISMATCH, "with another secret"));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("wrongPsks")
-    void opensslServerWithoutOurKeyIsRefused(String name, WrongPsk wrong) throws Exception {
+    void opensslServerWithoutOurKeyIsRefused(String name, WrongPsk wrong, String clientSays, String serverSays)
+            throws Exception {
         SecretKey key = newKey();
-        Psk psk = wrong.choose(Psk.of(key), Psk.of(newKey()));
+        Psk ours = Psk.of(key);
+        Psk psk = wrong.choose(ours, Psk.of(newKey()));
         try (ExternalTools.Child server = sServer(psk, "TLS_AES_128_GCM_SHA256")) {
             int port = acceptedPort(server);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, port)) {
@@ -142,16 +150,21 @@ class OpenSslInteropTest {
                     socket.getOutputStream().write("hello from java\n".getBytes(UTF_8));
                     readLine(socket.getInputStream());
                 });
-                assertTrue(String.valueOf(e.getMessage()).contains(MISMATCH), describe(e));
+                String message = String.valueOf(e.getMessage());
+                assertTrue(message.contains(clientSays), describe(e));
+                assertTrue(message.contains(ours.identity()), "names the identity we offered: " + describe(e));
+                assertTrue(!message.contains(NOT_OURS), describe(e));
             }
         }
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("wrongPsks")
-    void opensslClientWithoutOurKeyIsRefused(String name, WrongPsk wrong) throws Exception {
+    void opensslClientWithoutOurKeyIsRefused(String name, WrongPsk wrong, String clientSays, String serverSays)
+            throws Exception {
         SecretKey key = newKey();
-        Psk psk = wrong.choose(Psk.of(key), Psk.of(newKey()));
+        Psk ours = Psk.of(key);
+        Psk psk = wrong.choose(ours, Psk.of(newKey()));
         try (ServerSocket listener = serverFactory(key, HANDSHAKE).createServerSocket(0, 1, LOOPBACK)) {
             listener.setSoTimeout(SO_TIMEOUT_MILLIS);
             Future<String> received = pool.submit(() -> {
@@ -166,10 +179,61 @@ class OpenSslInteropTest {
                 ExecutionException e = assertThrows(ExecutionException.class,
                         () -> received.get(WAIT.toSeconds(), TimeUnit.SECONDS));
                 assertTrue(e.getCause() instanceof IOException, describe(e.getCause()));
-                assertTrue(String.valueOf(e.getCause().getMessage()).contains(MISMATCH), describe(e.getCause()));
+                String message = String.valueOf(e.getCause().getMessage());
+                assertTrue(message.contains(MISMATCH) && message.contains(serverSays), describe(e.getCause()));
+                assertTrue(message.contains(psk.identity()), "names the identity offered: " + describe(e.getCause()));
                 assertNotEquals(0, client.waitFor(WAIT), client.output());
             }
         }
+    }
+
+    /** The reproduction of issue 8: a certificate server was reported as one that does not hold our key. */
+    @Test
+    void certificateServerIsNotAFernetPeer(@TempDir Path dir) throws Exception {
+        Path cert = selfSignedCertificate(dir);
+        try (ExternalTools.Child server = ExternalTools.Child.start(openssl.toString(), "s_server", "-tls1_3",
+                "-cert", cert.toString(), "-key", dir.resolve("key.pem").toString(),
+                "-accept", "127.0.0.1:0", "-naccept", "1")) {
+            int port = acceptedPort(server);
+            try (Socket socket = clientFactory(newKey(), HANDSHAKE).createSocket(LOOPBACK, port)) {
+                socket.setSoTimeout(SO_TIMEOUT_MILLIS);
+                IOException e = assertThrows(IOException.class, () -> socket.getOutputStream().write(1));
+                String message = String.valueOf(e.getMessage());
+                assertTrue(message.contains(NOT_OURS + ": it presented a certificate"), describe(e));
+                assertTrue(!message.contains(MISMATCH), describe(e));
+            }
+        }
+    }
+
+    /** A certificate client, which offers no pre-shared key at all, is not told it has the wrong one. */
+    @Test
+    void certificateClientIsNotAFernetPeer() throws Exception {
+        try (ServerSocket listener = serverFactory(newKey(), HANDSHAKE).createServerSocket(0, 1, LOOPBACK)) {
+            listener.setSoTimeout(SO_TIMEOUT_MILLIS);
+            Future<String> received = pool.submit(() -> {
+                try (Socket socket = listener.accept()) {
+                    socket.setSoTimeout(SO_TIMEOUT_MILLIS);
+                    return readLine(socket.getInputStream());
+                }
+            });
+            try (ExternalTools.Child client = ExternalTools.Child.start(openssl.toString(), "s_client", "-tls1_3",
+                    "-connect", "127.0.0.1:" + listener.getLocalPort())) {
+                client.closeInput();
+                ExecutionException e = assertThrows(ExecutionException.class,
+                        () -> received.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+                String message = String.valueOf(e.getCause().getMessage());
+                assertTrue(message.contains(NOT_OURS + ": it offered no pre-shared key"), describe(e.getCause()));
+                assertTrue(!message.contains(MISMATCH), describe(e.getCause()));
+            }
+        }
+    }
+
+    private Path selfSignedCertificate(Path dir) throws IOException, InterruptedException {
+        Path cert = dir.resolve("cert.pem");
+        ExternalTools.run(WAIT, openssl.toString(), "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.resolve("key.pem").toString(),
+                "-out", cert.toString(), "-subj", "/CN=localhost", "-days", "1");
+        return cert;
     }
 
     /** {@code openssl s_server}: TLS 1.3, no certificate, our PSK only, one connection, lines answered reversed. */

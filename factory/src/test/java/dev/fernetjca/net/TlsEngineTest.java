@@ -108,14 +108,19 @@ class TlsEngineTest {
     }
 
     @Test
-    void noCommonKeyFailsBothHandshakes() throws Exception {
-        Pair pair = connect(psks(newKey()), psks(newKey()), 50);
+    void noCommonKeyFailsBothHandshakesNamingTheIdentitiesOfEachSide() throws Exception {
+        List<PskDerivation> clientPsks = psks(newKey(), newKey());
+        List<PskDerivation> serverPsks = psks(newKey());
+        Pair pair = connect(clientPsks, serverPsks, 50);
         Future<IOException> serverFailure = pool.submit(() -> assertThrows(SSLHandshakeException.class,
                 () -> pair.server().handshake(10_000, millis -> { })));
         SSLHandshakeException clientFailure = assertThrows(SSLHandshakeException.class,
                 () -> pair.client().handshake(10_000, millis -> { }));
-        assertTrue(clientFailure.getMessage().contains("does not hold a matching Fernet key"));
-        assertTrue(serverFailure.get(10, TimeUnit.SECONDS).getMessage().contains("does not hold a matching Fernet key"));
+        String clientIdentities = clientPsks.get(0).identityText() + ", " + clientPsks.get(1).identityText();
+        assertEquals("server does not hold a matching Fernet key: it knows none of the identities we offered, "
+                + clientIdentities + " (alert unknown_psk_identity(115))", clientFailure.getMessage());
+        assertEquals("client does not hold a matching Fernet key: it offered " + clientIdentities + "; we hold "
+                + serverPsks.get(0).identityText(), serverFailure.get(10, TimeUnit.SECONDS).getMessage());
         // failed for good: later use throws, it does not hang
         assertThrows(IOException.class, () -> pair.client().write(new byte[1], 0, 1));
     }

@@ -125,7 +125,7 @@ class LdapIT {
             List<String> chain = failures(stranger.stderr());
             assertTrue(chain.get(0).startsWith("failure: javax.naming.CommunicationException: "), stranger.stderr());
             assertTrue(chain.stream().anyMatch(cause -> cause.startsWith("failure: javax.net.ssl.SSLHandshakeException: ")
-                    && cause.endsWith("does not hold a matching Fernet key")), stranger.stderr());
+                    && cause.contains("does not hold a matching Fernet key")), stranger.stderr());
             assertFalse(stranger.stderr().contains(Files.readString(otherKey).trim()),
                     "the client's key is in its error output");
             assertTrue(tunnel.connectionLine(1).contains(" failed: "), tunnel.connectionLine(1));

@@ -121,7 +121,7 @@ class PostgresIT {
             List<String> chain = failures(stranger.stderr());
             assertTrue(chain.get(0).startsWith("failure: org.postgresql.util.PSQLException: "), stranger.stderr());
             assertTrue(chain.stream().anyMatch(cause -> cause.startsWith("failure: javax.net.ssl.SSLHandshakeException: ")
-                    && cause.endsWith("does not hold a matching Fernet key")), stranger.stderr());
+                    && cause.contains("does not hold a matching Fernet key")), stranger.stderr());
             String otherKeyString = Files.readString(otherKey).trim();
             assertFalse(stranger.stderr().contains(otherKeyString), "the client's key is in its error output");
             assertTrue(tunnel.connectionLine(1).contains(" failed: "), tunnel.connectionLine(1));

@@ -283,13 +283,13 @@ class PythonPeerIT {
         Map<String, String> settings = new HashMap<>();
         settings.put("fernet.mode", "fernet-tokens");
         settings.put("fernet.ttl", ttlSeconds);
-        return configured(settings, () -> new FernetServerSocketFactory(secretKey(key)));
+        return configured(settings, () -> FernetServerSocketFactory.withConfiguredMode(secretKey(key)));
     }
 
     private static FernetSocketFactory tokenClientFactory(String key) {
         Map<String, String> settings = new HashMap<>();
         settings.put("fernet.mode", "fernet-tokens");
-        return configured(settings, () -> new FernetSocketFactory(secretKey(key)));
+        return configured(settings, () -> FernetSocketFactory.withConfiguredMode(secretKey(key)));
     }
 
     /** Runs {@code constructor} with {@code settings} as system properties (null: cleared), then restores them. */
