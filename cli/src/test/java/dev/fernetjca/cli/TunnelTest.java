@@ -195,13 +195,12 @@ class TunnelTest {
     /** A client and server factory pair for {@code mode}, read as an application reads it: from configuration. */
     private record Factories(FernetServerSocketFactory server, FernetSocketFactory client, Tunnel.Gate gate) {
         static Factories of(String mode, SecretKey key) {
-            System.setProperty("fernet.mode", mode);
-            try {
+            if (mode.equals("tls")) {
                 return new Factories(new FernetServerSocketFactory(key), new FernetSocketFactory(key),
-                        mode.equals("tls") ? Tunnel.Gate.HANDSHAKE : Tunnel.Gate.FIRST_TOKEN);
-            } finally {
-                System.clearProperty("fernet.mode");
+                        Tunnel.Gate.HANDSHAKE);
             }
+            return new Factories(FernetServerSocketFactory.fernetTokens(key, null),
+                    FernetSocketFactory.fernetTokens(key, null), Tunnel.Gate.FIRST_TOKEN);
         }
     }
 

@@ -93,14 +93,8 @@ class TunnelBackendIT {
             assertTrue(tunnel.connectionLine(3).contains("failed: no token within 1 s"), tunnel.log());
             assertEquals(0, echo.served(), "the tunnel opened a backend connection for a peer that sent no token");
 
-            System.setProperty("fernet.mode", "fernet-tokens");
-            FernetSocketFactory member;
-            try {
-                member = new FernetSocketFactory(PythonPeerIT.secretKey(
-                        java.nio.file.Files.readString(keyFile, US_ASCII).trim()));
-            } finally {
-                System.clearProperty("fernet.mode");
-            }
+            FernetSocketFactory member = FernetSocketFactory.fernetTokens(PythonPeerIT.secretKey(
+                    java.nio.file.Files.readString(keyFile, US_ASCII).trim()), null);
             try (Socket client = member.createSocket(InetAddress.getLoopbackAddress(), tunnel.port())) {
                 client.getOutputStream().write("hello\n".getBytes(US_ASCII));
                 client.shutdownOutput();
