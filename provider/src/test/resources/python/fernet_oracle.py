@@ -99,6 +99,9 @@ def tampered(key, other_key, data, timestamp):
 def lenient(key, data):
     """Returns spellings of a valid token that are not canonical base64, each with Python's verdict."""
     token = Fernet(key.encode("ascii")).encrypt(data)
+    while b"-" not in token and b"_" not in token:
+        # about 1 token in 100 has neither: its "standard alphabet" spelling would be the token itself
+        token = Fernet(key.encode("ascii")).encrypt(data)
     variants = {
         "newline appended": token + b"\n",
         "space inside": token[:50] + b" " + token[50:],
