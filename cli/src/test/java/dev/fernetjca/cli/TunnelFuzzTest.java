@@ -6,20 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.security.NoSuchAlgorithmException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
@@ -28,6 +25,7 @@ import javax.net.SocketFactory;
 import dev.fernetjca.net.FernetServerSocketFactory;
 import dev.fernetjca.net.FernetSocketFactory;
 import dev.fernetjca.provider.FernetProvider;
+import dev.fernetjca.testing.EchoServer;
 
 /**
  * The tunnel fed raw bytes, both ways. Hostile: fuzzed bytes sent straight to a decrypting tunnel's port must never
@@ -40,11 +38,6 @@ class TunnelFuzzTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static final int ANSWER_TIMEOUT_MILLIS = 30_000;   // the default 10 s handshake deadline, and margin
     private static final SecretKey KEY = newKey();
-    private static final ExecutorService BACKENDS = Executors.newCachedThreadPool(runnable -> {
-        Thread thread = new Thread(runnable, "fuzz-backend");
-        thread.setDaemon(true);
-        return thread;
-    });
     private static final AtomicLong HOSTILE_BYTES_DELIVERED = new AtomicLong();
     private static final StringWriter LOG_TEXT = new StringWriter();
     private static final PrintWriter LOG = new PrintWriter(LOG_TEXT, true);
@@ -53,11 +46,11 @@ class TunnelFuzzTest {
 
     static {
         try {
-            ServerSocket mustStayUnread = backend(TunnelFuzzTest::countHostileBytes);
-            HOSTILE_ENTRY = Tunnel.start(any(), new FernetServerSocketFactory(KEY), at(mustStayUnread),
+            EchoServer mustStayUnread = EchoServer.plain(TunnelFuzzTest::countHostileBytes);
+            HOSTILE_ENTRY = Tunnel.start(any(), new FernetServerSocketFactory(KEY), at(mustStayUnread.port()),
                     SocketFactory.getDefault(), 64, LOG);
-            ServerSocket echo = backend(TunnelFuzzTest::echo);
-            Tunnel decrypting = Tunnel.start(any(), new FernetServerSocketFactory(KEY), at(echo),
+            EchoServer echo = new EchoServer();
+            Tunnel decrypting = Tunnel.start(any(), new FernetServerSocketFactory(KEY), at(echo.port()),
                     SocketFactory.getDefault(), 64, LOG);
             HONEST_ENTRY = Tunnel.start(any(), ServerSocketFactory.getDefault(), at(decrypting.port()),
                     new FernetSocketFactory(KEY), 64, LOG);
@@ -118,38 +111,11 @@ class TunnelFuzzTest {
         }
     }
 
-    private interface Handler {
-        void handle(Socket socket) throws IOException;
-    }
-
-    private static ServerSocket backend(Handler handler) throws IOException {
-        ServerSocket server = new ServerSocket(0, 50, LOOPBACK);
-        BACKENDS.submit(() -> {
-            while (!server.isClosed()) {
-                Socket socket = server.accept();
-                BACKENDS.submit(() -> {
-                    try (socket) {
-                        handler.handle(socket);
-                    }
-                    return null;
-                });
-            }
-            return null;
-        });
-        return server;
-    }
-
-    private static void countHostileBytes(Socket socket) throws IOException {
+    private static void countHostileBytes(Socket socket, InputStream in, OutputStream out) throws IOException {
         byte[] buffer = new byte[8192];
-        for (int n; (n = socket.getInputStream().read(buffer)) >= 0; ) {
+        for (int n; (n = in.read(buffer)) >= 0; ) {
             HOSTILE_BYTES_DELIVERED.addAndGet(n);
         }
-    }
-
-    private static void echo(Socket socket) throws IOException {
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        socket.getInputStream().transferTo(got);
-        socket.getOutputStream().write(got.toByteArray());
     }
 
     private static SecretKey newKey() {
@@ -162,10 +128,6 @@ class TunnelFuzzTest {
 
     private static InetSocketAddress any() {
         return new InetSocketAddress(LOOPBACK, 0);
-    }
-
-    private static InetSocketAddress at(ServerSocket server) {
-        return at(server.getLocalPort());
     }
 
     private static InetSocketAddress at(int port) {

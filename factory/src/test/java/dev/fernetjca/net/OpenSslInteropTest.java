@@ -29,6 +29,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.crypto.SecretKey;
+import dev.fernetjca.testing.Child;
+import dev.fernetjca.testing.ExternalTools;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
@@ -71,7 +73,7 @@ class OpenSslInteropTest {
     void javaClientTalksToOpensslServer(String suite) throws Exception {
         SecretKey key = newKey();
         Psk psk = Psk.of(key);
-        try (ExternalTools.Child server = sServer(psk, suite)) {
+        try (Child server = sServer(psk, suite)) {
             int port = acceptedPort(server);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, port)) {
                 socket.setSoTimeout(SO_TIMEOUT_MILLIS);
@@ -104,7 +106,7 @@ class OpenSslInteropTest {
                     return line; // close sends close_notify, which ends s_client
                 }
             });
-            try (ExternalTools.Child client = sClient(psk, suite, listener.getLocalPort())) {
+            try (Child client = sClient(psk, suite, listener.getLocalPort())) {
                 client.stdin().write("hello from openssl\n".getBytes(UTF_8));
                 client.closeInput(); // -ign_eof: s_client stays until the server closes
                 assertEquals("hello from openssl", received.get(WAIT.toSeconds(), TimeUnit.SECONDS));
@@ -134,7 +136,7 @@ class OpenSslInteropTest {
     void opensslServerWithoutOurKeyIsRefused(String name, WrongPsk wrong) throws Exception {
         SecretKey key = newKey();
         Psk psk = wrong.choose(Psk.of(key), Psk.of(newKey()));
-        try (ExternalTools.Child server = sServer(psk, "TLS_AES_128_GCM_SHA256")) {
+        try (Child server = sServer(psk, "TLS_AES_128_GCM_SHA256")) {
             int port = acceptedPort(server);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, port)) {
                 socket.setSoTimeout(SO_TIMEOUT_MILLIS);
@@ -160,7 +162,7 @@ class OpenSslInteropTest {
                     return readLine(socket.getInputStream());
                 }
             });
-            try (ExternalTools.Child client = sClient(psk, "TLS_AES_128_GCM_SHA256", listener.getLocalPort())) {
+            try (Child client = sClient(psk, "TLS_AES_128_GCM_SHA256", listener.getLocalPort())) {
                 client.stdin().write("hello from openssl\n".getBytes(UTF_8));
                 client.closeInput();
                 ExecutionException e = assertThrows(ExecutionException.class,
@@ -173,23 +175,23 @@ class OpenSslInteropTest {
     }
 
     /** {@code openssl s_server}: TLS 1.3, no certificate, our PSK only, one connection, lines answered reversed. */
-    private ExternalTools.Child sServer(Psk psk, String suite) throws IOException {
-        return ExternalTools.Child.start(openssl.toString(), "s_server", "-tls1_3", "-nocert",
+    private Child sServer(Psk psk, String suite) throws IOException {
+        return Child.start(openssl.toString(), "s_server", "-tls1_3", "-nocert",
                 "-psk", psk.secretHex(), "-psk_identity", psk.identity(),
                 "-ciphersuites", suite, "-groups", "X25519",
                 "-accept", "127.0.0.1:0", "-naccept", "1", "-rev");
     }
 
     /** {@code openssl s_client}: TLS 1.3 with our PSK; {@code -ign_eof} keeps it until the server closes. */
-    private ExternalTools.Child sClient(Psk psk, String suite, int port) throws IOException {
-        return ExternalTools.Child.start(openssl.toString(), "s_client", "-tls1_3",
+    private Child sClient(Psk psk, String suite, int port) throws IOException {
+        return Child.start(openssl.toString(), "s_client", "-tls1_3",
                 "-psk", psk.secretHex(), "-psk_identity", psk.identity(),
                 "-ciphersuites", suite, "-groups", "X25519",
                 "-connect", "127.0.0.1:" + port, "-ign_eof");
     }
 
     /** Port 0 lets the kernel choose, so no other process can take the port between choosing and binding. */
-    private static int acceptedPort(ExternalTools.Child server) throws InterruptedException {
+    private static int acceptedPort(Child server) throws InterruptedException {
         Matcher matcher = ACCEPT.matcher(server.awaitLine(line -> ACCEPT.matcher(line).matches(), WAIT));
         assertTrue(matcher.matches());
         return Integer.parseInt(matcher.group(1));

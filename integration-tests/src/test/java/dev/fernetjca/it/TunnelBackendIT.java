@@ -1,13 +1,14 @@
 package dev.fernetjca.it;
 
 import dev.fernetjca.it.FernetCli.TunnelProcess;
+import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.provider.FernetProvider;
+import dev.fernetjca.testing.KeyFiles;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.fernetjca.net.FernetSocketFactory;
-import dev.fernetjca.provider.FernetProvider;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -40,7 +41,7 @@ class TunnelBackendIT {
             }, "backend");
             acceptor.setDaemon(true);
             acceptor.start();
-            Path serverKey = Processes.newKeyFile(dir, "server.key");
+            Path serverKey = KeyFiles.newKeyFile(dir, "server.key");
             try (TunnelProcess tunnel = TunnelProcess.decryptingTo(backend.getLocalPort(), serverKey)) {
                 FernetSocketFactory stranger = new FernetSocketFactory(
                         KeyGenerator.getInstance("Fernet", new FernetProvider()).generateKey());

@@ -1,4 +1,4 @@
-package dev.fernetjca.it;
+package dev.fernetjca.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,35 +14,44 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ServerSocketFactory;
 
 /**
- * A TCP server on the loopback address that answers each connection with a {@link Handler} on a thread of its own:
- * the plain service behind a tunnel, or (with a Fernet server socket factory) the Java side of an interop test.
+ * A TCP server on the loopback address that answers each connection on a thread of its own, by default echoing every
+ * byte until the client half-closes: the plain service behind a tunnel, or (with a Fernet server socket factory) the
+ * far end of a socket test. Other {@link Handler}s answer in other ways.
  *
  * <p>Thread-safe; {@link #close()} from any thread.
  */
-final class PlainServer implements AutoCloseable {
+public final class EchoServer implements AutoCloseable {
     /** What the server does with one connection; the server closes the socket afterwards. */
-    interface Handler {
+    public interface Handler {
         void handle(Socket socket, InputStream in, OutputStream out) throws IOException;
     }
 
+    /**
+     * Where the server socket comes from: {@code ServerSocketFactory.getDefault()::createServerSocket}, or a Fernet
+     * server socket factory's, so that plain and encrypted servers fit alike.
+     */
+    public interface Listener {
+        ServerSocket createServerSocket(int port, int backlog, InetAddress address) throws IOException;
+    }
+
+    /** Echoes every byte; at end of input, half-closes. */
+    public static final Handler ECHO = (socket, in, out) -> {
+        in.transferTo(out);
+        socket.shutdownOutput();
+    };
+
     /** Echoes every byte; at end of input, writes {@code "<N bytes>\n"} and half-closes, proving it saw the end. */
-    static final Handler ECHO_THEN_COUNT = (socket, in, out) -> {
-        byte[] buffer = new byte[16 * 1024];
-        long count = 0;
-        for (int n; (n = in.read(buffer)) >= 0; ) {
-            out.write(buffer, 0, n);
-            count += n;
-        }
+    public static final Handler ECHO_THEN_COUNT = (socket, in, out) -> {
+        long count = in.transferTo(out);
         out.write(("<" + count + " bytes>\n").getBytes(StandardCharsets.US_ASCII));
         out.flush();
         socket.shutdownOutput();
     };
 
     /** Echoes what it reads with ASCII letters upper-cased, until the end of input. */
-    static final Handler UPPER_CASE = (socket, in, out) -> {
+    public static final Handler UPPER_CASE = (socket, in, out) -> {
         byte[] buffer = new byte[16 * 1024];
         for (int n; (n = in.read(buffer)) >= 0; ) {
             out.write(upperCase(buffer, n), 0, n);
@@ -51,7 +60,7 @@ final class PlainServer implements AutoCloseable {
     };
 
     /** Reads one line, answers it upper-cased, and closes: for a client that never ends its input. */
-    static final Handler ONE_LINE_UPPER_CASE = (socket, in, out) -> {
+    public static final Handler ONE_LINE_UPPER_CASE = (socket, in, out) -> {
         byte[] line = new byte[8192];
         int length = 0;
         for (int b; length < line.length && (b = in.read()) >= 0; ) {
@@ -64,49 +73,67 @@ final class PlainServer implements AutoCloseable {
         out.flush();
     };
 
+    /** How one connection ended: {@code failure} is null if its handler returned normally. */
+    public record Outcome(IOException failure) {
+    }
+
     private final ServerSocket listener;
     private final Handler handler;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger served = new AtomicInteger();
     private final BlockingQueue<Outcome> outcomes = new LinkedBlockingQueue<>();
+    private volatile IOException lastFailure;
 
-    /** How one connection ended: {@code failure} is null if its handler returned normally. */
-    record Outcome(IOException failure) {
+    /** A plain echo server. */
+    public EchoServer() throws IOException {
+        this(ServerSocket::new, ECHO);
     }
 
-    PlainServer(Handler handler) throws IOException {
-        this(ServerSocketFactory.getDefault(), handler);
+    /** Returns a plain server answering with {@code handler}. */
+    public static EchoServer plain(Handler handler) throws IOException {
+        return new EchoServer(ServerSocket::new, handler);
     }
 
-    PlainServer(ServerSocketFactory factory, Handler handler) throws IOException {
-        this.listener = factory.createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    /** An echo server on a socket from {@code listener}. */
+    public EchoServer(Listener listener) throws IOException {
+        this(listener, ECHO);
+    }
+
+    /** A server on a socket from {@code listener}, answering with {@code handler}. */
+    public EchoServer(Listener listener, Handler handler) throws IOException {
+        this.listener = listener.createServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.handler = handler;
-        Thread acceptor = new Thread(this::acceptLoop, "plain server " + listener.getLocalPort());
+        Thread acceptor = new Thread(this::acceptLoop, "echo server " + this.listener.getLocalPort());
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
-    int port() {
+    public int port() {
         return listener.getLocalPort();
     }
 
+    /** Returns an address for a tunnel's {@code --connect}. */
+    public String address() {
+        return InetAddress.getLoopbackAddress().getHostAddress() + ":" + port();
+    }
+
     /** Connections whose handler returned without an exception. */
-    int served() {
+    public int served() {
         return served.get();
     }
 
+    /** Returns the latest failure of a connection's handler, or null if none failed. */
+    public IOException lastFailure() {
+        return lastFailure;
+    }
+
     /** Returns how the next connection to finish ended, waiting at most {@code timeout}. */
-    Outcome nextOutcome(Duration timeout) throws InterruptedException {
+    public Outcome nextOutcome(Duration timeout) throws InterruptedException {
         Outcome outcome = outcomes.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
         if (outcome == null) {
             throw new AssertionError("no connection ended within " + timeout.toMillis() + " ms");
         }
         return outcome;
-    }
-
-    /** Returns an address for the tunnel's {@code --connect}. */
-    String address() {
-        return InetAddress.getLoopbackAddress().getHostAddress() + ":" + port();
     }
 
     private void acceptLoop() {
@@ -115,7 +142,10 @@ final class PlainServer implements AutoCloseable {
             try {
                 socket = listener.accept();
             } catch (IOException e) {
-                return;
+                if (listener.isClosed()) {
+                    return;
+                }
+                continue; // one failed accept (a Fernet socket's peer gone, say): the server goes on
             }
             open.add(socket);
             Thread connection = new Thread(() -> {
@@ -124,17 +154,19 @@ final class PlainServer implements AutoCloseable {
                     served.incrementAndGet();
                     outcomes.add(new Outcome(null));
                 } catch (IOException e) {
+                    lastFailure = e;
                     outcomes.add(new Outcome(e)); // only this connection fails; the server goes on
                 } finally {
                     open.remove(socket);
                 }
-            }, "plain connection");
+            }, "echo connection");
             connection.setDaemon(true);
             connection.start();
         }
     }
 
-    static byte[] upperCase(byte[] bytes, int length) {
+    /** Returns the first {@code length} bytes with ASCII letters upper-cased. */
+    public static byte[] upperCase(byte[] bytes, int length) {
         byte[] upper = new byte[length];
         for (int i = 0; i < length; i++) {
             byte b = bytes[i];
