@@ -26,6 +26,7 @@ import dev.fernetjca.net.FernetServerSocketFactory;
 import dev.fernetjca.net.FernetSocketFactory;
 import dev.fernetjca.provider.FernetProvider;
 import dev.fernetjca.testing.EchoServer;
+import dev.fernetjca.testing.Fuzzing;
 
 /**
  * The tunnel fed raw bytes, both ways. Hostile: fuzzed bytes sent straight to a decrypting tunnel's port must never
@@ -35,6 +36,10 @@ import dev.fernetjca.testing.EchoServer;
  * inputs: {@code TunnelFuzzTestInputs/carriesHonestBytesAndDropsHostileOnes/}.
  */
 class TunnelFuzzTest {
+    static {
+        Fuzzing.quietLogsWhileFuzzing();
+    }
+
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static final int ANSWER_TIMEOUT_MILLIS = 30_000;   // the default 10 s handshake deadline, and margin
     private static final SecretKey KEY = newKey();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.fernetjca.testing.Fuzzing;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.IOException;
@@ -27,6 +28,10 @@ import java.util.concurrent.TimeoutException;
  * Regression inputs: {@code ServerSocketFuzzTestInputs/acceptingSideOnlySeesIoExceptions/}.
  */
 class ServerSocketFuzzTest {
+    static {
+        Fuzzing.quietLogsWhileFuzzing();
+    }
+
     private static final Duration HANDSHAKE_TIMEOUT = Duration.ofMillis(500);
     private static final Duration MARGIN = Duration.ofSeconds(15);
     private static final ServerSocket TLS = listen(Settings.Mode.TLS);

@@ -19,6 +19,7 @@ import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import dev.fernetjca.provider.FernetKeyRing;
 import dev.fernetjca.provider.FernetParameterSpec;
+import dev.fernetjca.testing.Fuzzing;
 
 /**
  * The fernet-tokens line reader fed a fuzzed mix of real tokens (some ending in CR LF), garbage lines, and a possibly
@@ -28,6 +29,10 @@ import dev.fernetjca.provider.FernetParameterSpec;
  * {@code TokenLineStreamFuzzTestInputs/returnsTheLeadingTokensThenFails/}.
  */
 class TokenLineStreamFuzzTest {
+    static {
+        Fuzzing.quietLogsWhileFuzzing();
+    }
+
     private static final SecretKey KEY = SocketTestSupport.newKey();
     private static final FernetKeyRing RING = FernetKeyRing.of(KEY);
     private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
