@@ -66,6 +66,7 @@ class TunnelFuzzTest {
 
     @FuzzTest(maxDuration = "10m")
     void carriesHonestBytesAndDropsHostileOnes(FuzzedDataProvider data) throws Exception {
+        Fuzzing.allowLoopbackConnections();
         boolean hostile = data.consumeBoolean();
         boolean halfClose = data.consumeBoolean();
         byte[] bytes = data.consumeRemainingAsBytes();

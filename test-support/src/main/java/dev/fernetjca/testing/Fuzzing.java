@@ -1,5 +1,8 @@
 package dev.fernetjca.testing;
 
+import com.code_intelligence.jazzer.api.BugDetectors;
+import java.net.InetAddress;
+import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -14,6 +17,9 @@ public final class Fuzzing {
     /** Held strongly: {@link Logger} keeps only weak references, and a collected logger forgets its level. */
     private static final Logger LIBRARY = Logger.getLogger("dev.fernetjca");
 
+    private static final Set<String> LOOPBACK_NAMES = Set.of("localhost", "127.0.0.1", "::1", "0:0:0:0:0:0:0:1",
+            InetAddress.getLoopbackAddress().getHostName(), InetAddress.getLoopbackAddress().getHostAddress());
+
     private Fuzzing() {
     }
 
@@ -21,6 +27,16 @@ public final class Fuzzing {
     public static boolean isFuzzing() {
         String fuzz = System.getenv("JAZZER_FUZZ");
         return fuzz != null && !fuzz.isEmpty() && !fuzz.equals("0") || Boolean.getBoolean("jazzer.fuzz");
+    }
+
+    /**
+     * Lets the running fuzz target open connections to the loopback address, and only there. Jazzer's server-side
+     * request forgery detector otherwise reports every connection a socket target makes as a finding; the policy is
+     * global, so connections the code under test makes on its own threads are covered too. Call it at the start of
+     * each execution, as Jazzer asks.
+     */
+    public static void allowLoopbackConnections() {
+        BugDetectors.allowNetworkConnections((host, port) -> LOOPBACK_NAMES.contains(host));
     }
 
     /** Turns off the library's logging while fuzzing; does nothing in regression mode. */
