@@ -2,6 +2,8 @@ package dev.fernetjca.testing;
 
 import com.code_intelligence.jazzer.api.BugDetectors;
 import java.net.InetAddress;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -17,8 +19,9 @@ public final class Fuzzing {
     /** Held strongly: {@link Logger} keeps only weak references, and a collected logger forgets its level. */
     private static final Logger LIBRARY = Logger.getLogger("dev.fernetjca");
 
-    private static final Set<String> LOOPBACK_NAMES = Set.of("localhost", "127.0.0.1", "::1", "0:0:0:0:0:0:0:1",
-            InetAddress.getLoopbackAddress().getHostName(), InetAddress.getLoopbackAddress().getHostAddress());
+    private static final Set<String> LOOPBACK_NAMES = new HashSet<>(List.of("localhost", "127.0.0.1", "::1",
+            "0:0:0:0:0:0:0:1", InetAddress.getLoopbackAddress().getHostName(),
+            InetAddress.getLoopbackAddress().getHostAddress()));
 
     private Fuzzing() {
     }

@@ -242,11 +242,15 @@ public final class Relay implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         listener.close();
         cut();
         pool.shutdownNow();
-        pool.awaitTermination(5, TimeUnit.SECONDS);
+        try {
+            pool.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the pumps are told to stop either way
+        }
     }
 
     /** One relayed connection: the bytes each way, and how many crossed. */
