@@ -93,14 +93,20 @@ final class Child implements AutoCloseable {
 
     /** Ends the process: the end of its input and SIGTERM, then SIGKILL after 15 s. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         input.close();
-        if (!process.waitFor(1, TimeUnit.SECONDS)) {
-            process.destroy();
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor();
+        try {
+            if (!process.waitFor(1, TimeUnit.SECONDS)) {
+                process.destroy();
+                if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor();
+                }
             }
+        } catch (InterruptedException e) {
+            // an interrupted benchmark leaves no child behind; the interrupt stays for the caller
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -129,7 +135,8 @@ final class Child implements AutoCloseable {
     static void awaitListening(int port, long seconds) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (true) {
-            try (Socket probe = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            try {
+                new Socket(InetAddress.getLoopbackAddress(), port).close();
                 return;
             } catch (IOException e) {
                 if (System.nanoTime() > deadline) {

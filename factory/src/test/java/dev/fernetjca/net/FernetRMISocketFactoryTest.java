@@ -27,6 +27,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import javax.crypto.SecretKey;
+import dev.fernetjca.testing.EchoServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,7 +70,7 @@ class FernetRMISocketFactoryTest {
     void serializedClientFactoryHoldsNoKeyMaterial() throws Exception {
         FernetRMIClientSocketFactory factory = new FernetRMIClientSocketFactory();
         // use it first, so that the factory has read the configured keys before it is written
-        try (SocketTestSupport.EchoServer echo = new SocketTestSupport.EchoServer(
+        try (EchoServer echo = new EchoServer(
                 SocketTestSupport.serverFactory(key, HANDSHAKE)::createServerSocket)) {
             assertEchoes(factory, echo.port());
         }
@@ -97,7 +98,7 @@ class FernetRMISocketFactoryTest {
     void deserializedClientFactoryUsesTheKeysOfTheJvmThatReadsIt() throws Exception {
         byte[] serialized = serialize(new FernetRMIClientSocketFactory());
         FernetRMIClientSocketFactory copy = (FernetRMIClientSocketFactory) deserialize(serialized);
-        try (SocketTestSupport.EchoServer echo = new SocketTestSupport.EchoServer(
+        try (EchoServer echo = new EchoServer(
                 SocketTestSupport.serverFactory(key, HANDSHAKE)::createServerSocket)) {
             assertEchoes(copy, echo.port());
         }
@@ -106,7 +107,7 @@ class FernetRMISocketFactoryTest {
         SecretKey otherKey = newKey();
         System.setProperty(KeySource.KEY, Base64.getUrlEncoder().encodeToString(otherKey.getEncoded()));
         FernetRMIClientSocketFactory elsewhere = (FernetRMIClientSocketFactory) deserialize(serialized);
-        try (SocketTestSupport.EchoServer echo = new SocketTestSupport.EchoServer(
+        try (EchoServer echo = new EchoServer(
                 SocketTestSupport.serverFactory(otherKey, HANDSHAKE)::createServerSocket)) {
             assertEchoes(elsewhere, echo.port());
         }

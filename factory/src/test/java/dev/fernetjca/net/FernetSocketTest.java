@@ -39,6 +39,8 @@ import java.util.logging.Logger;
 import javax.crypto.SecretKey;
 import javax.net.ssl.SSLException;
 import dev.fernetjca.provider.FernetKeyRing;
+import dev.fernetjca.testing.EchoServer;
+import dev.fernetjca.testing.Relay;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -60,7 +62,7 @@ class FernetSocketTest {
     @Test
     void echoesThroughTlsWithHalfClose() throws Exception {
         SecretKey key = newKey();
-        try (SocketTestSupport.EchoServer echo = new SocketTestSupport.EchoServer(serverFactory(key, HANDSHAKE)::createServerSocket);
+        try (EchoServer echo = new EchoServer(serverFactory(key, HANDSHAKE)::createServerSocket);
              Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, echo.port())) {
             socket.getOutputStream().write("hello over tls".getBytes(UTF_8));
             socket.shutdownOutput();
@@ -75,7 +77,7 @@ class FernetSocketTest {
     @Test
     void unconnectedSocketConnectsLater() throws Exception {
         SecretKey key = newKey();
-        try (SocketTestSupport.EchoServer echo = new SocketTestSupport.EchoServer(serverFactory(key, HANDSHAKE)::createServerSocket);
+        try (EchoServer echo = new EchoServer(serverFactory(key, HANDSHAKE)::createServerSocket);
              Socket socket = clientFactory(key, HANDSHAKE).createSocket()) {
             assertFalse(socket.isConnected());
             assertThrows(SocketException.class, socket::getInputStream);
@@ -224,7 +226,7 @@ class FernetSocketTest {
         try {
             FernetSocketFactory clients = new FernetSocketFactory(key);
             FernetServerSocketFactory servers = new FernetServerSocketFactory(key);
-            try (SocketTestSupport.EchoServer echo = new SocketTestSupport.EchoServer(servers::createServerSocket);
+            try (EchoServer echo = new EchoServer(servers::createServerSocket);
                  Socket socket = clients.createSocket(LOOPBACK, echo.port())) {
                 socket.getOutputStream().write("tls".getBytes(UTF_8));
                 socket.shutdownOutput();
@@ -344,7 +346,7 @@ class FernetSocketTest {
     void readTimeoutInTheMiddleOfARecordLosesNothing() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Relay relay = Relay.plain(server.getLocalPort());
+             Relay relay = Relay.to(server.getLocalPort());
              Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port());
              Socket accepted = server.accept()) {
             handshakeInBackground(accepted);
@@ -416,7 +418,7 @@ class FernetSocketTest {
     void connectionCutWithoutCloseNotifyIsAnError() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Relay relay = Relay.plain(server.getLocalPort());
+             Relay relay = Relay.to(server.getLocalPort());
              Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port());
              Socket accepted = server.accept()) {
             handshakeInBackground(accepted);
@@ -442,7 +444,7 @@ class FernetSocketTest {
     void eightConnectionsOfEightMebibytesArriveIntact() throws Exception {
         SecretKey key = newKey();
         int size = 8 << 20;
-        try (SocketTestSupport.EchoServer echo = new SocketTestSupport.EchoServer(serverFactory(key, HANDSHAKE)::createServerSocket)) {
+        try (EchoServer echo = new EchoServer(serverFactory(key, HANDSHAKE)::createServerSocket)) {
             FernetSocketFactory clients = clientFactory(key, HANDSHAKE);
             List<Future<Boolean>> results = new ArrayList<>();
             for (int c = 0; c < 8; c++) {
@@ -477,7 +479,7 @@ class FernetSocketTest {
             for (Future<Boolean> result : results) {
                 assertTrue(result.get(100, TimeUnit.SECONDS));
             }
-            assertNull(echo.lastFailure);
+            assertNull(echo.lastFailure());
         }
     }
 
@@ -508,7 +510,7 @@ class FernetSocketTest {
     }
 
     private void assertConnects(SecretKey serverKey, SecretKey clientKey) throws Exception {
-        try (SocketTestSupport.EchoServer echo = new SocketTestSupport.EchoServer(serverFactory(serverKey, HANDSHAKE)::createServerSocket);
+        try (EchoServer echo = new EchoServer(serverFactory(serverKey, HANDSHAKE)::createServerSocket);
              Socket socket = clientFactory(clientKey, HANDSHAKE).createSocket(LOOPBACK, echo.port())) {
             socket.getOutputStream().write("ping".getBytes(UTF_8));
             socket.shutdownOutput();

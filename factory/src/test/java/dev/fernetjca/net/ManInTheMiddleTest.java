@@ -25,6 +25,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.SecretKey;
 import javax.net.ssl.SSLException;
+import dev.fernetjca.testing.Relay;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -78,7 +79,7 @@ class ManInTheMiddleTest {
     void flippedByteInApplicationDataFailsTheConnection() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Relay relay = Relay.plain(server.getLocalPort())) {
+             Relay relay = Relay.to(server.getLocalPort())) {
             CountDownLatch serverHandshakeDone = new CountDownLatch(1);
             Future<Object> serverResult = readAllOnServer(server, serverHandshakeDone);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port())) {
@@ -104,7 +105,7 @@ class ManInTheMiddleTest {
     void flippedByteInTheHandshakeFailsIt() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Relay relay = Relay.plain(server.getLocalPort())) {
+             Relay relay = Relay.to(server.getLocalPort())) {
             relay.flipByteAt(Relay.Direction.TO_CLIENT, 60);
             Future<Object> serverResult = readAllOnServer(server);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port())) {
@@ -119,7 +120,7 @@ class ManInTheMiddleTest {
     void cutConnectionIsAnErrorNotAnEndOfStream() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Relay relay = Relay.plain(server.getLocalPort())) {
+             Relay relay = Relay.to(server.getLocalPort())) {
             Future<Object> serverResult = readAllOnServer(server);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port())) {
                 socket.getOutputStream().write(SECRET_MESSAGE);
@@ -137,7 +138,7 @@ class ManInTheMiddleTest {
     void replayedConnectionDeliversNothing() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Relay relay = Relay.plain(server.getLocalPort())) {
+             Relay relay = Relay.to(server.getLocalPort())) {
             Future<Object> first = readAllOnServer(server);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port())) {
                 socket.getOutputStream().write(SECRET_MESSAGE);

@@ -29,6 +29,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.crypto.SecretKey;
+import dev.fernetjca.testing.Child;
+import dev.fernetjca.testing.ExternalTools;
+import dev.fernetjca.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,7 +77,7 @@ class OpenSslInteropTest {
     void javaClientTalksToOpensslServer(String suite) throws Exception {
         SecretKey key = newKey();
         Psk psk = Psk.of(key);
-        try (ExternalTools.Child server = sServer(psk, suite)) {
+        try (Child server = sServer(psk, suite)) {
             int port = acceptedPort(server);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, port)) {
                 socket.setSoTimeout(SO_TIMEOUT_MILLIS);
@@ -107,7 +110,7 @@ class OpenSslInteropTest {
                     return line; // close sends close_notify, which ends s_client
                 }
             });
-            try (ExternalTools.Child client = sClient(psk, suite, listener.getLocalPort())) {
+            try (Child client = sClient(psk, suite, listener.getLocalPort())) {
                 client.stdin().write("hello from openssl\n".getBytes(UTF_8));
                 client.closeInput(); // -ign_eof: s_client stays until the server closes
                 assertEquals("hello from openssl", received.get(WAIT.toSeconds(), TimeUnit.SECONDS));
@@ -142,7 +145,7 @@ class OpenSslInteropTest {
         SecretKey key = newKey();
         Psk ours = Psk.of(key);
         Psk psk = wrong.choose(ours, Psk.of(newKey()));
-        try (ExternalTools.Child server = sServer(psk, "TLS_AES_128_GCM_SHA256")) {
+        try (Child server = sServer(psk, "TLS_AES_128_GCM_SHA256")) {
             int port = acceptedPort(server);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, port)) {
                 socket.setSoTimeout(SO_TIMEOUT_MILLIS);
@@ -173,7 +176,7 @@ class OpenSslInteropTest {
                     return readLine(socket.getInputStream());
                 }
             });
-            try (ExternalTools.Child client = sClient(psk, "TLS_AES_128_GCM_SHA256", listener.getLocalPort())) {
+            try (Child client = sClient(psk, "TLS_AES_128_GCM_SHA256", listener.getLocalPort())) {
                 client.stdin().write("hello from openssl\n".getBytes(UTF_8));
                 client.closeInput();
                 ExecutionException e = assertThrows(ExecutionException.class,
@@ -191,7 +194,7 @@ class OpenSslInteropTest {
     @Test
     void certificateServerIsNotAFernetPeer(@TempDir Path dir) throws Exception {
         Path cert = selfSignedCertificate(dir);
-        try (ExternalTools.Child server = ExternalTools.Child.start(openssl.toString(), "s_server", "-tls1_3",
+        try (Child server = Child.start(openssl.toString(), "s_server", "-tls1_3",
                 "-cert", cert.toString(), "-key", dir.resolve("key.pem").toString(),
                 "-accept", "127.0.0.1:0", "-naccept", "1")) {
             int port = acceptedPort(server);
@@ -216,7 +219,7 @@ class OpenSslInteropTest {
                     return readLine(socket.getInputStream());
                 }
             });
-            try (ExternalTools.Child client = ExternalTools.Child.start(openssl.toString(), "s_client", "-tls1_3",
+            try (Child client = Child.start(openssl.toString(), "s_client", "-tls1_3",
                     "-connect", "127.0.0.1:" + listener.getLocalPort())) {
                 client.closeInput();
                 ExecutionException e = assertThrows(ExecutionException.class,
@@ -230,30 +233,30 @@ class OpenSslInteropTest {
 
     private Path selfSignedCertificate(Path dir) throws IOException, InterruptedException {
         Path cert = dir.resolve("cert.pem");
-        ExternalTools.run(WAIT, openssl.toString(), "req", "-x509", "-newkey", "ec", "-pkeyopt",
+        Processes.output(WAIT, openssl.toString(), "req", "-x509", "-newkey", "ec", "-pkeyopt",
                 "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.resolve("key.pem").toString(),
                 "-out", cert.toString(), "-subj", "/CN=localhost", "-days", "1");
         return cert;
     }
 
     /** {@code openssl s_server}: TLS 1.3, no certificate, our PSK only, one connection, lines answered reversed. */
-    private ExternalTools.Child sServer(Psk psk, String suite) throws IOException {
-        return ExternalTools.Child.start(openssl.toString(), "s_server", "-tls1_3", "-nocert",
+    private Child sServer(Psk psk, String suite) throws IOException {
+        return Child.start(openssl.toString(), "s_server", "-tls1_3", "-nocert",
                 "-psk", psk.secretHex(), "-psk_identity", psk.identity(),
                 "-ciphersuites", suite, "-groups", "X25519",
                 "-accept", "127.0.0.1:0", "-naccept", "1", "-rev");
     }
 
     /** {@code openssl s_client}: TLS 1.3 with our PSK; {@code -ign_eof} keeps it until the server closes. */
-    private ExternalTools.Child sClient(Psk psk, String suite, int port) throws IOException {
-        return ExternalTools.Child.start(openssl.toString(), "s_client", "-tls1_3",
+    private Child sClient(Psk psk, String suite, int port) throws IOException {
+        return Child.start(openssl.toString(), "s_client", "-tls1_3",
                 "-psk", psk.secretHex(), "-psk_identity", psk.identity(),
                 "-ciphersuites", suite, "-groups", "X25519",
                 "-connect", "127.0.0.1:" + port, "-ign_eof");
     }
 
     /** Port 0 lets the kernel choose, so no other process can take the port between choosing and binding. */
-    private static int acceptedPort(ExternalTools.Child server) throws InterruptedException {
+    private static int acceptedPort(Child server) throws InterruptedException {
         Matcher matcher = ACCEPT.matcher(server.awaitLine(line -> ACCEPT.matcher(line).matches(), WAIT));
         assertTrue(matcher.matches());
         return Integer.parseInt(matcher.group(1));

@@ -25,6 +25,8 @@ import javax.crypto.SecretKey;
 import javax.crypto.SecretKeyFactory;
 import dev.fernetjca.provider.FernetKeyRing;
 import dev.fernetjca.provider.FernetKeySpec;
+import dev.fernetjca.testing.ExternalTools;
+import dev.fernetjca.testing.Processes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -188,7 +190,7 @@ class PskDerivationTest {
 
     /** HKDF-SHA256 of the key with our salt and {@code info}, computed by {@code openssl kdf}, as lower-case hex. */
     private static String opensslHkdf(Path openssl, byte[] keyBytes, String info, int length) throws Exception {
-        String output = ExternalTools.run(Duration.ofSeconds(10), openssl.toString(), "kdf",
+        String output = Processes.output(Duration.ofSeconds(10), openssl.toString(), "kdf",
                 "-keylen", Integer.toString(length),
                 "-kdfopt", "digest:SHA256",
                 "-kdfopt", "hexkey:" + HEX.formatHex(keyBytes),

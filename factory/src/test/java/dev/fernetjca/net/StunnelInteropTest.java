@@ -21,6 +21,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.SecretKey;
+import dev.fernetjca.testing.Child;
+import dev.fernetjca.testing.ExternalTools;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -51,7 +53,7 @@ class StunnelInteropTest {
         try (ServerSocket service = new ServerSocket(0, 5, LOOPBACK)) {
             Future<byte[]> served = reverseOnce(service);
             int port = freePort();
-            try (ExternalTools.Child stunnel = stunnel(key, false, port, service.getLocalPort());
+            try (Child stunnel = stunnel(key, false, port, service.getLocalPort());
                  Socket socket = new FernetSocketFactory(key).createSocket(LOOPBACK, port)) {
                 socket.getOutputStream().write("hello stunnel".getBytes(UTF_8));
                 socket.shutdownOutput();
@@ -68,7 +70,7 @@ class StunnelInteropTest {
         try (ServerSocket server = new FernetServerSocketFactory(key).createServerSocket(0, 5, LOOPBACK)) {
             Future<byte[]> served = reverseOnce(server);
             int port = freePort();
-            try (ExternalTools.Child stunnel = stunnel(key, true, port, server.getLocalPort());
+            try (Child stunnel = stunnel(key, true, port, server.getLocalPort());
                  Socket plain = new Socket(LOOPBACK, port)) {
                 plain.getOutputStream().write("from a plain client".getBytes(UTF_8));
                 plain.shutdownOutput();
@@ -83,7 +85,7 @@ class StunnelInteropTest {
         SecretKey key = newKey();
         try (ServerSocket service = new ServerSocket(0, 5, LOOPBACK)) {
             int port = freePort();
-            try (ExternalTools.Child stunnel = stunnel(newKey(), false, port, service.getLocalPort());
+            try (Child stunnel = stunnel(newKey(), false, port, service.getLocalPort());
                  Socket socket = new FernetSocketFactory(key).createSocket(LOOPBACK, port)) {
                 IOException e = assertThrows(IOException.class, () -> socket.getOutputStream().write(1));
                 // stunnel answers handshake_failure, as any server sharing nothing with us would: no proof of a
@@ -95,7 +97,7 @@ class StunnelInteropTest {
     }
 
     /** Starts stunnel in the foreground: a server (or client) on {@code acceptPort} forwarding to {@code connectPort}. */
-    private ExternalTools.Child stunnel(SecretKey key, boolean client, int acceptPort, int connectPort)
+    private Child stunnel(SecretKey key, boolean client, int acceptPort, int connectPort)
             throws Exception {
         Path stunnel = ExternalTools.require("stunnel4");
         List<String> psks = FernetSocketFactory.externalPsks(key);
@@ -116,7 +118,7 @@ class StunnelInteropTest {
                 "ciphersuites = TLS_AES_128_GCM_SHA256",
                 "PSKsecrets = " + secrets,
                 ""), US_ASCII);
-        ExternalTools.Child child = ExternalTools.Child.start(stunnel.toString(), config.toString());
+        Child child = Child.start(stunnel.toString(), config.toString());
         child.awaitLine(line -> line.contains("Configuration successful"), WAIT);
         return child;
     }

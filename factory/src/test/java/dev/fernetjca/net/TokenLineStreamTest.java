@@ -35,6 +35,7 @@ import javax.crypto.SecretKey;
 import dev.fernetjca.provider.Fernet;
 import dev.fernetjca.provider.FernetKeyRing;
 import dev.fernetjca.provider.FernetParameterSpec;
+import dev.fernetjca.testing.EchoServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -175,14 +176,14 @@ class TokenLineStreamTest {
         SecretKey newKey = newKey();
         FernetServerSocketFactory servers = new FernetServerSocketFactory(
                 Settings.of(FernetKeyRing.of(newKey, oldKey), Settings.Mode.FERNET_TOKENS, null, HANDSHAKE));
-        try (SocketTestSupport.EchoServer echo = new SocketTestSupport.EchoServer(servers::createServerSocket);
+        try (EchoServer echo = new EchoServer(servers::createServerSocket);
              Socket socket = tokenClients(oldKey, null).createSocket(LOOPBACK, echo.port())) {
             socket.getOutputStream().write("rotating".getBytes(UTF_8));
             socket.shutdownOutput();
             // the server answers under its primary, which this old client cannot read
             assertThrows(ProtocolException.class, () -> socket.getInputStream().readAllBytes());
         }
-        try (SocketTestSupport.EchoServer echo = new SocketTestSupport.EchoServer(servers::createServerSocket);
+        try (EchoServer echo = new EchoServer(servers::createServerSocket);
              Socket socket = tokenClients(FernetKeyRing.of(newKey, oldKey), null)
                      .createSocket(LOOPBACK, echo.port())) {
             socket.getOutputStream().write("rotating".getBytes(UTF_8));

@@ -11,11 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import dev.fernetjca.testing.Processes;
+import dev.fernetjca.testing.Processes.Result;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,30 +39,14 @@ class CliIT {
         assertTrue(Files.isRegularFile(jar), jar + " does not exist; build the cli module first");
     }
 
+    /** Returns {@code java -jar fernet.jar ARGS}, without the developer's keys or JVM options in its environment. */
     private static ProcessBuilder fernet(String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-jar");
-        command.add(jar.toString());
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().remove("FERNET_KEY"); // the developer's own key must not leak into the test
-        return builder;
+        return Processes.javaJar(jar, args);
     }
 
-    private record Result(int status, byte[] stdout, String stderr) {
-    }
-
-    /** Runs one process with {@code stdin} from a file and both outputs to files, so no pipe can fill up. */
-    private Result run(ProcessBuilder builder, byte[] stdin) throws IOException, InterruptedException {
-        Path in = Files.createTempFile(dir, "stdin", "");
-        Path out = Files.createTempFile(dir, "stdout", "");
-        Path err = Files.createTempFile(dir, "stderr", "");
-        Files.write(in, stdin);
-        Process process = builder.redirectInput(in.toFile()).redirectOutput(out.toFile())
-                .redirectError(err.toFile()).start();
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "fernet did not finish in 60 s");
-        return new Result(process.exitValue(), Files.readAllBytes(out), Files.readString(err));
+    /** Runs one process with {@code stdin} as its input and its outputs kept in files, so no pipe can fill up. */
+    private static Result run(ProcessBuilder builder, byte[] stdin) throws IOException, InterruptedException {
+        return Processes.run(builder, stdin, Processes.CHILD_TIMEOUT);
     }
 
     private Path keygenToFile() throws IOException, InterruptedException {
@@ -115,9 +100,9 @@ class CliIT {
 
         ProcessBuilder decrypt = fernet("decrypt");
         decrypt.environment().put("FERNET_KEY", key);
-        Result plaintext = run(decrypt, token.stdout());
+        Result plaintext = run(decrypt, token.stdoutBytes());
         assertEquals(0, plaintext.status(), plaintext.stderr());
-        assertEquals("über ✓\n", new String(plaintext.stdout(), StandardCharsets.UTF_8));
+        assertEquals("über ✓\n", new String(plaintext.stdoutBytes(), StandardCharsets.UTF_8));
     }
 
     @Test
@@ -127,7 +112,7 @@ class CliIT {
         Result encrypted = run(fernet("encrypt", "--key-file", keyFile.toString()),
                 "secret".getBytes(StandardCharsets.UTF_8));
         assertEquals(0, encrypted.status(), encrypted.stderr());
-        String token = new String(encrypted.stdout(), StandardCharsets.US_ASCII).trim();
+        String token = new String(encrypted.stdoutBytes(), StandardCharsets.US_ASCII).trim();
         int where = token.length() / 2;
         String tampered = token.substring(0, where) + (token.charAt(where) == 'A' ? 'B' : 'A')
                 + token.substring(where + 1);
@@ -135,7 +120,7 @@ class CliIT {
         Result result = run(fernet("decrypt", "--key-file", keyFile.toString()),
                 tampered.getBytes(StandardCharsets.US_ASCII));
         assertEquals(1, result.status());
-        assertEquals(0, result.stdout().length, "stdout must stay empty");
+        assertEquals(0, result.stdoutBytes().length, "stdout must stay empty");
         assertTrue(result.stderr().contains("token authentication failed"), result.stderr());
         assertFalse(result.stderr().contains(key), "stderr repeats the key");
         assertFalse(result.stderr().contains(tampered), "stderr repeats the token");
@@ -152,10 +137,10 @@ class CliIT {
     void demoAndVersionRun() throws Exception {
         Result demo = run(fernet("demo"), new byte[0]);
         assertEquals(0, demo.status(), demo.stderr());
-        String demoOutput = new String(demo.stdout(), StandardCharsets.UTF_8);
+        String demoOutput = new String(demo.stdoutBytes(), StandardCharsets.UTF_8);
         assertTrue(demoOutput.contains("rejected:  token authentication failed"), demoOutput);
         Result version = run(fernet("--version"), new byte[0]);
         assertEquals(0, version.status(), version.stderr());
-        assertTrue(new String(version.stdout(), StandardCharsets.UTF_8).startsWith("fernet (fernet-jca) "));
+        assertTrue(new String(version.stdoutBytes(), StandardCharsets.UTF_8).startsWith("fernet (fernet-jca) "));
     }
 }

@@ -1,6 +1,5 @@
 package dev.fernetjca.it;
 
-import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,16 +7,17 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import dev.fernetjca.testing.Child;
+import dev.fernetjca.testing.Processes;
 
 /**
- * The shaded {@code fernet.jar}, run as users run it ({@code java -jar}), and what the tests need around it: key files
- * made by {@code fernet keygen}, and {@code fernet tunnel} processes.
+ * The shaded {@code fernet.jar}, run as users run it ({@code java -jar}), and what the tests need around it: keys made
+ * by {@code fernet keygen}, and {@code fernet tunnel} processes. Key files are {@code dev.fernetjca.testing.KeyFiles}.
  *
  * <p>Stateless; each {@link TunnelProcess} is for one test thread.
  */
@@ -39,47 +39,25 @@ final class FernetCli {
 
     /** Returns {@code java -jar fernet.jar ARGS}, without the developer's keys in its environment. */
     static ProcessBuilder fernet(String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-jar");
-        command.add(jar().toString());
-        command.addAll(List.of(args));
-        return ExternalTools.clean(new ProcessBuilder(command));
+        return Processes.javaJar(jar(), args);
     }
 
     /** Runs {@code fernet keygen} and returns the key it printed. */
     static String keygen() throws IOException, InterruptedException {
-        ExternalTools.Result result = ExternalTools.run(fernet("keygen"), new byte[0], Duration.ofSeconds(60));
+        Processes.Result result = Processes.run(fernet("keygen"), new byte[0], Duration.ofSeconds(60));
         assertEquals(0, result.status(), result.stderr());
-        String key = result.stdoutText().trim();
+        String key = result.stdout().trim();
         assertEquals(44, key.length(), "fernet keygen printed something else than a key");
         return key;
     }
 
-    /**
-     * Writes {@code keys}, one a line, the primary first, to a file readable by its owner only (as {@code chmod 600}
-     * leaves it), replacing any file of that name the way a deployment would: write aside, then rename over.
-     */
-    static Path keyFile(Path path, String... keys) throws IOException {
-        Path next = path.resolveSibling(path.getFileName() + ".next");
-        Files.deleteIfExists(next);
-        try {
-            Files.createFile(next, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(next); // not a POSIX file system: fernet does not check permissions there
-        }
-        Files.writeString(next, String.join("\n", keys) + "\n", US_ASCII);
-        return Files.move(next, path, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    }
-
     /** A running {@code fernet tunnel}; {@link #close()} kills it, {@link #terminate()} stops it as SIGTERM does. */
     static final class TunnelProcess implements AutoCloseable {
-        private final ExternalTools.Child child;
+        private final Child child;
         private final int port;
         private final List<String> args;
 
-        private TunnelProcess(ExternalTools.Child child, int port, List<String> args) {
+        private TunnelProcess(Child child, int port, List<String> args) {
             this.child = child;
             this.port = port;
             this.args = args;
@@ -94,7 +72,7 @@ final class FernetCli {
             List<String> all = new ArrayList<>();
             all.add("tunnel");
             all.addAll(List.of(args));
-            ExternalTools.Child child = ExternalTools.Child.start(fernet(all.toArray(String[]::new)));
+            Child child = Child.start(fernet(all.toArray(String[]::new)));
             try {
                 String line = child.awaitLine(l -> LISTENING.matcher(l).matches(), STARTUP);
                 Matcher matcher = LISTENING.matcher(line);

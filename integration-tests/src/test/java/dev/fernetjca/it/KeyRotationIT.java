@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fernetjca.it.FernetCli.TunnelProcess;
 import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.testing.EchoServer;
+import dev.fernetjca.testing.KeyFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -55,16 +57,16 @@ class KeyRotationIT {
     void fleetMovesFromKeyAToKeyBWithoutAFailedConnection() throws Exception {
         String keyA = FernetCli.keygen();
         String keyB = FernetCli.keygen();
-        try (PlainServer echo = new PlainServer(PlainServer.ECHO_THEN_COUNT);
-             Server one = Server.start(echo, FernetCli.keyFile(dir.resolve("server1.key"), keyA));
-             Server two = Server.start(echo, FernetCli.keyFile(dir.resolve("server2.key"), keyA));
+        try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
+             Server one = Server.start(echo, KeyFiles.write(dir.resolve("server1.key"), keyA));
+             Server two = Server.start(echo, KeyFiles.write(dir.resolve("server2.key"), keyA));
              Clients clients = new Clients(List.of(one, two), factory(keyA), factory(keyA))) {
             clients.step("0: servers [A], clients A");
 
             // step 1: servers hold [B, A], one at a time
-            one.restart(FernetCli.keyFile(dir.resolve("server1.key"), keyB, keyA));
+            one.restart(KeyFiles.write(dir.resolve("server1.key"), keyB, keyA));
             clients.step("1: server 1 [B, A]");
-            two.restart(FernetCli.keyFile(dir.resolve("server2.key"), keyB, keyA));
+            two.restart(KeyFiles.write(dir.resolve("server2.key"), keyB, keyA));
             clients.step("1: servers [B, A]");
 
             // step 2: clients switch to B, one at a time
@@ -74,9 +76,9 @@ class KeyRotationIT {
             clients.step("2: clients B");
 
             // step 3: servers drop A, one at a time
-            one.restart(FernetCli.keyFile(dir.resolve("server1.key"), keyB));
+            one.restart(KeyFiles.write(dir.resolve("server1.key"), keyB));
             clients.step("3: server 1 [B]");
-            two.restart(FernetCli.keyFile(dir.resolve("server2.key"), keyB));
+            two.restart(KeyFiles.write(dir.resolve("server2.key"), keyB));
             clients.step("3: servers [B]");
 
             clients.stop();
@@ -133,20 +135,20 @@ class KeyRotationIT {
 
     /** One {@code fernet tunnel --decrypt} on a fixed port, restarted in place, with a lease clients take to connect. */
     private static final class Server implements AutoCloseable {
-        private final PlainServer target;
+        private final EchoServer target;
         private final int port;
         private final ReentrantReadWriteLock lease = new ReentrantReadWriteLock();
         private volatile boolean inRotation = true;
         private volatile TunnelProcess process;
 
-        private Server(PlainServer target, TunnelProcess process) {
+        private Server(EchoServer target, TunnelProcess process) {
             this.target = target;
             this.process = process;
             this.port = process.port();
         }
 
         /** {@code fernet tunnel --listen 127.0.0.1:0 --connect ECHO --decrypt --key-file F} */
-        static Server start(PlainServer target, Path keyFile) throws IOException, InterruptedException {
+        static Server start(EchoServer target, Path keyFile) throws IOException, InterruptedException {
             return new Server(target, TunnelProcess.start("--listen", HOST + ":0", "--connect", target.address(),
                     "--decrypt", "--key-file", keyFile.toString()));
         }

@@ -1,9 +1,7 @@
 package dev.fernetjca.it;
 
-import dev.fernetjca.it.FernetCli.TunnelProcess;
-
-import static dev.fernetjca.it.Processes.contains;
-import static dev.fernetjca.it.Processes.keyFileFlag;
+import static dev.fernetjca.testing.KeyFiles.flag;
+import static dev.fernetjca.testing.Relay.contains;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,8 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.unboundid.ldap.listener.InMemoryDirectoryServer;
 import com.unboundid.ldap.listener.InMemoryDirectoryServerConfig;
 import com.unboundid.ldap.listener.InMemoryListenerConfig;
-import dev.fernetjca.it.Processes.Result;
+import dev.fernetjca.it.FernetCli.TunnelProcess;
 import dev.fernetjca.it.ldap.JndiClient;
+import dev.fernetjca.testing.KeyFiles;
+import dev.fernetjca.testing.Processes;
+import dev.fernetjca.testing.Processes.Result;
+import dev.fernetjca.testing.Relay;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,8 +80,8 @@ class LdapIT {
     }
 
     private Result search(Path keyFile, int port, String password) throws Exception {
-        return Processes.run(Processes.java(System.getProperty("java.class.path"), List.of(keyFileFlag(keyFile)),
-                JndiClient.class, url(port), BIND_DN, password, "(objectClass=inetOrgPerson)"), dir);
+        return Processes.run(Processes.java(System.getProperty("java.class.path"), List.of(flag(keyFile)),
+                JndiClient.class, url(port), BIND_DN, password, "(objectClass=inetOrgPerson)"), new byte[0], Processes.CHILD_TIMEOUT);
     }
 
     private static List<String> failures(String stderr) {
@@ -90,9 +92,9 @@ class LdapIT {
 
     @Test
     void bindAndSearchGoThroughTheTunnelAndNothingOfLdapCrossesTheWire() throws Exception {
-        Path keyFile = Processes.newKeyFile(dir, "fernet.key");
+        Path keyFile = KeyFiles.newKeyFile(dir, "fernet.key");
         try (TunnelProcess tunnel = TunnelProcess.decryptingTo(directory.getListenPort(), keyFile);
-             Relay relay = new Relay(tunnel.port())) {
+             Relay relay = Relay.to(tunnel.port())) {
             Result result = search(keyFile, relay.port(), BIND_PASSWORD);
             assertEquals(0, result.status(), result.stderr());
             assertEquals("uid=ada,ou=people,dc=example,dc=com | cn=Ada Lovelace | mail=ada@example.com\n"
@@ -116,8 +118,8 @@ class LdapIT {
 
     @Test
     void clientWithAnotherKeyIsRefusedAndTheTunnelKeepsServing() throws Exception {
-        Path serverKey = Processes.newKeyFile(dir, "server.key");
-        Path otherKey = Processes.newKeyFile(dir, "other.key");
+        Path serverKey = KeyFiles.newKeyFile(dir, "server.key");
+        Path otherKey = KeyFiles.newKeyFile(dir, "other.key");
         try (TunnelProcess tunnel = TunnelProcess.decryptingTo(directory.getListenPort(), serverKey)) {
             Result stranger = search(otherKey, tunnel.port(), BIND_PASSWORD);
             assertEquals(1, stranger.status(), stranger.stdout());

@@ -1,15 +1,17 @@
 package dev.fernetjca.it;
 
-import dev.fernetjca.it.FernetCli.TunnelProcess;
-
-import static dev.fernetjca.it.Processes.contains;
-import static dev.fernetjca.it.Processes.keyFileFlag;
+import static dev.fernetjca.testing.KeyFiles.flag;
+import static dev.fernetjca.testing.Relay.contains;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.fernetjca.it.Processes.Result;
+import dev.fernetjca.it.FernetCli.TunnelProcess;
 import dev.fernetjca.it.db.JdbcClient;
+import dev.fernetjca.testing.KeyFiles;
+import dev.fernetjca.testing.Processes;
+import dev.fernetjca.testing.Processes.Result;
+import dev.fernetjca.testing.Relay;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -62,9 +64,9 @@ class PostgresIT {
         String[] all = new String[args.length + 1];
         all[0] = url;
         System.arraycopy(args, 0, all, 1, args.length);
-        List<String> options = keyFile == null ? List.of() : List.of(keyFileFlag(keyFile));
+        List<String> options = keyFile == null ? List.of() : List.of(flag(keyFile));
         return Processes.run(Processes.java(System.getProperty("java.class.path"), options, JdbcClient.class, all),
-                dir);
+                new byte[0], Processes.CHILD_TIMEOUT);
     }
 
     /** The client's {@code failure: CLASS: MESSAGE} lines, the exception first, then its causes. */
@@ -76,9 +78,9 @@ class PostgresIT {
 
     @Test
     void rowsGoThroughTheTunnelAndNoSqlCrossesTheWire() throws Exception {
-        Path keyFile = Processes.newKeyFile(dir, "fernet.key");
+        Path keyFile = KeyFiles.newKeyFile(dir, "fernet.key");
         try (TunnelProcess tunnel = TunnelProcess.decryptingTo(postgres.port(), keyFile);
-             Relay relay = new Relay(tunnel.port())) {
+             Relay relay = Relay.to(tunnel.port())) {
             Result result = jdbc(keyFile, url(relay.port()), "ledger", String.valueOf(ROWS));
             assertEquals(0, result.status(), result.stderr());
             long amounts = 0;
@@ -111,8 +113,8 @@ class PostgresIT {
 
     @Test
     void clientWithAnotherKeyIsRefusedAndTheTunnelKeepsServing() throws Exception {
-        Path serverKey = Processes.newKeyFile(dir, "server.key");
-        Path otherKey = Processes.newKeyFile(dir, "other.key");
+        Path serverKey = KeyFiles.newKeyFile(dir, "server.key");
+        Path otherKey = KeyFiles.newKeyFile(dir, "other.key");
         try (TunnelProcess tunnel = TunnelProcess.decryptingTo(postgres.port(), serverKey)) {
             Result stranger = jdbc(otherKey, url(tunnel.port()), "ping");
             assertEquals(1, stranger.status(), stranger.stdout());

@@ -7,13 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.fernetjca.it.ExternalTools.Python;
-import dev.fernetjca.it.ExternalTools.Result;
 import dev.fernetjca.net.FernetServerSocketFactory;
 import dev.fernetjca.net.FernetSocketFactory;
 import dev.fernetjca.provider.Fernet;
 import dev.fernetjca.provider.FernetKeySpec;
 import dev.fernetjca.provider.FernetProvider;
+import dev.fernetjca.testing.Child;
+import dev.fernetjca.testing.EchoServer;
+import dev.fernetjca.testing.ExternalTools;
+import dev.fernetjca.testing.ExternalTools.Python;
+import dev.fernetjca.testing.KeyFiles;
+import dev.fernetjca.testing.Processes;
+import dev.fernetjca.testing.Processes.Result;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -85,17 +90,17 @@ class PythonPeerIT {
     void javaServerAnswersThePythonClient(Object argument) throws Exception {
         Python python = ExternalTools.requirePython(argument);
         String key = Fernet.generateKey();
-        Path keyFile = FernetCli.keyFile(dir.resolve("fernet.key"), key);
+        Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), key);
         byte[] big = letters(100_000);
         byte[] request = concat("hello from python\n".getBytes(US_ASCII), big, "\n".getBytes(US_ASCII));
-        try (PlainServer server = new PlainServer(tokenServerFactory(key, null), PlainServer.UPPER_CASE)) {
+        try (EchoServer server = new EchoServer(tokenServerFactory(key, null)::createServerSocket, EchoServer.UPPER_CASE)) {
             // FERNET_KEY_FILE=fernet.key python3 fernet_peer.py --connect 127.0.0.1:PORT
             ProcessBuilder client = pythonPeer(python, "--connect", HOST + ":" + server.port());
             client.environment().put("FERNET_KEY_FILE", keyFile.toString());
-            Result result = ExternalTools.run(client, request, RUN);
+            Result result = Processes.run(client, request, RUN);
 
             assertEquals(0, result.status(), result.stderr());
-            assertArrayEquals(PlainServer.upperCase(request, request.length), result.stdout());
+            assertArrayEquals(EchoServer.upperCase(request, request.length), result.stdoutBytes());
             assertNull(server.nextOutcome(RUN).failure(), "the Java server's connection failed");
         }
     }
@@ -109,7 +114,7 @@ class PythonPeerIT {
         String key = Fernet.generateKey();
         ProcessBuilder serverCommand = pythonPeer(python, "--listen", HOST + ":0");
         serverCommand.environment().put("FERNET_KEY", key);
-        try (ExternalTools.Child server = ExternalTools.Child.start(serverCommand)) {
+        try (Child server = Child.start(serverCommand)) {
             int port = listeningPort(server);
             byte[] big = letters(100_000);
             try (Socket socket = tokenClientFactory(key).createSocket(LOOPBACK, port)) {
@@ -122,7 +127,7 @@ class PythonPeerIT {
                 out.write("second message\n".getBytes(US_ASCII));
                 assertEquals("SECOND MESSAGE\n", new String(in.readNBytes(15), US_ASCII));
                 out.write(big); // 7 tokens of at most 16 KiB each; the server answers each with one
-                assertArrayEquals(PlainServer.upperCase(big, big.length), in.readNBytes(big.length));
+                assertArrayEquals(EchoServer.upperCase(big, big.length), in.readNBytes(big.length));
 
                 socket.shutdownOutput(); // the server sees a clean end between lines and closes
                 assertEquals(-1, in.read());
@@ -142,24 +147,24 @@ class PythonPeerIT {
         String clientKey = Fernet.generateKey();
         ProcessBuilder serverCommand = pythonPeer(python, "--listen", HOST + ":0");
         serverCommand.environment().put("FERNET_KEY", serverKey);
-        try (ExternalTools.Child server = ExternalTools.Child.start(serverCommand)) {
+        try (Child server = Child.start(serverCommand)) {
             int port = listeningPort(server);
             // small and large inputs: the reset may come while the client still sends, or after it half-closed
             for (int size : new int[] {6, 3_000_000}) {
                 ProcessBuilder client = pythonPeer(python, "--connect", HOST + ":" + port);
                 client.environment().put("FERNET_KEY", clientKey);
-                Result result = ExternalTools.run(client, "hello\n".repeat(size / 6).getBytes(US_ASCII), RUN);
+                Result result = Processes.run(client, "hello\n".repeat(size / 6).getBytes(US_ASCII), RUN);
                 assertEquals(1, result.status(), "a wrong key is a failure; stderr: " + result.stderr());
-                assertEquals(0, result.stdout().length);
+                assertEquals(0, result.stdoutBytes().length);
                 assertEquals("fernet_peer: the server reset the connection: it refused our tokens (does it hold"
                         + " another key?) or failed\n", result.stderr());
                 server.awaitLine(line -> line.endsWith(" failed: token rejected"), RUN);
             }
             ProcessBuilder client = pythonPeer(python, "--connect", HOST + ":" + port);
             client.environment().put("FERNET_KEY", serverKey);
-            Result result = ExternalTools.run(client, "hello\n".getBytes(US_ASCII), RUN);
+            Result result = Processes.run(client, "hello\n".getBytes(US_ASCII), RUN);
             assertEquals(0, result.status(), result.stderr());
-            assertEquals("HELLO\n", new String(result.stdout(), US_ASCII));
+            assertEquals("HELLO\n", result.stdout());
         }
     }
 
@@ -167,19 +172,19 @@ class PythonPeerIT {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("pythons")
-    void pythonClientReachesAPlainServerThroughTheTunnel(Object argument) throws Exception {
+    void pythonClientReachesAEchoServerThroughTheTunnel(Object argument) throws Exception {
         Python python = ExternalTools.requirePython(argument);
-        Path keyFile = FernetCli.keyFile(dir.resolve("fernet.key"), Fernet.generateKey());
-        try (PlainServer plain = new PlainServer(PlainServer.UPPER_CASE);
+        Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), Fernet.generateKey());
+        try (EchoServer plain = EchoServer.plain(EchoServer.UPPER_CASE);
              FernetCli.TunnelProcess tunnel = FernetCli.TunnelProcess.start("--listen", HOST + ":0",
                      "--connect", plain.address(), "--decrypt", "--mode", "fernet-tokens",
                      "--key-file", keyFile.toString())) {
             ProcessBuilder client = pythonPeer(python, "--connect", HOST + ":" + tunnel.port(),
                     "--key-file", keyFile.toString());
-            Result result = ExternalTools.run(client, "hello through the tunnel\n".getBytes(US_ASCII), RUN);
+            Result result = Processes.run(client, "hello through the tunnel\n".getBytes(US_ASCII), RUN);
 
             assertEquals(0, result.status(), result.stderr());
-            assertEquals("HELLO THROUGH THE TUNNEL\n", result.stdoutText());
+            assertEquals("HELLO THROUGH THE TUNNEL\n", result.stdout());
             String line = tunnel.awaitLine("#1 ");
             assertTrue(line.matches("fernet tunnel: #1 \\S+Z /127\\.0\\.0\\.1:\\d+ -> \\S+ up 25 B, down 25 B, \\d+ ms, "
                     + "closed cleanly"), line);
@@ -193,7 +198,7 @@ class PythonPeerIT {
     void tamperedTokenClosesOnlyThatConnection(Object argument) throws Exception {
         Python python = ExternalTools.requirePython(argument);
         String key = Fernet.generateKey();
-        try (PlainServer server = new PlainServer(tokenServerFactory(key, null), PlainServer.UPPER_CASE)) {
+        try (EchoServer server = new EchoServer(tokenServerFactory(key, null)::createServerSocket, EchoServer.UPPER_CASE)) {
             byte[] good = pythonToken(python, key, "first line\n", 0);
             byte[] tampered = flipByteInTheMiddle(pythonToken(python, key, "second line\n", 0));
             try (Socket raw = new Socket(LOOPBACK, server.port())) {
@@ -214,9 +219,9 @@ class PythonPeerIT {
             // the server goes on
             ProcessBuilder client = pythonPeer(python, "--connect", HOST + ":" + server.port());
             client.environment().put("FERNET_KEY", key);
-            Result result = ExternalTools.run(client, "still serving\n".getBytes(US_ASCII), RUN);
+            Result result = Processes.run(client, "still serving\n".getBytes(US_ASCII), RUN);
             assertEquals(0, result.status(), result.stderr());
-            assertEquals("STILL SERVING\n", result.stdoutText());
+            assertEquals("STILL SERVING\n", result.stdout());
             assertNull(server.nextOutcome(RUN).failure());
         }
     }
@@ -226,7 +231,7 @@ class PythonPeerIT {
     void tokenOlderThanTheTtlIsRefused(Object argument) throws Exception {
         Python python = ExternalTools.requirePython(argument);
         String key = Fernet.generateKey();
-        try (PlainServer server = new PlainServer(tokenServerFactory(key, "60"), PlainServer.UPPER_CASE)) {
+        try (EchoServer server = new EchoServer(tokenServerFactory(key, "60")::createServerSocket, EchoServer.UPPER_CASE)) {
             // made by Python's Fernet.encrypt_at_time, an hour ago
             byte[] old = pythonToken(python, key, "from an hour ago\n", 3600);
             try (Socket raw = new Socket(LOOPBACK, server.port())) {
@@ -240,9 +245,9 @@ class PythonPeerIT {
             // a fresh token passes, and the Python client checks the TTL of the replies too
             ProcessBuilder client = pythonPeer(python, "--connect", HOST + ":" + server.port(), "--ttl", "60");
             client.environment().put("FERNET_KEY", key);
-            Result result = ExternalTools.run(client, "fresh\n".getBytes(US_ASCII), RUN);
+            Result result = Processes.run(client, "fresh\n".getBytes(US_ASCII), RUN);
             assertEquals(0, result.status(), result.stderr());
-            assertEquals("FRESH\n", result.stdoutText());
+            assertEquals("FRESH\n", result.stdout());
         }
     }
 
@@ -251,10 +256,10 @@ class PythonPeerIT {
     private static ProcessBuilder pythonPeer(Python python, String... args) {
         List<String> command = new ArrayList<>(List.of(python.executable().toString(), peer.toString()));
         command.addAll(List.of(args));
-        return ExternalTools.clean(new ProcessBuilder(command));
+        return Processes.scrub(new ProcessBuilder(command));
     }
 
-    private static int listeningPort(ExternalTools.Child server) throws InterruptedException {
+    private static int listeningPort(Child server) throws InterruptedException {
         String line = server.awaitLine(l -> LISTENING.matcher(l).matches(), RUN);
         Matcher matcher = LISTENING.matcher(line);
         assertTrue(matcher.matches());
@@ -264,7 +269,7 @@ class PythonPeerIT {
     /** Returns a token Python's {@code Fernet} makes of {@code text}, dated {@code ageSeconds} ago. */
     private static byte[] pythonToken(Python python, String key, String text, long ageSeconds)
             throws IOException, InterruptedException {
-        ProcessBuilder builder = ExternalTools.clean(new ProcessBuilder(python.executable().toString(), "-c",
+        ProcessBuilder builder = Processes.scrub(new ProcessBuilder(python.executable().toString(), "-c",
                 "import os, sys, time\n"
                         + "from cryptography.fernet import Fernet\n"
                         + "f = Fernet(os.environ['FERNET_KEY'])\n"
@@ -272,9 +277,9 @@ class PythonPeerIT {
                         + "sys.stdout.buffer.write(token)\n",
                 Long.toString(ageSeconds)));
         builder.environment().put("FERNET_KEY", key);
-        Result result = ExternalTools.run(builder, text.getBytes(US_ASCII), RUN);
+        Result result = Processes.run(builder, text.getBytes(US_ASCII), RUN);
         assertEquals(0, result.status(), result.stderr());
-        return result.stdout();
+        return result.stdoutBytes();
     }
 
     // ---- the Java side: factories in fernet-tokens mode

@@ -1,10 +1,7 @@
 package dev.fernetjca.it;
 
-import static java.nio.charset.StandardCharsets.US_ASCII;
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fernetjca.it.rmi.FernetClient;
@@ -12,19 +9,21 @@ import dev.fernetjca.it.rmi.FernetServer;
 import dev.fernetjca.it.rmi.Greeter;
 import dev.fernetjca.it.rmi.PlainClient;
 import dev.fernetjca.it.rmi.PlainServer;
-import java.io.BufferedReader;
+import dev.fernetjca.testing.Child;
+import dev.fernetjca.testing.KeyFiles;
+import dev.fernetjca.testing.Processes;
+import dev.fernetjca.testing.Processes.Result;
+import dev.fernetjca.testing.Relay;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import java.util.stream.Collectors;
@@ -88,12 +87,12 @@ class RmiIT {
     void explicitFactoriesCarryTheRegistryAndTheCall() throws Exception {
         Path keyFile = newKeyFile("server.key");
         int port = freePort();
-        try (Child server = Child.start(java(fullClassPath, List.of(keyFileFlag(keyFile)), FernetServer.class,
-                String.valueOf(port)), dir.resolve("server.err"))) {
+        try (Child server = startServer(java(fullClassPath, List.of(keyFileFlag(keyFile)), FernetServer.class,
+                String.valueOf(port)))) {
             Result call = run(java(fullClassPath, List.of(keyFileFlag(keyFile)), FernetClient.class,
                     HOST, String.valueOf(port), "explicit"));
             assertEquals(0, call.status(), call.stderr());
-            assertEquals("hello, explicit, from " + server.pid(), call.stdout().trim());
+            assertEquals("hello, explicit, from " + server.process().pid(), call.stdout().trim());
 
             // a client without the factory speaks plain JRMP and gets nowhere
             Result plain = run(java(fullClassPath, List.of(), PlainClient.class, HOST, String.valueOf(port), "plain"));
@@ -122,10 +121,9 @@ class RmiIT {
             Files.copy(library, agentDir.resolve(library.getFileName()));
         }
         int port = freePort();
-        try (Child server = Child.start(java(applicationClasses.toString(),
-                List.of("-javaagent:" + agentCopy, keyFileFlag(keyFile)), PlainServer.class, String.valueOf(port)),
-                dir.resolve("server.err"));
-             Relay relay = new Relay(port)) {
+        try (Child server = startServer(java(applicationClasses.toString(),
+                List.of("-javaagent:" + agentCopy, keyFileFlag(keyFile)), PlainServer.class, String.valueOf(port)));
+             Relay relay = Relay.to(port)) {
             // the client: the agent jar where Maven built it, its libraries on the application's class path
             String clientClassPath = applicationClasses + File.pathSeparator + agentLibraries.stream()
                     .map(Path::toString).collect(Collectors.joining(File.pathSeparator));
@@ -133,7 +131,7 @@ class RmiIT {
             Result call = run(java(clientClassPath, agent, PlainClient.class,
                     HOST, String.valueOf(relay.port()), "agent"));
             assertEquals(0, call.status(), call.stderr());
-            assertEquals("hello, agent, from " + server.pid(), call.stdout().trim());
+            assertEquals("hello, agent, from " + server.process().pid(), call.stdout().trim());
 
             // the registry lookup went through the relay: TLS records both ways, nothing of RMI in clear
             Relay.Connection lookup = relay.connection(0);
@@ -180,8 +178,8 @@ class RmiIT {
         Path serverKey = newKeyFile("server.key");
         Path clientKey = newKeyFile("client.key");
         int port = freePort();
-        try (Child server = Child.start(java(fullClassPath, List.of(keyFileFlag(serverKey)), FernetServer.class,
-                String.valueOf(port)), dir.resolve("server.err"))) {
+        try (Child server = startServer(java(fullClassPath, List.of(keyFileFlag(serverKey)), FernetServer.class,
+                String.valueOf(port)))) {
             Result call = run(java(fullClassPath, List.of(keyFileFlag(clientKey)), FernetClient.class,
                     HOST, String.valueOf(port), "stranger"));
             assertEquals(1, call.status(), call.stdout());
@@ -190,117 +188,47 @@ class RmiIT {
             assertTrue(call.stderr().contains("does not hold a matching Fernet key"), call.stderr());
             String clientKeyString = Files.readString(clientKey).trim();
             assertFalse(call.stderr().contains(clientKeyString), "the client's key is in its error output");
-            assertTrue(server.isAlive(), "the server died");
+            assertTrue(server.process().isAlive(), "the server died");
         }
     }
 
     // ---- child JVMs
 
     private static String keyFileFlag(Path keyFile) {
-        return "-Dfernet.keyFile=" + keyFile;
+        return KeyFiles.flag(keyFile);
     }
 
     private static ProcessBuilder java(String classPath, List<String> options, Class<?> main, String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-cp");
-        command.add(classPath);
+        List<String> all = new ArrayList<>();
         // the stub must name an address the client can reach, whatever this host's name resolves to
-        command.add("-Djava.rmi.server.hostname=" + HOST);
+        all.add("-Djava.rmi.server.hostname=" + HOST);
         // bounded calls: a server that never answers fails the client rather than the build's patience
-        command.add("-Dsun.rmi.transport.tcp.responseTimeout=" + TimeUnit.SECONDS.toMillis(CALL_SECONDS / 2));
-        command.addAll(options);
-        command.add(main.getName());
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        // the developer's own keys must not leak into the test
-        for (String variable : List.of("FERNET_KEY", "FERNET_KEY_FILE", "FERNET_KEYSTORE", "FERNET_KEYSTORE_PASSWORD",
-                "FERNET_KEYSTORE_TYPE", "FERNET_KEY_ALIAS", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS")) {
-            builder.environment().remove(variable);
-        }
-        return builder;
+        all.add("-Dsun.rmi.transport.tcp.responseTimeout=" + TimeUnit.SECONDS.toMillis(CALL_SECONDS / 2));
+        all.addAll(options);
+        return Processes.java(classPath, all, main, args);
     }
 
-    private record Result(int status, String stdout, String stderr) {
+    /** Runs a JVM to completion; killed, and the test failed, if it outlives its bound. */
+    private static Result run(ProcessBuilder builder) throws IOException, InterruptedException {
+        return Processes.run(builder, new byte[0], Duration.ofSeconds(CALL_SECONDS));
     }
 
-    /** Runs a JVM to completion, its outputs to files so no pipe fills up; killed if it outlives its bound. */
-    private Result run(ProcessBuilder builder) throws IOException, InterruptedException {
-        Path out = Files.createTempFile(dir, "stdout", "");
-        Path err = Files.createTempFile(dir, "stderr", "");
-        Process process = builder.redirectInput(ProcessBuilder.Redirect.PIPE).redirectOutput(out.toFile())
-                .redirectError(err.toFile()).start();
+    /** Starts a server JVM and waits for its {@code ready} line; closing the child kills it. */
+    private static Child startServer(ProcessBuilder builder) throws IOException, InterruptedException {
+        Child child = Child.start(builder);
         try {
-            process.getOutputStream().close();
-            assertTrue(process.waitFor(CALL_SECONDS, TimeUnit.SECONDS),
-                    "child did not finish in " + CALL_SECONDS + " s: " + builder.command() + "\n" + Files.readString(err));
-            return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
-        } finally {
-            process.destroyForcibly();
-        }
-    }
-
-    /** A server JVM that runs until closed: started once it prints {@code ready}, ended by closing its stdin. */
-    private static final class Child implements AutoCloseable {
-        private final Process process;
-
-        private Child(Process process) {
-            this.process = process;
-        }
-
-        static Child start(ProcessBuilder builder, Path stderr) throws IOException, InterruptedException {
-            Process process = builder.redirectError(stderr.toFile()).start();
-            Child child = new Child(process);
-            try {
-                BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-                Thread reader = new Thread(() -> {
-                    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8))) {
-                        for (String line; (line = in.readLine()) != null; ) {
-                            lines.add(line);
-                        }
-                    } catch (IOException e) {
-                        // the process is gone; the wait below reports it
-                    }
-                    lines.add("<end of output>");
-                }, "child stdout");
-                reader.setDaemon(true);
-                reader.start();
-                String first = lines.poll(STARTUP_SECONDS, TimeUnit.SECONDS);
-                assertEquals("ready", first, "server did not start: " + builder.command() + "\n"
-                        + Files.readString(stderr));
-                return child;
-            } catch (IOException | InterruptedException | RuntimeException | Error e) {
-                child.close();
-                throw e;
-            }
-        }
-
-        long pid() {
-            return process.pid();
-        }
-
-        boolean isAlive() {
-            return process.isAlive();
-        }
-
-        /** Closes the server's stdin, which ends it; kills it if it is still there after 10 seconds. */
-        @Override
-        public void close() throws IOException {
-            try {
-                process.getOutputStream().close();
-                process.waitFor(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                process.destroyForcibly();
-            }
+            child.awaitLine("ready"::equals, Duration.ofSeconds(STARTUP_SECONDS));
+            return child;
+        } catch (InterruptedException | RuntimeException | Error e) {
+            child.close();
+            throw e;
         }
     }
 
     // ---- keys and ports (the capturing relay is Relay, shared with the other ITs)
 
     private Path newKeyFile(String name) throws Exception {
-        return Processes.newKeyFile(dir, name);
+        return KeyFiles.newKeyFile(dir, name);
     }
 
     private static int freePort() throws IOException {
@@ -308,6 +236,6 @@ class RmiIT {
     }
 
     private static boolean contains(byte[] haystack, String needle) {
-        return Processes.contains(haystack, needle);
+        return Relay.contains(haystack, needle);
     }
 }

@@ -1,6 +1,10 @@
 package dev.fernetjca.it;
 
 import dev.fernetjca.it.FernetCli.TunnelProcess;
+import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.provider.FernetProvider;
+import dev.fernetjca.testing.EchoServer;
+import dev.fernetjca.testing.KeyFiles;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -8,8 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.fernetjca.net.FernetSocketFactory;
-import dev.fernetjca.provider.FernetProvider;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -48,7 +50,7 @@ class TunnelBackendIT {
             }, "backend");
             acceptor.setDaemon(true);
             acceptor.start();
-            Path serverKey = Processes.newKeyFile(dir, "server.key");
+            Path serverKey = KeyFiles.newKeyFile(dir, "server.key");
             try (TunnelProcess tunnel = TunnelProcess.decryptingTo(backend.getLocalPort(), serverKey)) {
                 FernetSocketFactory stranger = new FernetSocketFactory(
                         KeyGenerator.getInstance("Fernet", new FernetProvider()).generateKey());
@@ -69,8 +71,8 @@ class TunnelBackendIT {
      */
     @Test
     void fernetTokensModeConnectsOnlyForAnAuthenticatedTokenAndClosesSilentPeersAtTheDeadline() throws Exception {
-        Path keyFile = Processes.newKeyFile(dir, "server.key");
-        try (PlainServer echo = new PlainServer(PlainServer.ECHO_THEN_COUNT);
+        Path keyFile = KeyFiles.newKeyFile(dir, "server.key");
+        try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
              TunnelProcess tunnel = TunnelProcess.start("--listen", "127.0.0.1:0", "--connect", echo.address(),
                      "--decrypt", "--mode", "fernet-tokens", "--handshake-timeout", "1",
                      "--key-file", keyFile.toString())) {

@@ -7,16 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.fernetjca.it.ExternalTools.Result;
 import dev.fernetjca.it.FernetCli.TunnelProcess;
 import dev.fernetjca.net.FernetSocketFactory;
 import dev.fernetjca.provider.Fernet;
-import java.io.ByteArrayOutputStream;
+import dev.fernetjca.testing.EchoServer;
+import dev.fernetjca.testing.ExternalTools;
+import dev.fernetjca.testing.Relay;
+import dev.fernetjca.testing.KeyFiles;
+import dev.fernetjca.testing.Processes;
+import dev.fernetjca.testing.Processes.Result;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -47,11 +50,11 @@ class TunnelIT {
 
     @Test
     void megabyteComesBackIntactThroughEncryptAndDecryptTunnelsWithHalfClose() throws Exception {
-        Path keyFile = FernetCli.keyFile(dir.resolve("fernet.key"), FernetCli.keygen());
+        Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), FernetCli.keygen());
         byte[] data = new byte[1 << 20];
         new SecureRandom().nextBytes(data);
         byte[] trailer = ("<" + data.length + " bytes>\n").getBytes(US_ASCII);
-        try (PlainServer echo = new PlainServer(PlainServer.ECHO_THEN_COUNT);
+        try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
              TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", echo.address(),
                      "--decrypt", "--key-file", keyFile.toString());
              TunnelProcess encrypt = TunnelProcess.start("--listen", HOST + ":0",
@@ -72,8 +75,8 @@ class TunnelIT {
 
     @Test
     void sigtermLetsTheOpenConnectionFinishThenStops() throws Exception {
-        Path keyFile = FernetCli.keyFile(dir.resolve("fernet.key"), FernetCli.keygen());
-        try (PlainServer echo = new PlainServer(PlainServer.ECHO_THEN_COUNT);
+        Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), FernetCli.keygen());
+        try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
              TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", echo.address(),
                      "--decrypt", "--key-file", keyFile.toString());
              TunnelProcess encrypt = TunnelProcess.start("--listen", HOST + ":0",
@@ -104,8 +107,8 @@ class TunnelIT {
     @Test
     void wrongKeyFailsThatConnectionAndTheTunnelServesTheNext() throws Exception {
         String key = FernetCli.keygen();
-        Path keyFile = FernetCli.keyFile(dir.resolve("fernet.key"), key);
-        try (PlainServer echo = new PlainServer(PlainServer.ECHO_THEN_COUNT);
+        Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), key);
+        try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
              TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", echo.address(),
                      "--decrypt", "--key-file", keyFile.toString())) {
             SocketFactory stranger = new FernetSocketFactory(PythonPeerIT.secretKey(Fernet.generateKey()));
@@ -127,9 +130,9 @@ class TunnelIT {
     @Test
     void maxConnectionsRefusesASecondConcurrentConnection() throws Exception {
         String key = FernetCli.keygen();
-        Path keyFile = FernetCli.keyFile(dir.resolve("fernet.key"), key);
+        Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), key);
         SocketFactory member = new FernetSocketFactory(PythonPeerIT.secretKey(key));
-        try (PlainServer echo = new PlainServer(PlainServer.ECHO_THEN_COUNT);
+        try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
              TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", echo.address(),
                      "--decrypt", "--key-file", keyFile.toString(), "--max-connections", "1")) {
             try (Socket first = member.createSocket(HOST, decrypt.port())) {
@@ -154,23 +157,23 @@ class TunnelIT {
     @Test
     void opensslIsATls13PskPeerOfTheDecryptTunnel() throws Exception {
         Path openssl = ExternalTools.openssl();
-        Path keyFile = FernetCli.keyFile(dir.resolve("fernet.key"), FernetCli.keygen());
+        Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), FernetCli.keygen());
         // fernet psk --key-file fernet.key: a '#' header, then IDENTITY HEX_SECRET
-        Result psk = ExternalTools.run(FernetCli.fernet("psk", "--key-file", keyFile.toString()), new byte[0], WAIT);
+        Result psk = Processes.run(FernetCli.fernet("psk", "--key-file", keyFile.toString()), new byte[0], WAIT);
         assertEquals(0, psk.status(), psk.stderr());
-        String[] lines = psk.stdoutText().split("\n");
+        String[] lines = psk.stdout().split("\n");
         assertTrue(lines[0].startsWith("#"), "no header line");
         String[] identityAndSecret = lines[1].split(" ");
         assertEquals(2, identityAndSecret.length);
 
-        try (PlainServer upper = new PlainServer(PlainServer.ONE_LINE_UPPER_CASE);
+        try (EchoServer upper = EchoServer.plain(EchoServer.ONE_LINE_UPPER_CASE);
              TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", upper.address(),
                      "--decrypt", "--key-file", keyFile.toString())) {
-            Result result = ExternalTools.run(new ProcessBuilder(openssl.toString(), "s_client", "-tls1_3",
+            Result result = Processes.run(new ProcessBuilder(openssl.toString(), "s_client", "-tls1_3",
                     "-psk", identityAndSecret[1], "-psk_identity", identityAndSecret[0],
                     "-connect", HOST + ":" + decrypt.port(), "-ign_eof"),
                     "hello from openssl\n".getBytes(US_ASCII), WAIT);
-            String output = result.stdoutText();
+            String output = result.stdout();
             assertEquals(0, result.status(), output + result.stderr());
             assertTrue(output.contains("\nHELLO FROM OPENSSL\n"), output);
             // OpenSSL 3.0 calls a handshake on an external PSK "Reused"; its default suite order puts ChaCha20 before
@@ -191,16 +194,16 @@ class TunnelIT {
     @ParameterizedTest
     @ValueSource(strings = {"tls", "fernet-tokens"})
     void aCutBetweenTheTunnelsReachesTheServiceAsAFailure(String mode) throws Exception {
-        Path keyFile = FernetCli.keyFile(dir.resolve("fernet.key"), FernetCli.keygen());
-        try (PlainServer echo = new PlainServer(PlainServer.ECHO_THEN_COUNT);
+        Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), FernetCli.keygen());
+        try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
              TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", echo.address(),
                      "--decrypt", "--mode", mode, "--key-file", keyFile.toString());
-             Relay relay = new Relay(decrypt.port());
+             Relay relay = Relay.to(decrypt.port());
              TunnelProcess encrypt = TunnelProcess.start("--listen", HOST + ":0",
                      "--connect", HOST + ":" + relay.port(), "--encrypt", "--mode", mode,
                      "--key-file", keyFile.toString());
              Socket client = new Socket(HOST, encrypt.port())) {
-            relay.cutAfter(35_000);
+            relay.inject(Relay.Fault.CUT, Relay.Direction.TO_SERVER, 35_000);
             CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
                 try {
                     client.getOutputStream().write(new byte[200_000]);
@@ -224,23 +227,23 @@ class TunnelIT {
     @ParameterizedTest
     @ValueSource(strings = {"tls", "fernet-tokens"})
     void aCutBetweenTheTunnelsReachesTheClientAsAFailure(String mode) throws Exception {
-        Path keyFile = FernetCli.keyFile(dir.resolve("fernet.key"), FernetCli.keygen());
-        PlainServer.Handler talker = (socket, in, out) -> {
+        Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), FernetCli.keygen());
+        EchoServer.Handler talker = (socket, in, out) -> {
             in.readNBytes(3);
             out.write(new byte[200_000]);
             out.flush();
             socket.shutdownOutput();
             in.readAllBytes();
         };
-        try (PlainServer server = new PlainServer(talker);
+        try (EchoServer server = EchoServer.plain(talker);
              TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", server.address(),
                      "--decrypt", "--mode", mode, "--key-file", keyFile.toString());
-             Relay relay = new Relay(decrypt.port());
+             Relay relay = Relay.to(decrypt.port());
              TunnelProcess encrypt = TunnelProcess.start("--listen", HOST + ":0",
                      "--connect", HOST + ":" + relay.port(), "--encrypt", "--mode", mode,
                      "--key-file", keyFile.toString());
              Socket client = new Socket(HOST, encrypt.port())) {
-            relay.cutAfter(35_000);
+            relay.inject(Relay.Fault.CUT, Relay.Direction.TO_CLIENT, 35_000);
             client.getOutputStream().write("go\n".getBytes(US_ASCII));
             IOException failure = assertThrows(IOException.class, () -> drain(client),
                     "the client read a clean end of a cut connection");
