@@ -22,6 +22,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -101,11 +103,13 @@ final class Tunnel implements AutoCloseable {
     private final Limits limits;
     private final PrintWriter log;
     private final ServerSocket listener;
-    private final ExecutorService threads = Executors.newCachedThreadPool(runnable -> {
-        Thread thread = new Thread(runnable, "fernet-tunnel");
-        thread.setDaemon(true);
-        return thread;
-    });
+    // a cached pool whose idle threads go after 5 s, not 60: a burst of connections leaves no army of threads behind
+    private final ExecutorService threads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), runnable -> {
+                Thread thread = new Thread(runnable, "fernet-tunnel");
+                thread.setDaemon(true);
+                return thread;
+            });
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "fernet-tunnel-timer");
         thread.setDaemon(true);

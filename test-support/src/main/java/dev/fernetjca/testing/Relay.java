@@ -14,6 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -44,6 +45,7 @@ public final class Relay implements AutoCloseable {
 
     private final ServerSocket listener;
     private final int targetPort;
+    private final boolean recording;
     private final ExecutorService pool = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "relay");
         thread.setDaemon(true);
@@ -61,15 +63,24 @@ public final class Relay implements AutoCloseable {
     private volatile long slowAfter = Long.MAX_VALUE;
     private volatile byte[] replacementToServer;
 
-    private Relay(int targetPort) throws IOException {
+    private Relay(int targetPort, boolean recording) throws IOException {
         this.targetPort = targetPort;
+        this.recording = recording;
         this.listener = new ServerSocket(0, 50, LOOPBACK);
         pool.submit(this::acceptLoop);
     }
 
     /** Starts a relay from a free loopback port to {@code targetPort} on the loopback address. */
     public static Relay to(int targetPort) throws IOException {
-        return new Relay(targetPort);
+        return new Relay(targetPort, true);
+    }
+
+    /**
+     * Starts a relay like {@link #to} that records nothing and forgets each connection once it has ended, for soak
+     * runs of thousands of connections; faults apply as usual, but the methods about "the latest connection" do not.
+     */
+    public static Relay forwardingOnly(int targetPort) throws IOException {
+        return new Relay(targetPort, false);
     }
 
     public int port() {
@@ -168,6 +179,9 @@ public final class Relay implements AutoCloseable {
                 Socket target = new Socket(LOOPBACK, targetPort);
                 Connection connection = new Connection(accepted, target);
                 connections.add(connection);
+                if (!recording) {
+                    connection.pumping.set(2);
+                }
                 byte[] replacement = replacementToServer;
                 if (replacement != null) {
                     replacementToServer = null;
@@ -201,7 +215,9 @@ public final class Relay implements AutoCloseable {
                 if (flipDirection == direction && flipOffset >= start && flipOffset < start + n) {
                     buffer[(int) (flipOffset - start)] ^= 1;
                 }
-                connection.record(direction, buffer, n);
+                if (recording) {
+                    connection.record(direction, buffer, n);
+                }
                 int pass = n;
                 Fault due = fault;
                 boolean faultHere = due != null && faultDirection == direction && faultOffset < start + n;
@@ -222,6 +238,11 @@ public final class Relay implements AutoCloseable {
         } catch (IOException | InterruptedException e) {
             // a cut or a close ends the pump; a reset from one side is passed on as a reset to the other
             connection.end(e instanceof java.net.SocketException && String.valueOf(e.getMessage()).contains("reset"));
+        } finally {
+            if (!recording && connection.pumping.decrementAndGet() == 0) {
+                connection.end(false); // both directions are over: release the sockets and forget the connection
+                connections.remove(connection);
+            }
         }
     }
 
@@ -263,6 +284,7 @@ public final class Relay implements AutoCloseable {
         private final AtomicLong takenToClient = new AtomicLong();
         private final AtomicLong forwardedToServer = new AtomicLong();
         private final AtomicLong forwardedToClient = new AtomicLong();
+        private final AtomicInteger pumping = new AtomicInteger(); // directions still pumping, when not recording
 
         private Connection(Socket client, Socket server) {
             this.client = client;
