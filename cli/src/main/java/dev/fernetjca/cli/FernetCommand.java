@@ -18,6 +18,7 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import javax.crypto.AEADBadTagException;
 import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.net.FernetSocketOptions;
 import dev.fernetjca.provider.Fernet;
 import dev.fernetjca.provider.FernetKeyRing;
 import picocli.CommandLine;
@@ -236,19 +237,16 @@ final class FernetCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(tunnelLine, "--connect " + e.getMessage());
         }
-        // the factories read the wire mode, TTL and handshake deadline from the configuration, as in any application
-        System.setProperty("fernet.mode", mode);
-        if (ttl != null) {
-            System.setProperty("fernet.ttl", Long.toString(ttlSeconds));
-        }
-        System.setProperty("fernet.handshakeTimeout", Long.toString(limits.handshakeTimeout().toMillis()));
+        FernetSocketOptions options = (mode.equals("tls") ? FernetSocketOptions.tls()
+                : FernetSocketOptions.fernetTokens(ttl == null ? null : Duration.ofSeconds(ttlSeconds)))
+                .withHandshakeTimeout(limits.handshakeTimeout());
         FernetKeyRing ring = keys.ring(env);
         ServerSocketFactory acceptSide;
         SocketFactory connectSide;
         try {
-            acceptSide = direction.decrypt ? FernetServerSocketFactory.withConfiguredMode(ring)
+            acceptSide = direction.decrypt ? new FernetServerSocketFactory(ring, options)
                     : ServerSocketFactory.getDefault();
-            connectSide = direction.decrypt ? SocketFactory.getDefault() : FernetSocketFactory.withConfiguredMode(ring);
+            connectSide = direction.decrypt ? SocketFactory.getDefault() : new FernetSocketFactory(ring, options);
         } finally {
             ring.destroy();
         }
