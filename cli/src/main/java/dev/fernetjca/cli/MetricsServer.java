@@ -163,7 +163,8 @@ final class MetricsServer implements AutoCloseable {
 
     private static void series(StringBuilder text, String metric, String label, String value, long count) {
         String escaped = value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
-        text.append(metric).append('{').append(label).append("=\"").append(escaped).append("\"} ").append(count).append('\n');
+        text.append(metric).append('{').append(label).append("=\"").append(escaped).append("\"} ")
+                .append(count).append('\n');
     }
 
     @Override

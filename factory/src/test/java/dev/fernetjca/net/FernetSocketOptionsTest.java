@@ -72,7 +72,8 @@ class FernetSocketOptionsTest {
 
     @Test
     void optionsAreValidatedAndSayWhatTheyHold() {
-        assertThrows(IllegalArgumentException.class, () -> FernetSocketOptions.tls().withHandshakeTimeout(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class,
+                () -> FernetSocketOptions.tls().withHandshakeTimeout(Duration.ZERO));
         assertThrows(IllegalArgumentException.class,
                 () -> FernetSocketOptions.tls().withHandshakeTimeout(Duration.ofDays(2)));
         assertThrows(IllegalArgumentException.class, () -> FernetSocketOptions.fernetTokens(Duration.ofSeconds(-1)));

@@ -215,7 +215,8 @@ class RmiIT {
         serverOptions.addAll(jmxRemote(port));
         try (Child server = Child.start(java(fullClassPath, serverOptions, JmxServer.class), dir.resolve("jmx.err"));
              Relay relay = new Relay(port)) {
-            // a JMX client with the agent, as jconsole -J-javaagent:... is one; its registry lookup goes through the relay
+            // a JMX client with the agent, as jconsole -J-javaagent:... is one; its registry lookup goes through the
+            // relay
             Result read = run(java(fullClassPath, List.of("-javaagent:" + agentJar, keyFileFlag(keyFile)),
                     JmxClient.class, HOST, String.valueOf(relay.port())));
             assertEquals(0, read.status(), read.stderr());

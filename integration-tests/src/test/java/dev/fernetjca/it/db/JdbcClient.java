@@ -13,8 +13,9 @@ import java.sql.Statement;
  *
  * <p>{@code JdbcClient URL ledger ROWS}: creates the table {@code fernet_ledger}, inserts {@code ROWS} rows in batches,
  * and prints {@code rows=N ids=SUM amounts=SUM label=LABEL_OF_ROW_42} and the server's {@code version()}.
- * {@code JdbcClient URL ping [URL...]}: prints {@code ping=1} for each URL, in order, in this one JVM. Exits 0 on success; on failure prints the exception chain on
- * stderr, one {@code failure: CLASS: MESSAGE} line per cause, and exits 1.
+ * {@code JdbcClient URL ping [URL...]}: prints {@code ping=1} for each URL, in order, in this one JVM. Exits 0 on
+ * success; on failure prints the exception chain on stderr, one {@code failure: CLASS: MESSAGE} line per cause, and
+ * exits 1.
  */
 public final class JdbcClient {
     /** Rows go in batches of this many, each batch one round trip with pgjdbc's batched inserts. */

@@ -3,8 +3,8 @@ package dev.fernetjca.it.rmi;
 import java.io.IOException;
 
 /**
- * An application that does nothing but run, to be watched over remote JMX ({@code -Dcom.sun.management.jmxremote.port}):
- * prints {@code ready}, then waits for its stdin to end. It names no fernet-jca class.
+ * An application that does nothing but run, to be watched over remote JMX
+ * ({@code -Dcom.sun.management.jmxremote.port}): prints {@code ready}, then waits for its stdin to end. It names no fernet-jca class.
  */
 public final class JmxServer {
     private JmxServer() {
