@@ -15,6 +15,7 @@ import javax.net.ServerSocketFactory;
 import javax.net.SocketFactory;
 import dev.fernetjca.net.FernetServerSocketFactory;
 import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.net.FernetSocketOptions;
 import dev.fernetjca.provider.FernetProvider;
 
 /**
@@ -38,13 +39,12 @@ public final class SocketHarness {
         System.out.printf(Locale.ROOT, "%-14s %14s %18s%n", "sockets", "connections/s", "MB/s one stream");
         double plainRate = 0;
         for (String mode : new String[] {"plain", "tls", "fernet-tokens"}) {
-            if (!mode.equals("plain")) {
-                System.setProperty("fernet.mode", mode);
-            }
+            FernetSocketOptions options = mode.equals("tls") ? FernetSocketOptions.tls()
+                    : FernetSocketOptions.fernetTokens(null);
             ServerSocketFactory servers = mode.equals("plain") ? ServerSocketFactory.getDefault()
-                    : FernetServerSocketFactory.withConfiguredMode(key);
+                    : new FernetServerSocketFactory(key, options);
             SocketFactory clients = mode.equals("plain") ? SocketFactory.getDefault()
-                    : FernetSocketFactory.withConfiguredMode(key);
+                    : new FernetSocketFactory(key, options);
             double connectRate = 0;
             double streamRate = 0;
             try (ServerSocket server = servers.createServerSocket(0, 200, LOOPBACK)) {

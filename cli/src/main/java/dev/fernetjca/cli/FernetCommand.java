@@ -18,6 +18,7 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import javax.crypto.AEADBadTagException;
 import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.net.FernetSocketOptions;
 import dev.fernetjca.provider.Fernet;
 import dev.fernetjca.provider.FernetKeyRing;
 import picocli.CommandLine;
@@ -202,6 +203,9 @@ final class FernetCommand implements Callable<Integer> {
                @Option(names = "--idle-timeout", paramLabel = "SECONDS",
                        description = "end connections with no traffic either way for this long, as a failure"
                                + " (default: never)") String idleTimeout,
+               @Option(names = "--metrics", paramLabel = "HOST:PORT",
+                       description = "serve /metrics (Prometheus text format) and /healthz over plain HTTP here;"
+                               + " bind it to 127.0.0.1 or a private address") String metrics,
                @Mixin KeyOptions keys) throws IOException, InterruptedException {
         CommandLine tunnelLine = spec.subcommands().get("tunnel");
         // no message repeats a value given: a key may have been pasted in the wrong place
@@ -236,19 +240,22 @@ final class FernetCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(tunnelLine, "--connect " + e.getMessage());
         }
-        // the factories read the wire mode, TTL and handshake deadline from the configuration, as in any application
-        System.setProperty("fernet.mode", mode);
-        if (ttl != null) {
-            System.setProperty("fernet.ttl", Long.toString(ttlSeconds));
+        InetSocketAddress metricsAddress = null;
+        try {
+            metricsAddress = metrics == null ? null : Tunnel.parse(metrics);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(tunnelLine, "--metrics " + e.getMessage());
         }
-        System.setProperty("fernet.handshakeTimeout", Long.toString(limits.handshakeTimeout().toMillis()));
+        FernetSocketOptions options = (mode.equals("tls") ? FernetSocketOptions.tls()
+                : FernetSocketOptions.fernetTokens(ttl == null ? null : Duration.ofSeconds(ttlSeconds)))
+                .withHandshakeTimeout(limits.handshakeTimeout());
         FernetKeyRing ring = keys.ring(env);
         ServerSocketFactory acceptSide;
         SocketFactory connectSide;
         try {
-            acceptSide = direction.decrypt ? FernetServerSocketFactory.withConfiguredMode(ring)
+            acceptSide = direction.decrypt ? new FernetServerSocketFactory(ring, options)
                     : ServerSocketFactory.getDefault();
-            connectSide = direction.decrypt ? SocketFactory.getDefault() : FernetSocketFactory.withConfiguredMode(ring);
+            connectSide = direction.decrypt ? SocketFactory.getDefault() : new FernetSocketFactory(ring, options);
         } finally {
             ring.destroy();
         }
@@ -262,10 +269,24 @@ final class FernetCommand implements Callable<Integer> {
             log.println("fernet tunnel: cannot listen on " + listen + ": " + e.getMessage());
             return Main.REFUSED;
         }
+        MetricsServer metricsServer = null;
+        if (metricsAddress != null) {
+            try {
+                metricsServer = MetricsServer.start(metricsAddress, tunnel::isListening);
+            } catch (IOException e) {
+                tunnel.close();
+                log.println("fernet tunnel: cannot serve metrics on " + metrics + ": " + e.getMessage());
+                return Main.REFUSED;
+            }
+        }
+        MetricsServer metricsToStop = metricsServer;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 int cut = tunnel.shutdown(DRAIN);
+                if (metricsToStop != null) {
+                    metricsToStop.close();
+                }
                 log.println("fernet tunnel: stopped" + (cut == 0 ? "" : ", " + cut + " connections cut after "
                         + DRAIN.toSeconds() + " s"));
                 log.flush();
@@ -276,7 +297,9 @@ final class FernetCommand implements Callable<Integer> {
             }
         }, "fernet-tunnel-drain"));
         log.println("fernet tunnel: listening on " + listenAddress.getHostString() + ":" + tunnel.port() + ", "
-                + (direction.decrypt ? "decrypting " + mode : "encrypting " + mode) + " to " + connect);
+                + (direction.decrypt ? "decrypting " + mode : "encrypting " + mode) + " to " + connect
+                + (metricsServer == null ? "" : ", metrics on http://" + metricsAddress.getHostString() + ":"
+                        + metricsServer.port() + "/metrics"));
         log.flush();
         stopped.await();
         return Main.OK;

@@ -164,6 +164,11 @@ final class Tunnel implements AutoCloseable {
         return listener.getLocalPort();
     }
 
+    /** Tells whether the tunnel still accepts connections, for {@code /healthz}. */
+    boolean isListening() {
+        return !listener.isClosed();
+    }
+
     private void acceptLoop() {
         while (!listener.isClosed()) {
             Socket accepted;

@@ -32,6 +32,7 @@ import javax.net.ServerSocketFactory;
 import javax.net.SocketFactory;
 import dev.fernetjca.net.FernetServerSocketFactory;
 import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.net.FernetSocketOptions;
 import dev.fernetjca.provider.FernetProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -199,8 +200,8 @@ class TunnelTest {
                 return new Factories(new FernetServerSocketFactory(key), new FernetSocketFactory(key),
                         Tunnel.Gate.HANDSHAKE);
             }
-            return new Factories(FernetServerSocketFactory.fernetTokens(key, null),
-                    FernetSocketFactory.fernetTokens(key, null), Tunnel.Gate.FIRST_TOKEN);
+            return new Factories(new FernetServerSocketFactory(key, FernetSocketOptions.fernetTokens(null)),
+                    new FernetSocketFactory(key, FernetSocketOptions.fernetTokens(null)), Tunnel.Gate.FIRST_TOKEN);
         }
     }
 

@@ -25,6 +25,8 @@ import java.rmi.server.RMISocketFactory;
 final class Agent {
     /** Exit status when the agent cannot start, as the CLI's for a configuration error. */
     static final int CONFIGURATION_ERROR = 2;
+    private static final String JMX_PORT = "com.sun.management.jmxremote.port";
+    private static final String JMX_HOST = "com.sun.management.jmxremote.host";
 
     private Agent() {
     }
@@ -36,6 +38,13 @@ final class Agent {
      * @param instrumentation unused: the agent transforms no classes
      */
     public static void premain(String args, Instrumentation instrumentation) {
+        if (System.getProperty(JMX_PORT) != null && System.getProperty(JMX_HOST) != null) {
+            // the JDK then binds its JMX connector with socket factories of its own: plain JMX under an agent that
+            // is meant to encrypt every RMI connection of the JVM
+            exit(JMX_HOST + " makes the JDK's JMX connector use plain sockets of its own, which the agent cannot"
+                    + " encrypt: leave it unset (docs/guides/rmi.md)");
+            return;
+        }
         RMISocketFactory factory;
         try {
             factory = new Sockets(new FernetSocketFactory(), new FernetServerSocketFactory());

@@ -18,11 +18,13 @@ final class FernetServerSocket extends ServerSocket {
 
     FernetServerSocket(Settings settings) throws IOException {
         this.settings = settings;
+        Metrics.register(); // a server's figures exist from its start, at zero, before its first client
     }
 
     FernetServerSocket(Settings settings, int port, int backlog, InetAddress bindAddress) throws IOException {
         super(port, backlog, bindAddress);
         this.settings = settings;
+        Metrics.register();
     }
 
     @Override

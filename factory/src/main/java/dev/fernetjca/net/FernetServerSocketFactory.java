@@ -3,7 +3,6 @@ package dev.fernetjca.net;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.time.Duration;
 import javax.crypto.SecretKey;
 import javax.net.ServerSocketFactory;
 
@@ -13,7 +12,8 @@ import javax.net.ServerSocketFactory;
  * servers take [new, old], then clients switch to new, then old is dropped.
  *
  * <p>The no-argument constructor and {@link #getDefault()} use the configured keys and wire mode
- * (docs/configuration.md); a factory made from a key speaks TLS unless its code chooses otherwise.
+ * (docs/configuration.md); a factory made from a key speaks TLS unless its code chooses otherwise with
+ * {@link FernetSocketOptions}.
  *
  * <p>{@code accept()} returns at once; each accepted socket runs its handshake on its first read or write, bounded by
  * the handshake timeout, so a silent client cannot hold the accepting thread.
@@ -26,42 +26,25 @@ public final class FernetServerSocketFactory extends ServerSocketFactory {
     /**
      * Creates a factory for a Fernet key or a {@code FernetKeyRing} that speaks TLS 1.3, whatever {@code fernet.mode}
      * says: code that holds a key also decides the wire format, so that an environment variable cannot silently turn
-     * it into the weaker fernet-tokens mode. {@link #fernetTokens} chooses that mode in code, and
-     * {@link #withConfiguredMode} leaves the choice to the configuration. The handshake timeout is the configured one.
-     * The factory keeps only keys derived from {@code keyOrRing}.
+     * it into the weaker fernet-tokens mode. The same as {@code new FernetServerSocketFactory(keyOrRing,
+     * FernetSocketOptions.tls())}. The factory keeps only keys derived from {@code keyOrRing}.
      *
      * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
      * @throws IllegalStateException if the configured handshake timeout is invalid
      */
     public FernetServerSocketFactory(SecretKey keyOrRing) {
-        this(Settings.of(keyOrRing, Settings.configuredHandshakeTimeout()));
+        this(keyOrRing, FernetSocketOptions.tls());
     }
 
     /**
-     * Returns a factory for a Fernet key or ring whose wire mode, token TTL and handshake timeout come from the
-     * configuration (docs/configuration.md), as the no-argument constructor's do: for a program that takes its keys
-     * from elsewhere but lets its operator choose the mode, such as the {@code fernet tunnel} command.
+     * Creates a factory for a Fernet key or ring whose accepted sockets speak as {@code options} say: TLS, the
+     * fernet-tokens mode, or whatever the configuration says ({@link FernetSocketOptions#fromConfiguration()}).
      *
      * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
-     * @throws IllegalStateException if a configured setting is invalid
+     * @throws IllegalStateException if a setting {@code options} leave to the configuration is invalid
      */
-    public static FernetServerSocketFactory withConfiguredMode(SecretKey keyOrRing) {
-        return new FernetServerSocketFactory(Settings.of(keyOrRing), Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
-    }
-
-    /**
-     * Returns a factory for a Fernet key or ring that speaks the fernet-tokens mode: newline-terminated Fernet tokens,
-     * for peers such as Python programs that speak only that. It has no forward secrecy, and tokens can be replayed
-     * within their TTL, reordered or dropped (docs/protocol.md); use the constructor's TLS between programs you
-     * control. The handshake timeout is the configured one, and bounds how long a line may take.
-     *
-     * @param ttl the age beyond which a received token is refused; null: tokens never expire
-     * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
-     * @throws IllegalStateException if the configured handshake timeout is invalid
-     */
-    public static FernetServerSocketFactory fernetTokens(SecretKey keyOrRing, Duration ttl) {
-        return new FernetServerSocketFactory(Settings.of(keyOrRing, Settings.Mode.FERNET_TOKENS, ttl,
-                Settings.configuredHandshakeTimeout()), "code");
+    public FernetServerSocketFactory(SecretKey keyOrRing, FernetSocketOptions options) {
+        this(options.settings(keyOrRing), options.modeOrigin());
     }
 
     /**

@@ -11,6 +11,7 @@ import java.net.SocketOption;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A socket whose bytes cross the wire as TLS 1.3 with a Fernet-derived PSK. It wraps a plain socket: options,
@@ -29,6 +30,7 @@ final class FernetSocket extends Socket {
     private volatile int soTimeout;      // the caller's; the handshake borrows the raw timeout
     private volatile boolean inputShutdown;
     private volatile boolean closingCleanly; // set by close(): a fernet-tokens failure resets instead
+    private final AtomicBoolean counted = new AtomicBoolean(); // by Metrics, from connection to close
 
     private FernetSocket(Socket raw, boolean client, Settings settings) throws SocketException {
         this.raw = raw;
@@ -65,6 +67,7 @@ final class FernetSocket extends Socket {
                         ? TlsEngine.client(Settings.CRYPTO, settings.psks, rawIn, rawOut, raw, peer)
                         : TlsEngine.server(Settings.CRYPTO, settings.psks, rawIn, rawOut, raw, peer);
             }
+            Metrics.opened(counted);
         } catch (SocketException e) {
             throw e;
         } catch (IOException e) {
@@ -162,6 +165,7 @@ final class FernetSocket extends Socket {
     /** Sends close_notify when the connection is healthy, then closes; idempotent. */
     @Override
     public void close() throws IOException {
+        Metrics.closed(counted);
         Connection current = connection;
         if (current != null) {
             closingCleanly = true;
@@ -176,6 +180,7 @@ final class FernetSocket extends Socket {
      * relay that passes a failure on as a clean end turns a cut into a silent truncation). Idempotent; any thread.
      */
     void abort() {
+        Metrics.closed(counted);
         try {
             closeRaw(true);
         } catch (IOException e) {
@@ -407,7 +412,7 @@ final class FernetSocket extends Socket {
                 return -1;
             }
             handshake();
-            return connection().read(buffer, offset, length);
+            return Metrics.received(connection().read(buffer, offset, length));
         }
 
         @Override
@@ -432,6 +437,7 @@ final class FernetSocket extends Socket {
             Objects.checkFromIndexSize(offset, length, buffer.length);
             handshake();
             connection().write(buffer, offset, length);
+            Metrics.sent(length);
         }
 
         @Override

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.time.Duration;
 import javax.crypto.SecretKey;
 import javax.net.SocketFactory;
 import dev.fernetjca.provider.FernetKeyRing;
@@ -19,7 +18,8 @@ import dev.fernetjca.provider.FernetKeyRing;
  * {@code java.naming.ldap.factory.socket}, JavaMail's {@code mail.smtp.socketFactory.class}.
  *
  * <p>The no-argument constructor and {@link #getDefault()} use the configured keys and wire mode
- * (docs/configuration.md); a factory made from a key speaks TLS unless its code chooses otherwise. A client
+ * (docs/configuration.md); a factory made from a key speaks TLS unless its code chooses otherwise with
+ * {@link FernetSocketOptions}. A client
  * offers every key of its ring; the server takes whichever it holds. The handshake runs on a socket's first read or
  * write, or on {@link #handshake(Socket)}.
  *
@@ -31,46 +31,48 @@ public final class FernetSocketFactory extends SocketFactory {
     /**
      * Creates a factory for a Fernet key or a {@code FernetKeyRing} that speaks TLS 1.3, whatever {@code fernet.mode}
      * says: code that holds a key also decides the wire format, so that an environment variable cannot silently turn
-     * it into the weaker fernet-tokens mode. {@link #fernetTokens} chooses that mode in code, and
-     * {@link #withConfiguredMode} leaves the choice to the configuration. The handshake timeout is the configured one.
-     * The factory keeps only keys derived from {@code keyOrRing}.
+     * it into the weaker fernet-tokens mode. The same as {@code new FernetSocketFactory(keyOrRing,
+     * FernetSocketOptions.tls())}. The factory keeps only keys derived from {@code keyOrRing}.
      *
      * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
      * @throws IllegalStateException if the configured handshake timeout is invalid
      */
     public FernetSocketFactory(SecretKey keyOrRing) {
-        this(Settings.of(keyOrRing, Settings.configuredHandshakeTimeout()));
+        this(keyOrRing, FernetSocketOptions.tls());
     }
 
     /**
-     * Returns a factory for a Fernet key or ring whose wire mode, token TTL and handshake timeout come from the
-     * configuration (docs/configuration.md), as the no-argument constructor's do: for a program that takes its keys
-     * from elsewhere but lets its operator choose the mode, such as the {@code fernet tunnel} command.
+     * Creates a factory for a Fernet key or ring whose sockets speak as {@code options} say: TLS, the fernet-tokens
+     * mode, or whatever the configuration says ({@link FernetSocketOptions#fromConfiguration()}).
      *
      * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
-     * @throws IllegalStateException if a configured setting is invalid
+     * @throws IllegalStateException if a setting {@code options} leave to the configuration is invalid
      */
-    public static FernetSocketFactory withConfiguredMode(SecretKey keyOrRing) {
-        return new FernetSocketFactory(Settings.of(keyOrRing), Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
+    public FernetSocketFactory(SecretKey keyOrRing, FernetSocketOptions options) {
+        this(options.settings(keyOrRing), options.modeOrigin());
     }
 
     /**
-     * Returns a factory for a Fernet key or ring that speaks the fernet-tokens mode: newline-terminated Fernet tokens,
-     * for peers such as Python programs that speak only that. It has no forward secrecy, and tokens can be replayed
-     * within their TTL, reordered or dropped (docs/protocol.md); use the constructor's TLS between programs you
-     * control. The handshake timeout is the configured one, and bounds how long a line may take.
+     * Creates a factory for the keys of the key file {@code keyFile} (the format of docs/configuration.md, owner-only
+     * permissions), with the configured mode, TTL and handshake timeout: for code that instantiates a factory by class
+     * name and passes one string, as pgjdbc does with {@code socketFactoryArg}, so that two databases in one JVM can
+     * use two keys (docs/guides/jdbc.md). The file is read once, here. A null or blank {@code keyFile} means the
+     * configured keys, as the no-argument constructor: pgjdbc passes null when no {@code socketFactoryArg} is set.
      *
-     * @param ttl the age beyond which a received token is refused; null: tokens never expire
-     * @throws IllegalArgumentException if {@code keyOrRing} is not a Fernet key or ring
-     * @throws IllegalStateException if the configured handshake timeout is invalid
+     * @param keyFile the path of a key file; null: the configured keys
+     * @throws IllegalStateException if the file cannot be read or holds no valid keys (the message names the path,
+     *     never a line), or, for null, if no keys are configured
      */
-    public static FernetSocketFactory fernetTokens(SecretKey keyOrRing, Duration ttl) {
-        return new FernetSocketFactory(Settings.of(keyOrRing, Settings.Mode.FERNET_TOKENS, ttl,
-                Settings.configuredHandshakeTimeout()), "code");
+    public FernetSocketFactory(String keyFile) {
+        this(keyFile == null || keyFile.isBlank() ? KeySource.configured() : KeySource.keyFile(keyFile));
+    }
+
+    private FernetSocketFactory(FernetKeyRing ring) {
+        this(withRing(ring), Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
     }
 
     /**
-     * Creates a factory for the configured keys.
+     * Creates a factory for the configured keys, mode, TTL and handshake timeout (docs/configuration.md).
      *
      * @throws IllegalStateException if no keys are configured, naming every setting consulted
      */
@@ -87,6 +89,15 @@ public final class FernetSocketFactory extends SocketFactory {
         this.settings = settings;
         if (settings.mode == Settings.Mode.FERNET_TOKENS) {
             TokenLineStream.warnInEffect(modeOrigin);
+        }
+    }
+
+    /** Returns the settings of {@code ring} with the configured mode, and destroys the ring. */
+    private static Settings withRing(FernetKeyRing ring) {
+        try {
+            return FernetSocketOptions.fromConfiguration().settings(ring);
+        } finally {
+            ring.destroy();
         }
     }
 

@@ -130,6 +130,11 @@ final class KeySource {
 
     // ---- key file and inline keys: the format is the provider's
 
+    /** Returns the keys of the key file named by a socket factory's string argument, as pgjdbc's socketFactoryArg. */
+    static FernetKeyRing keyFile(String path) {
+        return keyFile(new Setting(path, "socket factory argument"));
+    }
+
     private static FernetKeyRing keyFile(Setting setting) {
         refuseKeyLike(setting, "the path of a key file");
         Path path = path(setting);

@@ -159,6 +159,7 @@ final class TlsEngine implements Connection {
                 throw fail(e);
             }
             handshakeDone = true;
+            Metrics.handshakeSucceeded(heldIdentities, matchedKeyIndex());
             LOG.log(System.Logger.Level.DEBUG, () -> "handshake with " + peer + " done, key "
                     + (matchedKeyIndex() + 1) + " of the ring");
         } finally {
@@ -400,6 +401,7 @@ final class TlsEngine implements Connection {
         }
         IOException translated = TlsFailures.translate(e, evidence());
         failure = translated;
+        Metrics.failed(handshakeDone, translated);
         if (!closed && writeLock.tryLock()) {
             ScheduledFuture<?> cutoff = cutAfter(GOODBYE_MILLIS);
             try {

@@ -1,5 +1,6 @@
 package dev.fernetjca.net;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
@@ -27,7 +28,28 @@ final class TlsFailures {
     /** Characters of a peer's identity shown at most; ours are 45. */
     static final int IDENTITY_CHARS = 64;
 
+    /** The reasons {@link #reason} tells apart, as the metrics name them (docs/configuration.md). */
+    static final List<String> REASONS = List.of("key-mismatch", "not-fernet-peer", "timeout", "peer-closed", "other");
+
+    private static final String NO_MATCHING_KEY = " does not hold a matching Fernet key: ";
+    private static final String NOT_A_PEER = " is not a fernet-jca peer: ";
+
     private TlsFailures() {
+    }
+
+    /** Returns which of {@link #REASONS} explains a handshake failure that {@link #translate} produced. */
+    static String reason(IOException translated) {
+        String message = String.valueOf(translated.getMessage());
+        if (message.contains(NO_MATCHING_KEY)) {
+            return "key-mismatch";
+        }
+        if (message.contains(NOT_A_PEER)) {
+            return "not-fernet-peer";
+        }
+        if (translated instanceof SocketTimeoutException || translated.getCause() instanceof SocketTimeoutException) {
+            return "timeout";
+        }
+        return translated instanceof EOFException ? "peer-closed" : "other";
     }
 
     /**
@@ -134,12 +156,12 @@ final class TlsFailures {
     private static IOException diagnoseHandshake(Throwable failure, Evidence evidence) {
         String peer = evidence.peer();
         if (evidence.bytesReceived() > 0 && !evidence.spokeTls()) {
-            return new SSLHandshakeException(peer + " is not a fernet-jca peer: it did not "
+            return new SSLHandshakeException(peer + NOT_A_PEER + "it did not "
                     + (evidence.client() ? "answer with" : "speak") + " TLS");
         }
         if (evidence.client()) {
             return evidence.peerChoseCertificate()
-                    ? new SSLHandshakeException(peer + " is not a fernet-jca peer: it presented a certificate"
+                    ? new SSLHandshakeException(peer + NOT_A_PEER + "it presented a certificate"
                             + " (it accepted none of the keys we offered: " + list(evidence.held()) + ")")
                     : diagnoseServer(failure, evidence);
         }
@@ -157,14 +179,14 @@ final class TlsFailures {
         String alertText = " (alert " + AlertDescription.getText(alert) + ")";
         if (alert == AlertDescription.unknown_psk_identity) {
             // what a PSK server says when it holds none of the offered identities, as ours does
-            return new SSLHandshakeException(peer + " does not hold a matching Fernet key: it knows none of the"
+            return new SSLHandshakeException(peer + NO_MATCHING_KEY + "it knows none of the"
                     + " identities we offered, " + offered + alertText);
         }
         if (!evidence.peerHelloSeen()
                 && (alert == AlertDescription.decrypt_error || alert == AlertDescription.illegal_parameter)) {
             // the answer to our ClientHello, whose only part the server can find wrong is a PSK binder: RFC 8446
             // 4.2.11 names decrypt_error, OpenSSL 3.0 sends illegal_parameter
-            return new SSLHandshakeException(peer + " does not hold a matching Fernet key: it has one of the"
+            return new SSLHandshakeException(peer + NO_MATCHING_KEY + "it has one of the"
                     + " identities we offered, " + offered + ", with another secret (its PSK binder check failed)"
                     + alertText);
         }
@@ -186,14 +208,14 @@ final class TlsFailures {
         String held = list(evidence.held());
         if (alert == AlertDescription.unknown_psk_identity) {
             if (!evidence.peerHelloSeen()) {
-                return new SSLHandshakeException(peer + " is not a fernet-jca peer: it offered no pre-shared key"
+                return new SSLHandshakeException(peer + NOT_A_PEER + "it offered no pre-shared key"
                         + " (we hold " + held + ")");
             }
-            return new SSLHandshakeException(peer + " does not hold a matching Fernet key: it offered "
+            return new SSLHandshakeException(peer + NO_MATCHING_KEY + "it offered "
                     + evidence.offeredByPeer() + "; we hold " + held);
         }
         if (alert == AlertDescription.decrypt_error && evidence.identityMatched() && !evidence.answered()) {
-            return new SSLHandshakeException(peer + " does not hold a matching Fernet key: it offered "
+            return new SSLHandshakeException(peer + NO_MATCHING_KEY + "it offered "
                     + evidence.offeredByPeer() + ", an identity we hold, with another secret (its PSK binder"
                     + " does not verify)");
         }

@@ -234,7 +234,7 @@ class FernetSocketTest {
             }
             // code that says it takes the mode from the configuration gets it
             try (ServerSocket plain = new ServerSocket(0, 1, LOOPBACK);
-                 Socket socket = FernetSocketFactory.withConfiguredMode(key).createSocket(LOOPBACK,
+                 Socket socket = new FernetSocketFactory(key, FernetSocketOptions.fromConfiguration()).createSocket(LOOPBACK,
                          plain.getLocalPort());
                  Socket accepted = plain.accept()) {
                 socket.getOutputStream().write("tokens".getBytes(UTF_8));
@@ -258,21 +258,21 @@ class FernetSocketTest {
         String saved = System.getProperty(Settings.MODE_PROPERTY);
         try {
             TokenLineStream.WARNED.set(false);
-            FernetServerSocketFactory.fernetTokens(key, Duration.ofSeconds(60));
-            FernetSocketFactory.fernetTokens(key, null);
+            new FernetServerSocketFactory(key, FernetSocketOptions.fernetTokens(Duration.ofSeconds(60)));
+            new FernetSocketFactory(key, FernetSocketOptions.fernetTokens(null));
             assertEquals(1, warnings.size(), warnings.toString());
             assertTrue(warnings.get(0).startsWith("fernet-tokens mode is in effect, chosen by code: no forward secrecy"),
                     warnings.get(0));
 
             TokenLineStream.WARNED.set(false);
             System.setProperty(Settings.MODE_PROPERTY, "fernet-tokens");
-            FernetSocketFactory.withConfiguredMode(key);
+            new FernetSocketFactory(key, FernetSocketOptions.fromConfiguration());
             assertEquals(2, warnings.size(), warnings.toString());
             assertTrue(warnings.get(1).contains("chosen by system property fernet.mode"), warnings.get(1));
 
             TokenLineStream.WARNED.set(false);
             System.setProperty(Settings.MODE_PROPERTY, "tls");
-            FernetSocketFactory.withConfiguredMode(key);
+            new FernetSocketFactory(key, FernetSocketOptions.fromConfiguration());
             new FernetSocketFactory(key);
             assertEquals(2, warnings.size(), "TLS mode warns of nothing: " + warnings);
         } finally {

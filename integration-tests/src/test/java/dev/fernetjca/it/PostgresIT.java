@@ -12,6 +12,8 @@ import dev.fernetjca.testing.KeyFiles;
 import dev.fernetjca.testing.Processes;
 import dev.fernetjca.testing.Processes.Result;
 import dev.fernetjca.testing.Relay;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -142,6 +144,33 @@ class PostgresIT {
             assertTrue(tunnel.connectionLine(3).endsWith("closed cleanly"), tunnel.connectionLine(3));
             assertTrue(tunnel.isAlive(), "the tunnel died");
             assertTrue(postgres.isAlive(), "postgres died");
+        }
+    }
+
+    /** The URL of docs/guides/jdbc.md's "Two databases, two keys": the key file named by socketFactoryArg. */
+    private static String url(int port, Path keyFile) {
+        return url(port) + "&socketFactoryArg=" + URLEncoder.encode(keyFile.toString(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void twoDatabasesInOneJvmUseTheTwoKeysTheirUrlsName() throws Exception {
+        Path firstKey = KeyFiles.newKeyFile(dir, "first.key");
+        Path secondKey = KeyFiles.newKeyFile(dir, "second.key");
+        try (TunnelProcess first = TunnelProcess.decryptingTo(postgres.port(), firstKey);
+             TunnelProcess second = TunnelProcess.decryptingTo(postgres.port(), secondKey)) {
+            // no fernet.keyFile in the client JVM: each connection's key comes from its own URL
+            Result both = jdbc(null, url(first.port(), firstKey), "ping", url(second.port(), secondKey));
+            assertEquals(0, both.status(), both.stderr());
+            assertEquals("ping=1\nping=1\n", both.stdout());
+            assertTrue(first.connectionLine(1).endsWith("closed cleanly"), first.connectionLine(1));
+            assertTrue(second.connectionLine(1).endsWith("closed cleanly"), second.connectionLine(1));
+
+            // the first database's key does not open the second
+            Result crossed = jdbc(null, url(first.port(), firstKey), "ping", url(second.port(), firstKey));
+            assertEquals(1, crossed.status(), crossed.stdout());
+            assertEquals("ping=1\n", crossed.stdout());
+            assertTrue(failures(crossed.stderr()).stream().anyMatch(cause -> cause.contains(
+                    "does not hold a matching Fernet key")), crossed.stderr());
         }
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fernetjca.net.FernetServerSocketFactory;
 import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.net.FernetSocketOptions;
 import dev.fernetjca.provider.Fernet;
 import dev.fernetjca.provider.FernetKeySpec;
 import dev.fernetjca.provider.FernetProvider;
@@ -34,10 +35,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.crypto.SecretKey;
@@ -52,11 +50,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * fernet-tokens mode against {@code docs/examples/python/fernet_peer.py}, run by every Python on this machine that has
  * {@code cryptography} (one run per real interpreter), as docs/guides/python.md shows it.
  *
- * <p>The Java side runs in this JVM: its factories are configured for fernet-tokens mode by setting
- * {@code fernet.mode} (and {@code fernet.ttl}) as system properties around their constructors and restoring them at
- * once. A factory reads its configuration in its constructor only (docs/configuration.md), so nothing else sees the
- * properties, failsafe runs test classes one after another, and in this JVM the test can see the exception a server
- * connection ends with, which a child JVM would only print.
+ * <p>The Java side runs in this JVM, its factories given the fernet-tokens mode in code ({@code FernetSocketOptions}),
+ * so that the test can see the exception a server connection ends with, which a child JVM would only print.
  */
 @Timeout(120)
 class PythonPeerIT {
@@ -285,38 +280,12 @@ class PythonPeerIT {
     // ---- the Java side: factories in fernet-tokens mode
 
     private static FernetServerSocketFactory tokenServerFactory(String key, String ttlSeconds) {
-        Map<String, String> settings = new HashMap<>();
-        settings.put("fernet.mode", "fernet-tokens");
-        settings.put("fernet.ttl", ttlSeconds);
-        return configured(settings, () -> FernetServerSocketFactory.withConfiguredMode(secretKey(key)));
+        return new FernetServerSocketFactory(secretKey(key),
+                FernetSocketOptions.fernetTokens(ttlSeconds == null ? null : Duration.ofSeconds(Long.parseLong(ttlSeconds))));
     }
 
     private static FernetSocketFactory tokenClientFactory(String key) {
-        Map<String, String> settings = new HashMap<>();
-        settings.put("fernet.mode", "fernet-tokens");
-        return configured(settings, () -> FernetSocketFactory.withConfiguredMode(secretKey(key)));
-    }
-
-    /** Runs {@code constructor} with {@code settings} as system properties (null: cleared), then restores them. */
-    private static synchronized <T> T configured(Map<String, String> settings, Supplier<T> constructor) {
-        Map<String, String> saved = new HashMap<>();
-        for (Map.Entry<String, String> setting : settings.entrySet()) {
-            saved.put(setting.getKey(), System.getProperty(setting.getKey()));
-            set(setting.getKey(), setting.getValue());
-        }
-        try {
-            return constructor.get();
-        } finally {
-            saved.forEach(PythonPeerIT::set);
-        }
-    }
-
-    private static void set(String property, String value) {
-        if (value == null) {
-            System.clearProperty(property);
-        } else {
-            System.setProperty(property, value);
-        }
+        return new FernetSocketFactory(secretKey(key), FernetSocketOptions.fernetTokens(null));
     }
 
     static SecretKey secretKey(String key) {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.fernetjca.it.rmi.FernetClient;
 import dev.fernetjca.it.rmi.FernetServer;
 import dev.fernetjca.it.rmi.Greeter;
+import dev.fernetjca.it.rmi.JmxClient;
+import dev.fernetjca.it.rmi.JmxServer;
 import dev.fernetjca.it.rmi.PlainClient;
 import dev.fernetjca.it.rmi.PlainServer;
 import dev.fernetjca.testing.Child;
@@ -190,6 +192,69 @@ class RmiIT {
             assertFalse(call.stderr().contains(clientKeyString), "the client's key is in its error output");
             assertTrue(server.process().isAlive(), "the server died");
         }
+    }
+
+    // ---- (d) remote JMX under the agent
+
+    /** The JMX agent's settings of docs/guides/rmi.md: no SSL and no passwords, since the Fernet key guards it. */
+    private static List<String> jmxRemote(int port) {
+        return List.of("-Dcom.sun.management.jmxremote.port=" + port,
+                "-Dcom.sun.management.jmxremote.rmi.port=" + port,
+                "-Dcom.sun.management.jmxremote.ssl=false",
+                "-Dcom.sun.management.jmxremote.authenticate=false",
+                "-Djava.rmi.server.hostname=" + HOST);
+    }
+
+    @Test
+    void remoteJmxThroughTheAgentServesAClientWithTheKeyAndRefusesAPlainOne() throws Exception {
+        Path keyFile = newKeyFile("jmx.key");
+        int port = freePort();
+        List<String> serverOptions = new ArrayList<>(List.of("-javaagent:" + agentJar, keyFileFlag(keyFile)));
+        serverOptions.addAll(jmxRemote(port));
+        try (Child server = startServer(java(fullClassPath, serverOptions, JmxServer.class));
+             Relay relay = Relay.to(port)) {
+            // a JMX client with the agent, as jconsole -J-javaagent:... is one; its registry lookup goes through the
+            // relay
+            Result read = run(java(fullClassPath, List.of("-javaagent:" + agentJar, keyFileFlag(keyFile)),
+                    JmxClient.class, HOST, String.valueOf(relay.port())));
+            assertEquals(0, read.status(), read.stderr());
+            assertTrue(read.stdout().contains("pid=" + server.process().pid() + "\n"), read.stdout());
+            // the server's own MBean counts the JMX connections: they are Fernet sockets
+            assertTrue(read.stdout().matches("(?s).*sockets=[1-9][0-9]*\n.*"), read.stdout());
+
+            Relay.Connection lookup = relay.connection(0);
+            byte[] request = lookup.upstream();
+            byte[] response = lookup.downstream();
+            assertTrue(request.length > 5 && response.length > 5, "nothing captured");
+            assertEquals(0x16, request[0], "the client's first record is not a TLS handshake record");
+            assertEquals(0x16, response[0], "the server's first record is not a TLS handshake record");
+            for (String clear : List.of("JRMI", "jmxrmi", "javax.management", "java.rmi", HOST)) {
+                assertFalse(contains(request, clear), "the client sent " + clear + " in clear");
+                assertFalse(contains(response, clear), "the server sent " + clear + " in clear");
+            }
+
+            // jconsole or any JMX client without the agent speaks plain JRMP: refused
+            Result plain = run(java(applicationClasses.toString(), List.of(), JmxClient.class, HOST,
+                    String.valueOf(relay.port())));
+            assertEquals(1, plain.status(), plain.stdout());
+            assertTrue(plain.stderr().contains("failure: java.rmi.ConnectIOException: "), plain.stderr());
+            assertTrue(contains(relay.connection(relay.connections() - 1).upstream(), "JRMI"),
+                    "the relay did not see the plain client's JRMP header");
+            assertTrue(server.process().isAlive(), "the server died");
+        }
+    }
+
+    @Test
+    void agentRefusesAJmxHostSettingThatWouldMakeJmxPlain() throws Exception {
+        Path keyFile = newKeyFile("jmx.key");
+        List<String> options = new ArrayList<>(List.of("-javaagent:" + agentJar, keyFileFlag(keyFile),
+                "-Dcom.sun.management.jmxremote.host=" + HOST));
+        options.addAll(jmxRemote(freePort()));
+        Result result = run(java(fullClassPath, options, JmxServer.class));
+        assertEquals(2, result.status(), result.stdout());
+        assertFalse(result.stdout().contains("ready"), "the application started");
+        assertTrue(result.stderr().startsWith("fernet-jca agent: com.sun.management.jmxremote.host makes"),
+                result.stderr());
     }
 
     // ---- child JVMs

@@ -12,6 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.net.FernetSocketOptions;
+import dev.fernetjca.provider.FernetProvider;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -95,8 +98,8 @@ class TunnelBackendIT {
             assertTrue(tunnel.connectionLine(3).contains("failed: no token within 1 s"), tunnel.log());
             assertEquals(0, echo.served(), "the tunnel opened a backend connection for a peer that sent no token");
 
-            FernetSocketFactory member = FernetSocketFactory.fernetTokens(PythonPeerIT.secretKey(
-                    java.nio.file.Files.readString(keyFile, US_ASCII).trim()), null);
+            FernetSocketFactory member = new FernetSocketFactory(PythonPeerIT.secretKey(
+                    java.nio.file.Files.readString(keyFile, US_ASCII).trim()), FernetSocketOptions.fernetTokens(null));
             try (Socket client = member.createSocket(InetAddress.getLoopbackAddress(), tunnel.port())) {
                 client.getOutputStream().write("hello\n".getBytes(US_ASCII));
                 client.shutdownOutput();

@@ -13,8 +13,9 @@ import java.sql.Statement;
  *
  * <p>{@code JdbcClient URL ledger ROWS}: creates the table {@code fernet_ledger}, inserts {@code ROWS} rows in batches,
  * and prints {@code rows=N ids=SUM amounts=SUM label=LABEL_OF_ROW_42} and the server's {@code version()}.
- * {@code JdbcClient URL ping}: prints {@code ping=1}. Exits 0 on success; on failure prints the exception chain on
- * stderr, one {@code failure: CLASS: MESSAGE} line per cause, and exits 1.
+ * {@code JdbcClient URL ping [URL...]}: prints {@code ping=1} for each URL, in order, in this one JVM. Exits 0 on
+ * success; on failure prints the exception chain on stderr, one {@code failure: CLASS: MESSAGE} line per cause, and
+ * exits 1.
  */
 public final class JdbcClient {
     /** Rows go in batches of this many, each batch one round trip with pgjdbc's batched inserts. */
@@ -24,14 +25,15 @@ public final class JdbcClient {
     }
 
     public static void main(String[] args) {
-        try (Connection connection = DriverManager.getConnection(args[0], "postgres", "")) {
+        try {
             if (args[1].equals("ledger")) {
-                ledger(connection, Integer.parseInt(args[2]));
+                try (Connection connection = DriverManager.getConnection(args[0], "postgres", "")) {
+                    ledger(connection, Integer.parseInt(args[2]));
+                }
             } else {
-                try (Statement statement = connection.createStatement();
-                     ResultSet result = statement.executeQuery("SELECT 1")) {
-                    result.next();
-                    System.out.println("ping=" + result.getInt(1));
+                ping(args[0]);
+                for (int i = 2; i < args.length; i++) {
+                    ping(args[i]);
                 }
             }
             System.out.flush();
@@ -42,6 +44,16 @@ public final class JdbcClient {
             System.exit(1);
         }
         System.exit(0);
+    }
+
+    private static void ping(String url) throws SQLException {
+        try (Connection connection = DriverManager.getConnection(url, "postgres", "");
+             Statement statement = connection.createStatement();
+             ResultSet result = statement.executeQuery("SELECT 1")) {
+            result.next();
+            System.out.println("ping=" + result.getInt(1));
+            System.out.flush();
+        }
     }
 
     /** Row {@code i} (from 1) has label {@code ledger-entry-0000i} and amount {@code i * 37 % 1000}. */
