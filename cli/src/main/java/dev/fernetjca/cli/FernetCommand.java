@@ -300,6 +300,11 @@ final class FernetCommand implements Callable<Integer> {
                 + (direction.decrypt ? "decrypting " + mode : "encrypting " + mode) + " to " + connect
                 + (metricsServer == null ? "" : ", metrics on http://" + metricsAddress.getHostString() + ":"
                         + metricsServer.port() + "/metrics"));
+        if (direction.decrypt && mode.equals("fernet-tokens") && ttl == null) {
+            // a token proves only that its sender saw one: without a TTL, a recorded token opens the target for ever
+            log.println("fernet tunnel: warning: fernet-tokens mode without --ttl: anyone who recorded one token can"
+                    + " replay it to reach " + connect + " at any later time; set --ttl SECONDS");
+        }
         log.flush();
         stopped.await();
         return Main.OK;

@@ -5,11 +5,13 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.ConnectException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -19,9 +21,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -110,15 +112,11 @@ final class Tunnel implements AutoCloseable {
                 thread.setDaemon(true);
                 return thread;
             });
-    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "fernet-tunnel-timer");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ScheduledThreadPoolExecutor timers = timers();
     private final Set<Pair> active = ConcurrentHashMap.newKeySet();
     private final AtomicInteger established = new AtomicInteger();
     private final AtomicInteger pending = new AtomicInteger();
-    private final Map<InetAddress, AtomicInteger> pendingByAddress = new ConcurrentHashMap<>();
+    private final Map<InetAddress, Integer> pendingByAddress = new ConcurrentHashMap<>();
     private final LogLimiter limiter = new LogLimiter();
     private final AtomicInteger connectionNumber = new AtomicInteger();
 
@@ -156,7 +154,9 @@ final class Tunnel implements AutoCloseable {
         Tunnel tunnel = new Tunnel(listener, gate, target, connectSide, limits, log);
         tunnel.threads.submit(tunnel::acceptLoop);
         long window = LOG_WINDOW.toMillis();
-        tunnel.timers.scheduleAtFixedRate(tunnel::reportSuppressed, window, window, TimeUnit.MILLISECONDS);
+        // logged from a pool thread: a blocked stderr must not stop the timer thread that enforces deadlines
+        tunnel.timers.scheduleAtFixedRate(() -> tunnel.submitQuietly(tunnel::reportSuppressed), window, window,
+                TimeUnit.MILLISECONDS);
         return tunnel;
     }
 
@@ -182,7 +182,7 @@ final class Tunnel implements AutoCloseable {
                 continue;
             }
             int number = connectionNumber.incrementAndGet();
-            InetAddress source = accepted.getInetAddress();
+            InetAddress source = sourceKey(accepted.getInetAddress());
             try {
                 accepted.setKeepAlive(true); // a peer that vanished without a word is found in the end
             } catch (IOException e) {
@@ -220,9 +220,15 @@ final class Tunnel implements AutoCloseable {
             pending.decrementAndGet();
             return limits.maxPending() + " handshakes already pending";
         }
-        AtomicInteger fromSource = pendingByAddress.computeIfAbsent(source, unused -> new AtomicInteger());
-        if (fromSource.incrementAndGet() > limits.maxPendingPerAddress()) {
-            releasePending(source);
+        boolean[] full = new boolean[1];
+        // one atomic step per address: a release racing with this take can neither lose nor double a count
+        pendingByAddress.compute(source, (address, count) -> {
+            int taken = count == null ? 0 : count;
+            full[0] = taken >= limits.maxPendingPerAddress();
+            return full[0] ? count : Integer.valueOf(taken + 1);
+        });
+        if (full[0]) {
+            pending.decrementAndGet();
             return limits.maxPendingPerAddress() + " handshakes already pending from this address";
         }
         return null;
@@ -230,7 +236,36 @@ final class Tunnel implements AutoCloseable {
 
     private void releasePending(InetAddress source) {
         pending.decrementAndGet();
-        pendingByAddress.computeIfPresent(source, (address, count) -> count.decrementAndGet() <= 0 ? null : count);
+        pendingByAddress.computeIfPresent(source, (address, count) -> count <= 1 ? null : count - 1);
+    }
+
+    /**
+     * Returns the key under which a peer's address is counted and its log lines limited: the address itself, or for
+     * IPv6 its /64, since one host or one customer commonly holds a whole /64 and could otherwise use a fresh address
+     * for each connection.
+     */
+    static InetAddress sourceKey(InetAddress address) {
+        if (!(address instanceof Inet6Address)) {
+            return address;
+        }
+        byte[] prefix = Arrays.copyOf(address.getAddress(), 16);
+        Arrays.fill(prefix, 8, 16, (byte) 0);
+        try {
+            return InetAddress.getByAddress(prefix);
+        } catch (UnknownHostException e) {
+            throw new AssertionError("16 bytes are always an IPv6 address", e);
+        }
+    }
+
+    private static ScheduledThreadPoolExecutor timers() {
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "fernet-tunnel-timer");
+            thread.setDaemon(true);
+            return thread;
+        });
+        // a cancelled deadline must not keep its connection reachable until the deadline would have come
+        timers.setRemoveOnCancelPolicy(true);
+        return timers;
     }
 
     /**
@@ -268,6 +303,19 @@ final class Tunnel implements AutoCloseable {
 
     int activeConnections() {
         return active.size();
+    }
+
+    private void submitQuietly(Runnable task) {
+        try {
+            threads.submit(task);
+        } catch (RejectedExecutionException e) {
+            // shutting down: shutdown() reports what is left
+        }
+    }
+
+    /** Deadlines and idle timers still queued, apart from the log report; for tests. */
+    int scheduledTimers() {
+        return timers.getQueue().size() - 1;
     }
 
     int pendingConnections() {
@@ -316,6 +364,7 @@ final class Tunnel implements AutoCloseable {
         private volatile long lastTraffic = System.nanoTime();
         private volatile ScheduledFuture<?> timer;
         private final AtomicInteger cleanEnds = new AtomicInteger(); // directions ended and passed on cleanly
+        private volatile boolean endedBeforeData; // fernet-tokens gate: the peer ended cleanly without a line
         private final long start = System.nanoTime();
 
         Pair(int number, Socket accepted, InetAddress source, boolean holdsPending) {
@@ -347,6 +396,11 @@ final class Tunnel implements AutoCloseable {
                 downstream.get();
             } catch (Exception e) {
                 fail(e);
+            } catch (Error e) {
+                // out of memory or threads, say: the streams are cut, never passed on as a clean end
+                fail(e);
+                cut(null);
+                throw e;
             } finally {
                 end();
             }
@@ -373,6 +427,7 @@ final class Tunnel implements AutoCloseable {
                 int n = accepted.getInputStream().read(buffer);
                 if (n < 0) {
                     timer.cancel(false);
+                    endedBeforeData = true;
                     return null; // a clean end before any data: nothing to forward
                 }
                 first = Arrays.copyOf(buffer, n);
@@ -421,6 +476,10 @@ final class Tunnel implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 fail(e);
                 cut(null);
+            } catch (Error e) {
+                fail(e);
+                cut(null);
+                throw e;
             }
             return null;
         }
@@ -439,7 +498,7 @@ final class Tunnel implements AutoCloseable {
             timer = timers.schedule(() -> armIdleTimer(idle), left, TimeUnit.NANOSECONDS);
         }
 
-        private void fail(Exception e) {
+        private void fail(Throwable e) {
             if (failure == null) {
                 String message = e.getMessage();
                 failure = message == null ? e.getClass().getSimpleName() : message;
@@ -466,11 +525,12 @@ final class Tunnel implements AutoCloseable {
             if (pendingTimer != null) {
                 pendingTimer.cancel(false);
             }
-            if (failure == null) {
+            if (failure == null && (cleanEnds.get() == 2 || endedBeforeData)) {
                 closeQuietly(accepted); // both directions ended cleanly and were passed on
                 closeQuietly(connected);
             } else {
-                cut(null);
+                // whatever ended the pair without a failure on record, it was not a clean end of both directions
+                cut(failure == null ? "ended without a clean end either way" : null);
             }
             if (holdsPending) {
                 releasePending(source);
@@ -495,9 +555,12 @@ final class Tunnel implements AutoCloseable {
     static final class LogLimiter {
         /** Past this many addresses in one window (a scan from many), new addresses are only counted. */
         private static final int MAX_ADDRESSES = 4096;
+        /** Lines about all unauthenticated peers together per window: many addresses must not fill a disk either. */
+        static final int MAX_LINES = 600;
 
         private final Map<InetAddress, int[]> counts = new ConcurrentHashMap<>(); // {logged, suppressed}
         private final AtomicLong overflow = new AtomicLong();
+        private final AtomicInteger logged = new AtomicInteger();
 
         boolean allow(InetAddress source) {
             if (counts.size() >= MAX_ADDRESSES && !counts.containsKey(source)) {
@@ -506,7 +569,7 @@ final class Tunnel implements AutoCloseable {
             }
             int[] count = counts.computeIfAbsent(source, unused -> new int[2]);
             synchronized (count) {
-                if (count[0] < LOG_LINES_PER_ADDRESS) {
+                if (count[0] < LOG_LINES_PER_ADDRESS && logged.getAndIncrement() < MAX_LINES) {
                     count[0]++;
                     return true;
                 }
@@ -532,6 +595,7 @@ final class Tunnel implements AutoCloseable {
                     report.suppressed(entry.getKey().getHostAddress(), suppressed);
                 }
             }
+            logged.set(0);
             long others = overflow.getAndSet(0);
             if (others > 0) {
                 report.suppressed("other addresses", others);

@@ -434,6 +434,54 @@ class TunnelTest {
     }
 
     @Test
+    void ipv6PeersAreCountedAndLimitedPerSlash64() throws Exception {
+        InetAddress host = InetAddress.getByName("2001:db8:1:2::1");
+        assertEquals(Tunnel.sourceKey(host), Tunnel.sourceKey(InetAddress.getByName("2001:db8:1:2:ffff:1:2:3")));
+        assertTrue(!Tunnel.sourceKey(host).equals(Tunnel.sourceKey(InetAddress.getByName("2001:db8:1:3::1"))));
+        InetAddress v4 = InetAddress.getByName("192.0.2.7");
+        assertEquals(v4, Tunnel.sourceKey(v4));
+    }
+
+    @Test
+    void logLinesAboutStrangersAreCappedInAllNotOnlyPerAddress() throws Exception {
+        Tunnel.LogLimiter limiter = new Tunnel.LogLimiter();
+        int allowed = 0;
+        for (int host = 0; host < 200; host++) {
+            InetAddress address = InetAddress.getByAddress(new byte[] {10, 0, (byte) (host >> 8), (byte) host});
+            for (int line = 0; line < Tunnel.LOG_LINES_PER_ADDRESS; line++) {
+                allowed += limiter.allow(address) ? 1 : 0;
+            }
+        }
+        assertEquals(Tunnel.LogLimiter.MAX_LINES, allowed);
+        long[] reported = new long[1];
+        limiter.drain((source, count) -> reported[0] += count);
+        assertEquals(200L * Tunnel.LOG_LINES_PER_ADDRESS - Tunnel.LogLimiter.MAX_LINES, reported[0]);
+    }
+
+    /** A cancelled deadline used to keep its connection reachable until the deadline would have come. */
+    @Test
+    void endedConnectionsLeaveNoTimerBehind() throws Exception {
+        Factories factories = Factories.of("tls", newKey());
+        try (ServerSocket server = reversingServer();
+             Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults().withTimeouts(
+                     Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(600)))) {
+            for (int i = 0; i < 20; i++) {
+                try (Socket garbage = new Socket(LOOPBACK, decrypting.port())) {
+                    garbage.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(UTF_8));
+                    garbage.setSoTimeout(20_000);
+                    try {
+                        garbage.getInputStream().readAllBytes(); // a TLS alert, then the end
+                    } catch (SocketException reset) {
+                        // or a reset: either way the tunnel is done with it
+                    }
+                }
+            }
+            waitFor(() -> decrypting.activeConnections() == 0);
+            assertEquals(0, decrypting.scheduledTimers(), "ended connections are still held by their timers");
+        }
+    }
+
+    @Test
     void failuresOfPeersWithoutTheKeyAreLoggedAFewTimesPerAddressThenCounted() throws Exception {
         Factories factories = Factories.of("fernet-tokens", newKey());
         int attempts = Tunnel.LOG_LINES_PER_ADDRESS + 7;

@@ -57,6 +57,7 @@ final class Settings {
     static final String TTL_PROPERTY = "fernet.ttl";
     static final String TTL_VARIABLE = "FERNET_TTL";
     static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration MAX_HANDSHAKE_TIMEOUT = Duration.ofDays(1);
 
     /**
      * AES-GCM, X25519 and HKDF from the JDK's providers (with their AES-NI and SHA intrinsics), through Bouncy Castle's
@@ -103,8 +104,10 @@ final class Settings {
      * @param ttl in fernet-tokens mode, the age beyond which tokens are refused; null for none
      */
     static Settings of(SecretKey keyOrRing, Mode mode, Duration ttl, Duration handshakeTimeout) {
-        if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
-            throw new IllegalArgumentException("handshake timeout must be positive, got " + handshakeTimeout);
+        if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()
+                || handshakeTimeout.compareTo(MAX_HANDSHAKE_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("handshake timeout must be positive and at most a day, got "
+                    + handshakeTimeout);
         }
         FernetParameterSpec tokenParameters = ttl == null ? FernetParameterSpec.defaults() : FernetParameterSpec.ttl(ttl);
         FernetKeyRing ring = FernetKeyRing.of(keyOrRing);
@@ -200,9 +203,16 @@ final class Settings {
     /** Reads {@code fernet.handshakeTimeout}, milliseconds; 10 seconds when unset. */
     static Duration configuredHandshakeTimeout() {
         String value = setting(HANDSHAKE_TIMEOUT_PROPERTY, HANDSHAKE_TIMEOUT_VARIABLE);
-        return value == null ? DEFAULT_HANDSHAKE_TIMEOUT
-                : Duration.ofMillis(positive(value, HANDSHAKE_TIMEOUT_PROPERTY, HANDSHAKE_TIMEOUT_VARIABLE,
-                        "milliseconds"));
+        if (value == null) {
+            return DEFAULT_HANDSHAKE_TIMEOUT;
+        }
+        long millis = positive(value, HANDSHAKE_TIMEOUT_PROPERTY, HANDSHAKE_TIMEOUT_VARIABLE, "milliseconds");
+        if (millis > MAX_HANDSHAKE_TIMEOUT.toMillis()) {
+            // deadlines are computed in nanoseconds: a day keeps every sum far from overflowing
+            throw new IllegalStateException(HANDSHAKE_TIMEOUT_PROPERTY + " (or " + HANDSHAKE_TIMEOUT_VARIABLE
+                    + ") is too large: at most " + MAX_HANDSHAKE_TIMEOUT.toMillis() + " milliseconds");
+        }
+        return Duration.ofMillis(millis);
     }
 
     /** Returns {@code value} as a positive whole number; the message names the setting, never the value. */

@@ -87,6 +87,7 @@ final class TokenLineStream implements Connection {
     private volatile boolean authenticated;            // a token from the peer has authenticated
     private volatile boolean inputEnded;
     private volatile boolean closed;
+    private final Object plaintextLock = new Object(); // the reader's copy against close()'s wipe
     private final Object failureLock = new Object(); // not the writer's monitor: a blocked writer must not stall the watchdog
     private volatile IOException failure;
 
@@ -161,16 +162,22 @@ final class TokenLineStream implements Connection {
                 throw e;
             }
         }
-        int n = Math.min(length, plaintext.length - plaintextPosition);
-        System.arraycopy(plaintext, plaintextPosition, buffer, offset, n);
-        Arrays.fill(plaintext, plaintextPosition, plaintextPosition + n, (byte) 0);
-        plaintextPosition += n;
-        if (plaintextPosition == plaintext.length) {
-            // a long token's plaintext is not kept for the connection's life
-            plaintext = EMPTY;
-            plaintextPosition = 0;
+        // close() wipes the plaintext from any thread: under this lock, so that no read returns its zeros as data
+        synchronized (plaintextLock) {
+            if (closed) {
+                throw new SocketException("socket closed");
+            }
+            int n = Math.min(length, plaintext.length - plaintextPosition);
+            System.arraycopy(plaintext, plaintextPosition, buffer, offset, n);
+            Arrays.fill(plaintext, plaintextPosition, plaintextPosition + n, (byte) 0);
+            plaintextPosition += n;
+            if (plaintextPosition == plaintext.length) {
+                // a long token's plaintext is not kept for the connection's life
+                plaintext = EMPTY;
+                plaintextPosition = 0;
+            }
+            return n;
         }
-        return n;
     }
 
     /** Reads and decrypts the next line; false at a clean end of input (between lines). */
@@ -265,8 +272,15 @@ final class TokenLineStream implements Connection {
         }
         lineLength = 0;
         try {
-            plaintext = decrypt.doFinal(line, 0, length);
-            plaintextPosition = 0;
+            byte[] decrypted = decrypt.doFinal(line, 0, length);
+            synchronized (plaintextLock) {
+                if (closed) {
+                    Arrays.fill(decrypted, (byte) 0); // closed while decrypting: nothing outlives the close
+                } else {
+                    plaintext = decrypted;
+                    plaintextPosition = 0;
+                }
+            }
             authenticated = true;
             if (line.length > UNAUTHENTICATED_LINE_BYTES) {
                 line = new byte[LINE_BUFFER_BYTES]; // a long line does not pin its buffer for the connection's life
@@ -318,8 +332,10 @@ final class TokenLineStream implements Connection {
 
     @Override
     public void close() throws IOException {
-        closed = true;
-        Arrays.fill(plaintext, (byte) 0);
+        synchronized (plaintextLock) {
+            closed = true;
+            Arrays.fill(plaintext, (byte) 0);
+        }
         transport.close();
     }
 

@@ -83,7 +83,7 @@ final class Engines {
             case "DEFAULT":
                 return false;
             default:
-                throw new ProviderException(BACKEND_PROPERTY + " must be BC or JDK, got " + value.trim());
+                throw new ProviderException(BACKEND_PROPERTY + " must be BC or JDK"); // never the value: it may be a key
         }
     }
 
