@@ -2,17 +2,17 @@ package dev.fernetjca.net;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.time.Duration;
-import java.util.Objects;
+import java.util.Map;
 
 /**
  * The settings of a factory built from the configuration, kept current with its key file: at most once every
  * {@code fernet.keyFile.refresh} seconds (default 10; 0 checks on every new connection), a new connection first looks
- * at the file's modification time, size and file key, through every link, so that an edit, a replace-by-rename (Vault
+ * at the file's modification time, status change time, size and file key, through every link, so that an edit, a replace-by-rename (Vault
  * Agent, the Secrets Store CSI driver) and a Kubernetes {@code ..data} symlink swap are all seen. A changed file is read
  * again; new connections get its keys, established ones keep theirs. A file that cannot be used (a parse error, a
  * failed permission check, gone) leaves the keys in force, with one error in the log naming the file and the problem.
@@ -132,15 +132,25 @@ final class KeyWatch {
 
     /**
      * What tells a changed file, through every link: modification time, size and file key (device and inode on
-     * Unix); or why the file cannot be looked at, so that a vanished file counts as a change once.
+     * Unix), and where the platform has it the status change time, which a {@code chmod} or {@code chown} moves too (a
+     * file refused for its permissions is read again once they are fixed); or why the file cannot be looked at, so
+     * that a vanished file counts as a change once.
      */
-    private record FileState(FileTime modified, long size, Object fileKey, String problem) {
+    private record FileState(Object modified, Object changed, Object size, Object fileKey, String problem) {
+        private static final boolean UNIX = FileSystems.getDefault().supportedFileAttributeViews().contains("unix");
+
         static FileState of(Path keyFile) {
             try {
+                if (UNIX) {
+                    Map<String, Object> unix = Files.readAttributes(keyFile, "unix:lastModifiedTime,ctime,size,fileKey");
+                    return new FileState(unix.get("lastModifiedTime"), unix.get("ctime"), unix.get("size"),
+                            unix.get("fileKey"), null);
+                }
                 BasicFileAttributes attributes = Files.readAttributes(keyFile, BasicFileAttributes.class);
-                return new FileState(attributes.lastModifiedTime(), attributes.size(), attributes.fileKey(), null);
-            } catch (IOException e) {
-                return new FileState(null, -1, null, Objects.toString(e.getClass().getSimpleName()));
+                return new FileState(attributes.lastModifiedTime(), null, attributes.size(), attributes.fileKey(),
+                        null);
+            } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+                return new FileState(null, null, null, null, e.getClass().getSimpleName());
             }
         }
     }
