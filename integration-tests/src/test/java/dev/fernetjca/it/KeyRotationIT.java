@@ -29,7 +29,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -57,7 +56,7 @@ class KeyRotationIT {
     private static final String HOST = "127.0.0.1";
     private static final Duration WAIT = Duration.ofSeconds(60);
     /** Connections each step must see at least, across both clients, before the next step starts. */
-    private static final int CONNECTIONS_PER_STEP = 30;
+    private static final int CONNECTIONS_PER_STEP = 20;
     /** Every host checks its key file at most once a second here (10 by default): the arithmetic is the guide's. */
     private static final Map<String, String> REFRESH = Map.of("FERNET_KEY_FILE_REFRESH", "1");
 
@@ -105,8 +104,8 @@ class KeyRotationIT {
         try (PlainServer echo = new PlainServer(PlainServer.ECHO_THEN_COUNT);
              TunnelProcess one = tunnel(echo, serverFiles.get(0), REFRESH);
              TunnelProcess two = tunnel(echo, serverFiles.get(1), REFRESH);
-             Clients clients = new Clients(List.of(one, two), watching(clientFiles.get(0), REFRESH),
-                     watching(clientFiles.get(1), REFRESH))) {
+             Clients clients = new Clients("0: every host [A]", List.of(one, two),
+                     watching(clientFiles.get(0), REFRESH), watching(clientFiles.get(1), REFRESH))) {
             clients.step("0: every host [A]");
             String[][] stages = {{keyA, keyB}, {keyB, keyA}, {keyB}};
             String[] names = {"1: B staged, every host [A, B]", "2: B promoted, every host [B, A]",
@@ -143,7 +142,7 @@ class KeyRotationIT {
         try (PlainServer echo = new PlainServer(PlainServer.ECHO_THEN_COUNT);
              TunnelProcess one = tunnel(echo, keyFile, environment);
              TunnelProcess two = tunnel(echo, keyFile, environment);
-             Clients clients = new Clients(List.of(one, two), watching(keyFile, environment),
+             Clients clients = new Clients("0: Secret [A]", List.of(one, two), watching(keyFile, environment),
                      watching(keyFile, environment))) {
             assertTrue(one.log().contains("FERNET_KEY_FILE_PERMISSIONS=readable is in effect"), one.log());
             clients.step("0: Secret [A]");
@@ -307,15 +306,16 @@ class KeyRotationIT {
         private final List<String> failures = new CopyOnWriteArrayList<>();
         private final Map<String, int[]> counts = new ConcurrentHashMap<>();
         private final AtomicInteger total = new AtomicInteger();
-        private volatile String step = "0";
+        private volatile String step;
         private volatile boolean stopped;
 
-        Clients(List<TunnelProcess> servers, SocketFactory... factories) {
+        /** Starts a thread for each of {@code factories}; {@code firstStep} names the step they start in. */
+        Clients(String firstStep, List<TunnelProcess> servers, SocketFactory... factories) {
+            this.step = firstStep;
             this.servers = servers;
             for (SocketFactory factory : factories) {
                 int number = threads.size() + 1;
-                AtomicReference<SocketFactory> reference = new AtomicReference<>(factory);
-                Thread thread = new Thread(() -> loop(number, reference.get()), "client " + number);
+                Thread thread = new Thread(() -> loop(number, factory), "client " + number);
                 thread.setDaemon(true);
                 threads.add(thread);
                 thread.start();
