@@ -30,8 +30,8 @@ import javax.security.auth.Destroyable;
 /**
  * Finds the Fernet keys the application is configured with, for the socket factories' no-argument constructors.
  *
- * <p>Each setting is read from a system property, else from the security property of the same name
- * ({@link Security#getProperty}), else from an environment variable. Values that are empty or all whitespace count as
+ * <p>Each setting is read through a {@link Lookup}: a system property, else the security property of the same name
+ * ({@link Security#getProperty}), else an environment variable. Values that are empty or all whitespace count as
  * not set. The first of these settings that is set decides where the keys come from; later ones are ignored, with a
  * warning in the log:
  * <ol>
@@ -46,12 +46,15 @@ import javax.security.auth.Destroyable;
  *       key bytes (any algorithm name, such as {@code HmacSHA256} or {@code AES}) or the 44-character key string, as
  *       {@code keytool -importpass} stores it.
  * </ol>
- * The reference, with examples, is {@code docs/configuration.md}.
+ * A key file must be owner-only unless {@code fernet.keyFile.permissions} / {@code FERNET_KEY_FILE_PERMISSIONS} is
+ * {@code readable}, which also accepts one that group or others may read but not write (a mounted secret). The
+ * reference, with examples, is {@code docs/configuration.md}; {@link KeyWatch} follows a key file's changes.
  *
  * <p>Every failure is an {@link IllegalStateException} whose message names the setting, path, line number or alias
  * concerned, never a key, a line of a key file or a password.
  *
- * <p>Thread-safe: it keeps no state, and reads the configuration afresh on each call.
+ * <p>Thread-safe: it keeps no state but whether the permissions setting was announced, and reads the configuration
+ * afresh on each call.
  */
 final class KeySource {
     static final String KEY_FILE = "fernet.keyFile";
