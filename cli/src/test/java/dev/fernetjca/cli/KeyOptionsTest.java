@@ -136,13 +136,18 @@ class KeyOptionsTest {
 
     // ---- one key policy with the socket factories: --key-file, else their configuration
 
+    /** Asserts that {@code encrypted} succeeded with {@code key} as its primary. */
+    private static void assertMadeWith(String key, Cli.Result encrypted) {
+        assertEquals(0, encrypted.status(), encrypted.stderr());
+        assertEquals("plaintext", Cli.run(Map.of("FERNET_KEY", key), encrypted.stdout(), "decrypt").out());
+    }
+
     @Test
     void keyFileVariableIsHonoured() throws IOException {
         String key = newKey();
         Map<String, String> env = Map.of("FERNET_KEY_FILE", keyFile(key + "\n").toString());
         Cli.Result encrypted = encrypt(env);
-        assertEquals(0, encrypted.status(), encrypted.stderr());
-        assertEquals("plaintext", Cli.run(Map.of("FERNET_KEY", key), encrypted.stdout(), "decrypt").out());
+        assertMadeWith(key, encrypted);
         Cli.Result psk = Cli.run(env, new byte[0], "psk");
         assertEquals(Cli.run(Map.of("FERNET_KEY", key), new byte[0], "psk").out(), psk.out(), psk.stderr());
     }
@@ -163,8 +168,7 @@ class KeyOptionsTest {
         Map<String, String> env = Map.of("FERNET_KEY_FILE", keyFile(fileKey + "\n").toString(),
                 "FERNET_KEY", newKey());
         Cli.Result encrypted = encrypt(env);
-        assertEquals(0, encrypted.status(), encrypted.stderr());
-        assertEquals("plaintext", Cli.run(Map.of("FERNET_KEY", fileKey), encrypted.stdout(), "decrypt").out());
+        assertMadeWith(fileKey, encrypted);
     }
 
     @Test
@@ -184,8 +188,7 @@ class KeyOptionsTest {
         Map<String, String> env = Map.of("FERNET_KEYSTORE", file.toString(),
                 "FERNET_KEYSTORE_PASSWORD", "store-password", "FERNET_KEY_ALIAS", "fernet");
         Cli.Result encrypted = encrypt(env);
-        assertEquals(0, encrypted.status(), encrypted.stderr());
-        assertEquals("plaintext", Cli.run(Map.of("FERNET_KEY", key), encrypted.stdout(), "decrypt").out());
+        assertMadeWith(key, encrypted);
         assertUsageError(encrypt(Map.of("FERNET_KEYSTORE", file.toString(), "FERNET_KEYSTORE_PASSWORD",
                 "store-password")), "no fernet.keyAlias or FERNET_KEY_ALIAS names the entry to use", key);
     }
@@ -200,7 +203,6 @@ class KeyOptionsTest {
         assertUsageError(encrypt(Map.of(), "--key-file", file.toString()), "open to group or others", key);
         Cli.Result encrypted = encrypt(Map.of("FERNET_KEY_FILE_PERMISSIONS", "readable"), "--key-file",
                 file.toString());
-        assertEquals(0, encrypted.status(), encrypted.stderr());
-        assertEquals("plaintext", Cli.run(Map.of("FERNET_KEY", key), encrypted.stdout(), "decrypt").out());
+        assertMadeWith(key, encrypted);
     }
 }

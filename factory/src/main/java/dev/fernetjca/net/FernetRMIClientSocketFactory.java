@@ -15,7 +15,8 @@ import java.rmi.server.RMIClientSocketFactory;
  * JVM that calls through a stub uses its own configured keys, read on the first socket it creates there; a configured
  * key file is watched, and a changed one applies to new connections. For the same reason all instances are equal,
  * which lets RMI share connections between stubs. A client therefore needs this class on its class path and its own key
- * configuration; a JVM without keys fails each call with a {@code java.rmi.ConnectIOException} whose cause names the settings consulted.
+ * configuration; a JVM without keys fails each call with a {@code java.rmi.ConnectIOException} whose cause names the
+ * settings consulted.
  *
  * <p>Thread-safe; safe to share.
  */

@@ -15,12 +15,13 @@ import javax.net.ServerSocketFactory;
  *
  * <p>The no-argument constructor and {@link #getDefault()} use the configured keys and wire mode
  * (docs/configuration.md), and watch a configured key file: a changed file applies to new connections without a
- * restart (docs/guides/key-rotation.md); a factory made from a key speaks TLS unless its code chooses otherwise.
+ * restart (docs/guides/key-rotation.md). A factory made from a key speaks TLS unless its code chooses otherwise, and
+ * watches nothing.
  *
  * <p>{@code accept()} returns at once; each accepted socket runs its handshake on its first read or write, bounded by
  * the handshake timeout, so a silent client cannot hold the accepting thread.
  *
- * <p>Immutable; safe to share.
+ * <p>Thread-safe; safe to share. Immutable but for the keys of a watched key file, which change between connections.
  */
 public final class FernetServerSocketFactory extends ServerSocketFactory {
     private final KeyWatch keys;
@@ -87,8 +88,9 @@ public final class FernetServerSocketFactory extends ServerSocketFactory {
      * @throws IllegalStateException if no keys are configured, naming every setting consulted
      */
     public static FernetServerSocketFactory configured(Map<String, String> environment) {
-        return new FernetServerSocketFactory(KeyWatch.configured(Lookup.withEnvironment(environment)),
-                Lookup.withEnvironment(environment).origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
+        Lookup lookup = Lookup.withEnvironment(environment);
+        return new FernetServerSocketFactory(KeyWatch.configured(lookup),
+                lookup.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
     }
 
     /**
@@ -147,6 +149,7 @@ public final class FernetServerSocketFactory extends ServerSocketFactory {
 
     @Override
     public String toString() {
-        return "FernetServerSocketFactory[" + keys.settings().keyCount() + (keys.settings().keyCount() == 1 ? " key]" : " keys]");
+        int keyCount = keys.settings().keyCount();
+        return "FernetServerSocketFactory[" + keyCount + (keyCount == 1 ? " key]" : " keys]");
     }
 }

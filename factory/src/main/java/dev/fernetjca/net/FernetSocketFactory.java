@@ -21,11 +21,12 @@ import dev.fernetjca.provider.FernetKeyRing;
  *
  * <p>The no-argument constructor and {@link #getDefault()} use the configured keys and wire mode
  * (docs/configuration.md), and watch a configured key file: a changed file applies to new connections without a
- * restart (docs/guides/key-rotation.md); a factory made from a key speaks TLS unless its code chooses otherwise. A client
+ * restart (docs/guides/key-rotation.md). A factory made from a key speaks TLS unless its code chooses otherwise, and
+ * watches nothing. A client
  * offers every key of its ring; the server takes whichever it holds. The handshake runs on a socket's first read or
  * write, or on {@link #handshake(Socket)}.
  *
- * <p>Immutable; safe to share.
+ * <p>Thread-safe; safe to share. Immutable but for the keys of a watched key file, which change between connections.
  */
 public final class FernetSocketFactory extends SocketFactory {
     private final KeyWatch keys;
@@ -92,8 +93,9 @@ public final class FernetSocketFactory extends SocketFactory {
      * @throws IllegalStateException if no keys are configured, naming every setting consulted
      */
     public static FernetSocketFactory configured(Map<String, String> environment) {
-        return new FernetSocketFactory(KeyWatch.configured(Lookup.withEnvironment(environment)),
-                Lookup.withEnvironment(environment).origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
+        Lookup lookup = Lookup.withEnvironment(environment);
+        return new FernetSocketFactory(KeyWatch.configured(lookup),
+                lookup.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
     }
 
     /**
@@ -250,6 +252,7 @@ public final class FernetSocketFactory extends SocketFactory {
 
     @Override
     public String toString() {
-        return "FernetSocketFactory[" + keys.settings().keyCount() + (keys.settings().keyCount() == 1 ? " key]" : " keys]");
+        int keyCount = keys.settings().keyCount();
+        return "FernetSocketFactory[" + keyCount + (keyCount == 1 ? " key]" : " keys]");
     }
 }

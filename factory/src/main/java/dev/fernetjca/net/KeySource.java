@@ -204,7 +204,8 @@ final class KeySource {
 
     // ---- keystore
 
-    private static FernetKeyRing keyStore(Lookup.Found store, Lookup.Found type, Lookup.Found password, Lookup.Found alias) {
+    private static FernetKeyRing keyStore(Lookup.Found store, Lookup.Found type, Lookup.Found password,
+            Lookup.Found alias) {
         if (password == null) {
             throw new IllegalStateException(store.origin + " is set, but no " + KEY_STORE_PASSWORD + " or "
                     + KEY_STORE_PASSWORD_VARIABLE + " gives its password");

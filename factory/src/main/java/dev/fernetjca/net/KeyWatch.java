@@ -12,10 +12,11 @@ import java.util.Map;
 /**
  * The settings of a factory built from the configuration, kept current with its key file: at most once every
  * {@code fernet.keyFile.refresh} seconds (default 10; 0 checks on every new connection), a new connection first looks
- * at the file's modification time, status change time, size and file key, through every link, so that an edit, a replace-by-rename (Vault
- * Agent, the Secrets Store CSI driver) and a Kubernetes {@code ..data} symlink swap are all seen. A changed file is read
- * again; new connections get its keys, established ones keep theirs. A file that cannot be used (a parse error, a
- * failed permission check, gone) leaves the keys in force, with one error in the log naming the file and the problem.
+ * at the file's modification time, status change time, size and file key, through every link, so that an edit, a
+ * replace-by-rename (Vault Agent, the Secrets Store CSI driver) and a Kubernetes {@code ..data} symlink swap are all
+ * seen. A changed file is read again; new connections get its keys, established ones keep theirs. A file that cannot
+ * be used (a parse error, a failed permission check, gone) leaves the keys in force, with one error in the log naming
+ * the file and the problem.
  *
  * <p>Factories made with a key in code, or configured with inline keys or a keystore, watch nothing.
  *
@@ -142,7 +143,8 @@ final class KeyWatch {
         static FileState of(Path keyFile) {
             try {
                 if (UNIX) {
-                    Map<String, Object> unix = Files.readAttributes(keyFile, "unix:lastModifiedTime,ctime,size,fileKey");
+                    Map<String, Object> unix = Files.readAttributes(keyFile,
+                            "unix:lastModifiedTime,ctime,size,fileKey");
                     return new FileState(unix.get("lastModifiedTime"), unix.get("ctime"), unix.get("size"),
                             unix.get("fileKey"), null);
                 }
