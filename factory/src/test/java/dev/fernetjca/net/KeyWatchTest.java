@@ -185,6 +185,28 @@ class KeyWatchTest {
         }
     }
 
+    /** What the Java agent and RMI exports use: the no-argument constructors, configured by system properties. */
+    @Test
+    void rmiServerFactoryConfiguredBySystemPropertiesFollowsItsKeyFile() throws Exception {
+        assumeTrue(System.getProperty(KeySource.KEY_FILE) == null
+                && System.getProperty(KeyWatch.REFRESH_PROPERTY) == null, "a key file is configured for this JVM");
+        Path keyFile = keyFile(dir.resolve("fernet.key"), oldKey);
+        System.setProperty(KeySource.KEY_FILE, keyFile.toString());
+        System.setProperty(KeyWatch.REFRESH_PROPERTY, "0");
+        try {
+            FernetRMIServerSocketFactory rmi = new FernetRMIServerSocketFactory();
+            try (Echo server = echo((port, backlog, address) -> rmi.createServerSocket(0))) {
+                assertEcho(connect(server, oldKey));
+                Files.writeString(keyFile, text(newKey) + "\n");
+                assertEcho(connect(server, newKey));
+                assertRefused(server, oldKey);
+            }
+        } finally {
+            System.clearProperty(KeySource.KEY_FILE);
+            System.clearProperty(KeyWatch.REFRESH_PROPERTY);
+        }
+    }
+
     @Test
     void factoriesWithAKeyInCodeOrInlineKeysWatchNothing() {
         assertFalse(new FernetServerSocketFactory(oldKey).reloadKeys());
