@@ -157,6 +157,9 @@ class KeyRotationIT {
             clients.step("3: Secret [B]");
             clients.stop();
             assertNoFailureAndNoRestart(clients, one, two);
+            // said once, not at every reload
+            assertEquals(1, one.log().split("FERNET_KEY_FILE_PERMISSIONS=readable is in effect", -1).length - 1,
+                    one.log());
             assertRefusesKey(keyA, one, two);
         }
     }
