@@ -234,7 +234,8 @@ final class FernetCommand implements Callable<Integer> {
                     + " --decrypt takes encrypted connections and forwards them plain, once the peer has proved its"
                     + " key.",
                     "Only a clean end is passed on as one; any other end resets the other side.",
-                    "Logs one line per connection on standard error; never data."})
+                    "Logs one line per connection on standard error; never data.",
+                    "A key file is watched (FERNET_KEY_FILE_REFRESH seconds, default 10); SIGHUP re-reads it at once."})
     int tunnel(@Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
                        description = "where to accept connections (port 0: any free port, printed at start)")
                String listen,
