@@ -29,6 +29,14 @@ class KeyOptionsTest {
         return file;
     }
 
+    /** A key file of {@code key} with {@code permissions}; the test is skipped where there are none. */
+    private Path keyFile(String key, String permissions) throws IOException {
+        Path file = keyFile(key + "\n");
+        assumeTrue(posix(file), "not a POSIX file system: key file permissions are not checked here");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(permissions));
+        return file;
+    }
+
     private static boolean posix(Path file) {
         return Files.getFileAttributeView(file, PosixFileAttributeView.class) != null;
     }
@@ -81,9 +89,7 @@ class KeyOptionsTest {
     @Test
     void keyFileOpenToGroupOrOthersIsUsageError() throws IOException {
         String key = newKey();
-        Path file = keyFile(key + "\n");
-        assumeTrue(posix(file), "not a POSIX file system: key file permissions are not checked here");
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        Path file = keyFile(key, "rw-r--r--");
         // root can read the file either way: the check is on the permission bits
         assertUsageError(encrypt(Map.of(), "--key-file", file.toString()), "fernet: key file " + file
                 + " has permissions rw-r--r--, open to group or others; restrict it with chmod 600 " + file, key);
@@ -197,9 +203,7 @@ class KeyOptionsTest {
     @Test
     void readablePermissionsSettingAppliesToKeyFileOption() throws IOException {
         String key = newKey();
-        Path file = keyFile(key + "\n");
-        assumeTrue(posix(file), "not a POSIX file system: key file permissions are not checked here");
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));
+        Path file = keyFile(key, "r--r--r--");
         assertUsageError(encrypt(Map.of(), "--key-file", file.toString()), "open to group or others", key);
         Cli.Result encrypted = encrypt(Map.of("FERNET_KEY_FILE_PERMISSIONS", "readable"), "--key-file",
                 file.toString());
