@@ -5,6 +5,16 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import javax.net.ServerSocketFactory;
 import javax.net.SocketFactory;
@@ -47,7 +57,8 @@ import picocli.CommandLine.Spec;
         versionProvider = FernetCommand.Version.class,
         subcommands = Demo.class,
         description = "Makes and reads Fernet tokens, compatible with Python's cryptography.fernet.",
-        footer = {"", "Keys come from --key-file FILE or the FERNET_KEY environment variable; never from an argument."})
+        footer = {"", "Keys come from --key-file FILE, else FERNET_KEY_FILE, FERNET_KEY or FERNET_KEYSTORE as for the"
+                + " socket factories (docs/cli.md); never from an argument."})
 final class FernetCommand implements Callable<Integer> {
     /** The most standard input {@code encrypt} accepts: 64 MiB of plaintext, read whole into memory. */
     static final int MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -90,13 +101,64 @@ final class FernetCommand implements Callable<Integer> {
     }
 
     @Command(name = "keygen",
-            description = "Prints a new random key: 44 characters of url-safe base64, "
-                    + "as Python's Fernet.generate_key().")
-    int keygen() {
+            description = {"Prints a new random key: 44 characters of url-safe base64, "
+                    + "as Python's Fernet.generate_key().",
+                    "With --out FILE, writes it to a new FILE instead, readable by its owner only from the start, and"
+                            + " prints nothing; an existing FILE is never replaced."})
+    int keygen(@Option(names = "--out", paramLabel = "FILE",
+                       description = "create FILE (mode 600) holding the key; refused if FILE exists") Path outFile) {
+        if (outFile != null) {
+            return keygenTo(outFile);
+        }
         // the one place the command prints a secret: that is what it is for
         out.print(Fernet.generateKey());
         out.print('\n');
         return flushed();
+    }
+
+    /**
+     * Writes a new key to {@code keyFile}, created with mode 600 in the same system call that creates it (no moment
+     * when {@code keygen > f; chmod 600 f} leaves it readable), and never over an existing file: a second run must not
+     * silently replace a key already in use.
+     */
+    private int keygenTo(Path keyFile) {
+        PrintWriter err = spec.commandLine().getErr();
+        byte[] line = (Fernet.generateKey() + "\n").getBytes(StandardCharsets.US_ASCII);
+        boolean created = false;
+        try {
+            FileAttribute<?>[] ownerOnly = keyFile.getFileSystem().supportedFileAttributeViews().contains("posix")
+                    ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(
+                            PosixFilePermissions.fromString("rw-------"))}
+                    : new FileAttribute<?>[0];
+            try (FileChannel channel = FileChannel.open(keyFile,
+                    Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), ownerOnly)) {
+                created = true;
+                ByteBuffer buffer = ByteBuffer.wrap(line);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                channel.force(true);
+            }
+            return Main.OK;
+        } catch (FileAlreadyExistsException e) {
+            err.println("fernet: " + keyFile + " already exists; keygen --out never replaces a file (a key in use"
+                    + " would be lost): remove it first or choose another name");
+            return Main.REFUSED;
+        } catch (IOException e) {
+            if (created) {
+                try {
+                    Files.deleteIfExists(keyFile);
+                } catch (IOException ignored) {
+                    // reported below: the file may hold part of a key
+                }
+            }
+            String reason = e instanceof FileSystemException fileSystem ? fileSystem.getReason() : e.getMessage();
+            err.println("fernet: cannot create " + keyFile + (reason == null ? "" : ": " + reason));
+            return Main.REFUSED;
+        } finally {
+            Arrays.fill(line, (byte) 0);
+            err.flush();
+        }
     }
 
     @Command(name = "encrypt",
@@ -173,7 +235,8 @@ final class FernetCommand implements Callable<Integer> {
                     + " --decrypt takes encrypted connections and forwards them plain, once the peer has proved its"
                     + " key.",
                     "Only a clean end is passed on as one; any other end resets the other side.",
-                    "Logs one line per connection on standard error; never data."})
+                    "Logs one line per connection on standard error; never data.",
+                    "A key file is watched (FERNET_KEY_FILE_REFRESH seconds, default 10); SIGHUP re-reads it at once."})
     int tunnel(@Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
                        description = "where to accept connections (port 0: any free port, printed at start)")
                String listen,
@@ -249,15 +312,25 @@ final class FernetCommand implements Callable<Integer> {
         FernetSocketOptions options = (mode.equals("tls") ? FernetSocketOptions.tls()
                 : FernetSocketOptions.fernetTokens(ttl == null ? null : Duration.ofSeconds(ttlSeconds)))
                 .withHandshakeTimeout(limits.handshakeTimeout());
-        FernetKeyRing ring = keys.ring(env);
+        // the keys as the factories' configuration gives them, so that a key file is watched and SIGHUP re-reads it
         ServerSocketFactory acceptSide;
         SocketFactory connectSide;
+        Runnable reloadKeys;
         try {
-            acceptSide = direction.decrypt ? new FernetServerSocketFactory(ring, options)
-                    : ServerSocketFactory.getDefault();
-            connectSide = direction.decrypt ? SocketFactory.getDefault() : new FernetSocketFactory(ring, options);
-        } finally {
-            ring.destroy();
+            if (direction.decrypt) {
+                FernetServerSocketFactory fernetSide =
+                        FernetServerSocketFactory.configured(keys.environment(env), options);
+                acceptSide = fernetSide;
+                connectSide = SocketFactory.getDefault();
+                reloadKeys = () -> reloaded(fernetSide.reloadKeys());
+            } else {
+                FernetSocketFactory fernetSide = FernetSocketFactory.configured(keys.environment(env), options);
+                acceptSide = ServerSocketFactory.getDefault();
+                connectSide = fernetSide;
+                reloadKeys = () -> reloaded(fernetSide.reloadKeys());
+            }
+        } catch (IllegalStateException e) {
+            throw keys.usage(e);
         }
         Tunnel.Gate gate = !direction.decrypt ? Tunnel.Gate.NONE
                 : mode.equals("tls") ? Tunnel.Gate.HANDSHAKE : Tunnel.Gate.FIRST_TOKEN;
@@ -280,6 +353,10 @@ final class FernetCommand implements Callable<Integer> {
             }
         }
         MetricsServer metricsToStop = metricsServer;
+        if (!Hangup.handle(reloadKeys)) {
+            log.println("fernet tunnel: this JVM has no SIGHUP handling; a key file is still checked every "
+                    + "fernet.keyFile.refresh seconds");
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -308,6 +385,15 @@ final class FernetCommand implements Callable<Integer> {
         log.flush();
         stopped.await();
         return Main.OK;
+    }
+
+    /** Says on standard error what a SIGHUP did; the library has logged why a key file could not be used. */
+    private void reloaded(boolean newKeys) {
+        PrintWriter log = spec.commandLine().getErr();
+        log.println(newKeys ? "fernet tunnel: SIGHUP: keys reloaded for new connections"
+                : "fernet tunnel: SIGHUP: no new keys (no key file configured, or it cannot be used); the keys in force"
+                        + " stay");
+        log.flush();
     }
 
     /** The longest time a tunnel option takes: a day, in seconds. */

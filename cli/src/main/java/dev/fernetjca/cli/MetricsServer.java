@@ -34,7 +34,6 @@ final class MetricsServer implements AutoCloseable {
     static final String MBEAN = "dev.fernetjca:type=Sockets";
     private static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
     /** Key reloads done by the tunnel itself, beside those the library's factories count. */
-    private static final AtomicLong TUNNEL_RELOADS = new AtomicLong();
 
     private final HttpServer server;
     private final ExecutorService thread;
@@ -66,11 +65,6 @@ final class MetricsServer implements AutoCloseable {
 
     int port() {
         return server.getAddress().getPort();
-    }
-
-    /** Counts a reload of the tunnel's keys that took effect; shown in {@code fernet_keys_reloaded_total}. */
-    static void keysReloaded() {
-        TUNNEL_RELOADS.incrementAndGet();
     }
 
     private static void answer(HttpExchange exchange, int status, String body) throws IOException {
@@ -126,7 +120,7 @@ final class MetricsServer implements AutoCloseable {
                     (Long) row.get("count"));
         }
         counter(text, "fernet_keys_reloaded_total", "counter", "key reloads that took effect",
-                number(beans, name, "KeysReloaded") + TUNNEL_RELOADS.get());
+                number(beans, name, "KeysReloaded"));
         return text.toString();
     }
 

@@ -349,6 +349,41 @@ class FernetCommandTest {
     }
 
     @Test
+    void keygenOutCreatesAnOwnerOnlyKeyFileAndPrintsNothing(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("fernet.key");
+        Cli.Result result = Cli.run("keygen", "--out", file.toString());
+        assertEquals(0, result.status(), result.stderr());
+        assertEquals(0, result.stdout().length, "the key goes to the file only");
+        assertEquals("", result.stderr());
+        if (Files.getFileAttributeView(file, java.nio.file.attribute.PosixFileAttributeView.class) != null) {
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(file)));
+        }
+        String key = Files.readString(file);
+        assertTrue(key.matches("[A-Za-z0-9_-]{43}=\n"), "one key and a line end");
+        assertFalse(result.stderr().contains(key.trim()));
+        String token = encrypt(Map.of(), bytes("from the new file"), "--key-file", file.toString());
+        assertEquals("from the new file", Cli.run(Map.of("FERNET_KEY", key.trim()), bytes(token), "decrypt").out());
+    }
+
+    @Test
+    void keygenOutNeverReplacesAFile(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("fernet.key");
+        assertEquals(0, Cli.run("keygen", "--out", file.toString()).status());
+        String first = Files.readString(file);
+        Cli.Result again = Cli.run("keygen", "--out", file.toString());
+        assertEquals(1, again.status());
+        assertEquals(0, again.stdout().length);
+        assertEquals("fernet: " + file + " already exists; keygen --out never replaces a file (a key in use would be"
+                + " lost): remove it first or choose another name\n", again.stderr());
+        assertEquals(first, Files.readString(file));
+        // nor writes through a link, dangling or not, to a file elsewhere
+        Path link = Files.createSymbolicLink(dir.resolve("link.key"), dir.resolve("elsewhere.key"));
+        assertEquals(1, Cli.run("keygen", "--out", link.toString()).status());
+        assertFalse(Files.exists(dir.resolve("elsewhere.key")));
+    }
+
+    @Test
     void missingKeyIsUsageErrorNamingBothSources() {
         for (String command : new String[] {"encrypt", "decrypt"}) {
             Cli.Result result = Cli.run(Map.of(), bytes("x"), command);

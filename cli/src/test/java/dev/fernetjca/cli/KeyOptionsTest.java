@@ -29,6 +29,14 @@ class KeyOptionsTest {
         return file;
     }
 
+    /** A key file of {@code key} with {@code permissions}; the test is skipped where there are none. */
+    private Path keyFile(String key, String permissions) throws IOException {
+        Path file = keyFile(key + "\n");
+        assumeTrue(posix(file), "not a POSIX file system: key file permissions are not checked here");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(permissions));
+        return file;
+    }
+
     private static boolean posix(Path file) {
         return Files.getFileAttributeView(file, PosixFileAttributeView.class) != null;
     }
@@ -54,9 +62,10 @@ class KeyOptionsTest {
 
     @Test
     void noKeyIsUsageErrorNamingBoth() {
-        assertUsageError(encrypt(Map.of()), "no key: give --key-file FILE or set the FERNET_KEY environment variable");
-        assertUsageError(encrypt(Map.of("FERNET_KEY", " \t")),
-                "no key: give --key-file FILE or set the FERNET_KEY environment variable");
+        String noKey = "no key: give --key-file FILE or set the FERNET_KEY environment variable (or FERNET_KEY_FILE, or"
+                + " FERNET_KEYSTORE with FERNET_KEYSTORE_PASSWORD and FERNET_KEY_ALIAS)";
+        assertUsageError(encrypt(Map.of()), noKey);
+        assertUsageError(encrypt(Map.of("FERNET_KEY", " \t")), noKey);
     }
 
     @Test
@@ -80,9 +89,7 @@ class KeyOptionsTest {
     @Test
     void keyFileOpenToGroupOrOthersIsUsageError() throws IOException {
         String key = newKey();
-        Path file = keyFile(key + "\n");
-        assumeTrue(posix(file), "not a POSIX file system: key file permissions are not checked here");
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        Path file = keyFile(key, "rw-r--r--");
         // root can read the file either way: the check is on the permission bits
         assertUsageError(encrypt(Map.of(), "--key-file", file.toString()), "fernet: key file " + file
                 + " has permissions rw-r--r--, open to group or others; restrict it with chmod 600 " + file, key);
@@ -103,8 +110,8 @@ class KeyOptionsTest {
     @Test
     void keyGivenAsKeyFileIsNotRepeated() {
         String key = newKey();
-        assertUsageError(encrypt(Map.of(), "--key-file", key), "fernet: key file path looks like a Fernet key (not"
-                + " repeated here); give the path of a file that holds the key", key, key.substring(0, 22),
+        assertUsageError(encrypt(Map.of(), "--key-file", key), "fernet: --key-file looks like a Fernet key (not"
+                + " repeated here); it should give the path of a key file", key, key.substring(0, 22),
                 key.substring(22));
     }
 
@@ -131,5 +138,75 @@ class KeyOptionsTest {
         String key = newKey();
         assertUsageError(encrypt(Map.of("FERNET_KEY", " ," + key)), "FERNET_KEY entry 1 is empty", key);
         assertUsageError(encrypt(Map.of("FERNET_KEY", key + ",,")), "FERNET_KEY entry 2 is empty", key);
+    }
+
+    // ---- one key policy with the socket factories: --key-file, else their configuration
+
+    /** Asserts that {@code encrypted} succeeded with {@code key} as its primary. */
+    private static void assertMadeWith(String key, Cli.Result encrypted) {
+        assertEquals(0, encrypted.status(), encrypted.stderr());
+        assertEquals("plaintext", Cli.run(Map.of("FERNET_KEY", key), encrypted.stdout(), "decrypt").out());
+    }
+
+    @Test
+    void keyFileVariableIsHonoured() throws IOException {
+        String key = newKey();
+        Map<String, String> env = Map.of("FERNET_KEY_FILE", keyFile(key + "\n").toString());
+        Cli.Result encrypted = encrypt(env);
+        assertMadeWith(key, encrypted);
+        Cli.Result psk = Cli.run(env, new byte[0], "psk");
+        assertEquals(Cli.run(Map.of("FERNET_KEY", key), new byte[0], "psk").out(), psk.out(), psk.stderr());
+    }
+
+    @Test
+    void keyFileOptionWinsOverTheKeyFileVariable() throws IOException {
+        String optionKey = newKey();
+        Map<String, String> env = Map.of("FERNET_KEY_FILE", keyFile(newKey() + "\n").toString());
+        Cli.Result encrypted = encrypt(env, "--key-file", keyFile(optionKey + "\n").toString());
+        assertEquals(0, encrypted.status(), encrypted.stderr());
+        assertEquals("", encrypted.stderr(), "--key-file overrides the variables quietly");
+        assertEquals("plaintext", Cli.run(Map.of("FERNET_KEY", optionKey), encrypted.stdout(), "decrypt").out());
+    }
+
+    @Test
+    void keyFileVariableWinsOverInlineKeysAsForTheFactories() throws IOException {
+        String fileKey = newKey();
+        Map<String, String> env = Map.of("FERNET_KEY_FILE", keyFile(fileKey + "\n").toString(),
+                "FERNET_KEY", newKey());
+        Cli.Result encrypted = encrypt(env);
+        assertMadeWith(fileKey, encrypted);
+    }
+
+    @Test
+    void keystoreIsHonoured() throws Exception {
+        String key = newKey();
+        byte[] raw = java.util.Base64.getUrlDecoder().decode(key);
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        char[] password = "store-password".toCharArray();
+        store.setEntry("fernet", new java.security.KeyStore.SecretKeyEntry(
+                new javax.crypto.spec.SecretKeySpec(raw, "HmacSHA256")),
+                new java.security.KeyStore.PasswordProtection(password));
+        Path file = dir.resolve("keys.p12");
+        try (var out = Files.newOutputStream(file)) {
+            store.store(out, password);
+        }
+        Map<String, String> env = Map.of("FERNET_KEYSTORE", file.toString(),
+                "FERNET_KEYSTORE_PASSWORD", "store-password", "FERNET_KEY_ALIAS", "fernet");
+        Cli.Result encrypted = encrypt(env);
+        assertMadeWith(key, encrypted);
+        assertUsageError(encrypt(Map.of("FERNET_KEYSTORE", file.toString(), "FERNET_KEYSTORE_PASSWORD",
+                "store-password")), "no fernet.keyAlias or FERNET_KEY_ALIAS names the entry to use", key);
+    }
+
+    /** A Docker secret (0444) given with --key-file, accepted once the permissions setting says so. */
+    @Test
+    void readablePermissionsSettingAppliesToKeyFileOption() throws IOException {
+        String key = newKey();
+        Path file = keyFile(key, "r--r--r--");
+        assertUsageError(encrypt(Map.of(), "--key-file", file.toString()), "open to group or others", key);
+        Cli.Result encrypted = encrypt(Map.of("FERNET_KEY_FILE_PERMISSIONS", "readable"), "--key-file",
+                file.toString());
+        assertMadeWith(key, encrypted);
     }
 }

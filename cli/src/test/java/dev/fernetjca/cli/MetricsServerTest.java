@@ -17,7 +17,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.crypto.KeyGenerator;
@@ -26,6 +30,8 @@ import javax.net.SocketFactory;
 import javax.net.ssl.SSLException;
 import dev.fernetjca.net.FernetServerSocketFactory;
 import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.net.FernetSocketOptions;
+import dev.fernetjca.provider.Fernet;
 import dev.fernetjca.provider.FernetProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -83,7 +89,16 @@ class MetricsServerTest {
                     >= value(before, "fernet_bytes_total{direction=\"out\"}") + 2L * message.length, after);
             assertTrue(after.contains("# TYPE fernet_connections_active gauge\nfernet_connections_active "), after);
             long reloaded = value(after, "fernet_keys_reloaded_total");
-            MetricsServer.keysReloaded();
+            Path keyFile = Files.createTempFile("metrics", ".key",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            try {
+                Files.writeString(keyFile, Fernet.generateKey() + "\n");
+                FernetSocketFactory watching = FernetSocketFactory.configured(
+                        Map.of("FERNET_KEY_FILE", keyFile.toString()), FernetSocketOptions.tls());
+                assertTrue(watching.reloadKeys(), "the key file was not read again");
+            } finally {
+                Files.delete(keyFile);
+            }
             assertEquals(reloaded + 1, value(get(metrics, "/metrics").body(), "fernet_keys_reloaded_total"));
 
             HttpResponse<String> health = get(metrics, "/healthz");

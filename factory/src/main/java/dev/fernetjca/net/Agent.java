@@ -12,10 +12,11 @@ import java.rmi.server.RMISocketFactory;
  * keys, by installing a JVM-wide {@link RMISocketFactory} before {@code main} runs. Exports and stubs that name their
  * own socket factories keep them. The guide is docs/guides/rmi.md.
  *
- * <p>The keys are read once, at start-up. Without them, or without the jars the agent needs (fernet-jca-provider and
- * Bouncy Castle's bcprov, bctls and bcutil, found through the jar's {@code Class-Path} in its own directory or on the
- * application's class path), the agent prints why on stderr and the JVM exits with status 2 before the application
- * starts, rather than letting it talk in the clear.
+ * <p>The keys are read at start-up, and a configured key file is watched as the factories' no-argument constructors
+ * watch it: a changed file applies to new connections (docs/guides/key-rotation.md). Without keys, or without the
+ * jars the agent needs (fernet-jca-provider and Bouncy Castle's bcprov, bctls and bcutil, found through the jar's
+ * {@code Class-Path} in its own directory or on the application's class path), the agent prints why on stderr and
+ * the JVM exits with status 2 before the application starts, rather than letting it talk in the clear.
  *
  * <p>Not API, hence package-private: the JVM needs only {@code premain} to be public, for a class in the unnamed module
  * (checked by RmiIT on the release this project targets).

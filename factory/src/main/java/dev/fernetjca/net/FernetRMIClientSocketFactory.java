@@ -12,10 +12,11 @@ import java.rmi.server.RMIClientSocketFactory;
  * {@code UnicastRemoteObject.exportObject(obj, port, csf, ssf)} or {@code LocateRegistry.createRegistry(port, csf, ssf)}.
  *
  * <p>RMI serializes this factory into every stub it hands out, so it carries no key and no constructor takes one: each
- * JVM that calls through a stub uses its own configured keys, read on the first socket it creates there and kept for
- * the life of that factory instance. For the same reason all instances are equal, which lets RMI share connections
- * between stubs. A client therefore needs this class on its class path and its own key configuration; a JVM without
- * keys fails each call with a {@code java.rmi.ConnectIOException} whose cause names the settings consulted.
+ * JVM that calls through a stub uses its own configured keys, read on the first socket it creates there; a configured
+ * key file is watched, and a changed one applies to new connections. For the same reason all instances are equal,
+ * which lets RMI share connections between stubs. A client therefore needs this class on its class path and its own key
+ * configuration; a JVM without keys fails each call with a {@code java.rmi.ConnectIOException} whose cause names the
+ * settings consulted.
  *
  * <p>Thread-safe; safe to share.
  */

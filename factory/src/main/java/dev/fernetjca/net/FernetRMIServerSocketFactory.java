@@ -12,7 +12,8 @@ import java.rmi.server.RMIServerSocketFactory;
  * <p>All instances are equal, so RMI lets every export with this factory and port 0 share one listening port. That is
  * sound only because every instance serves the same keys, which is why no constructor takes a key: an application that
  * holds its key in memory can give it to the JVM through a key file or a {@code fernet.key} system property. The keys
- * are read once, by the constructor; restart the server to rotate them.
+ * are read by the constructor, and a configured key file is watched: a changed file applies to new connections
+ * (docs/guides/key-rotation.md).
  *
  * <p>Immutable; safe to share.
  */

@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.channels.ServerSocketChannel;
+import java.util.function.Supplier;
 
 /**
  * A server socket whose accepted sockets speak TLS 1.3 with a Fernet-derived PSK. {@link #accept()} returns at once
@@ -14,14 +15,14 @@ import java.nio.channels.ServerSocketChannel;
  * <p>Thread-safe, as ServerSocket.
  */
 final class FernetServerSocket extends ServerSocket {
-    private final Settings settings;
+    private final Supplier<Settings> settings;    // asked on each accept: the keys may have been reloaded
 
-    FernetServerSocket(Settings settings) throws IOException {
+    FernetServerSocket(Supplier<Settings> settings) throws IOException {
         this.settings = settings;
         Metrics.register(); // a server's figures exist from its start, at zero, before its first client
     }
 
-    FernetServerSocket(Settings settings, int port, int backlog, InetAddress bindAddress) throws IOException {
+    FernetServerSocket(Supplier<Settings> settings, int port, int backlog, InetAddress bindAddress) throws IOException {
         super(port, backlog, bindAddress);
         this.settings = settings;
         Metrics.register();
@@ -31,7 +32,7 @@ final class FernetServerSocket extends ServerSocket {
     public Socket accept() throws IOException {
         Socket raw = super.accept();
         try {
-            return FernetSocket.server(raw, settings);
+            return FernetSocket.server(raw, settings.get());
         } catch (IOException | RuntimeException e) {
             raw.close();
             throw e;

@@ -3,6 +3,8 @@ package dev.fernetjca.net;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.Map;
 import javax.crypto.SecretKey;
 import javax.net.ServerSocketFactory;
 
@@ -12,16 +14,17 @@ import javax.net.ServerSocketFactory;
  * servers take [new, old], then clients switch to new, then old is dropped.
  *
  * <p>The no-argument constructor and {@link #getDefault()} use the configured keys and wire mode
- * (docs/configuration.md); a factory made from a key speaks TLS unless its code chooses otherwise with
- * {@link FernetSocketOptions}.
+ * (docs/configuration.md), and watch a configured key file: a changed file applies to new connections without a
+ * restart (docs/guides/key-rotation.md). A factory made from a key speaks TLS unless its code chooses otherwise with
+ * {@link FernetSocketOptions}, and watches nothing.
  *
  * <p>{@code accept()} returns at once; each accepted socket runs its handshake on its first read or write, bounded by
  * the handshake timeout, so a silent client cannot hold the accepting thread.
  *
- * <p>Immutable; safe to share.
+ * <p>Thread-safe; safe to share. Immutable but for the keys of a watched key file, which change between connections.
  */
 public final class FernetServerSocketFactory extends ServerSocketFactory {
-    private final Settings settings;
+    private final KeyWatch keys;
 
     /**
      * Creates a factory for a Fernet key or a {@code FernetKeyRing} that speaks TLS 1.3, whatever {@code fernet.mode}
@@ -53,17 +56,47 @@ public final class FernetServerSocketFactory extends ServerSocketFactory {
      * @throws IllegalStateException if no keys are configured, naming every setting consulted
      */
     public FernetServerSocketFactory() {
-        this(Settings.configured(), Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
+        this(KeyWatch.configured(Lookup.PROCESS), Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
     }
 
     FernetServerSocketFactory(Settings settings) {
-        this(settings, "code");
+        this(KeyWatch.fixed(settings), "code");
+    }
+
+    /**
+     * Returns a factory for the configured keys, found and watched as the no-argument constructor's, with environment
+     * variables taken from {@code environment} instead of this process's, and sockets that speak as {@code options}
+     * say: for a program such as the {@code fernet} command that is given its environment and decides the mode itself
+     * ({@link FernetSocketOptions#fromConfiguration()} leaves that to the configuration too). System and security
+     * properties are this process's, and still come first.
+     *
+     * @throws IllegalStateException if no keys are configured, naming every setting consulted
+     */
+    public static FernetServerSocketFactory configured(Map<String, String> environment, FernetSocketOptions options) {
+        Lookup lookup = Lookup.withEnvironment(environment);
+        return new FernetServerSocketFactory(KeyWatch.configured(lookup, options), options.modeOrigin(lookup));
+    }
+
+    /**
+     * Reads the configured key file again now, rather than at the next check (every {@code fernet.keyFile.refresh}
+     * seconds): what a program does on {@code SIGHUP}. New connections get the new keys; established ones keep theirs.
+     * A file that cannot be used leaves the keys in force, with an error in the log. Does nothing for a factory made
+     * with a key in code or configured without a key file.
+     *
+     * @return whether new keys are in force
+     */
+    public boolean reloadKeys() {
+        return keys.reload();
+    }
+
+    private FernetServerSocketFactory(Settings settings, String modeOrigin) {
+        this(KeyWatch.fixed(settings), modeOrigin);
     }
 
     /** Warns once per JVM when the settings are those of the fernet-tokens mode, naming {@code modeOrigin}. */
-    private FernetServerSocketFactory(Settings settings, String modeOrigin) {
-        this.settings = settings;
-        if (settings.mode == Settings.Mode.FERNET_TOKENS) {
+    private FernetServerSocketFactory(KeyWatch keys, String modeOrigin) {
+        this.keys = keys;
+        if (keys.settings().mode == Settings.Mode.FERNET_TOKENS) {
             TokenLineStream.warnInEffect(modeOrigin);
         }
     }
@@ -80,26 +113,27 @@ public final class FernetServerSocketFactory extends ServerSocketFactory {
     /** Returns an unbound server socket; {@code bind} it, then accept. */
     @Override
     public ServerSocket createServerSocket() throws IOException {
-        return new FernetServerSocket(settings);
+        return new FernetServerSocket(keys::settings);
     }
 
     @Override
     public ServerSocket createServerSocket(int port) throws IOException {
-        return new FernetServerSocket(settings, port, 50, null);
+        return new FernetServerSocket(keys::settings, port, 50, null);
     }
 
     @Override
     public ServerSocket createServerSocket(int port, int backlog) throws IOException {
-        return new FernetServerSocket(settings, port, backlog, null);
+        return new FernetServerSocket(keys::settings, port, backlog, null);
     }
 
     @Override
     public ServerSocket createServerSocket(int port, int backlog, InetAddress bindAddress) throws IOException {
-        return new FernetServerSocket(settings, port, backlog, bindAddress);
+        return new FernetServerSocket(keys::settings, port, backlog, bindAddress);
     }
 
     @Override
     public String toString() {
-        return "FernetServerSocketFactory[" + settings.keyCount() + (settings.keyCount() == 1 ? " key]" : " keys]");
+        int keyCount = keys.settings().keyCount();
+        return "FernetServerSocketFactory[" + keyCount + (keyCount == 1 ? " key]" : " keys]");
     }
 }

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.time.Duration;
+import java.util.Map;
 import javax.crypto.SecretKey;
 import javax.net.SocketFactory;
 import dev.fernetjca.provider.FernetKeyRing;
@@ -18,15 +20,16 @@ import dev.fernetjca.provider.FernetKeyRing;
  * {@code java.naming.ldap.factory.socket}, JavaMail's {@code mail.smtp.socketFactory.class}.
  *
  * <p>The no-argument constructor and {@link #getDefault()} use the configured keys and wire mode
- * (docs/configuration.md); a factory made from a key speaks TLS unless its code chooses otherwise with
- * {@link FernetSocketOptions}. A client
+ * (docs/configuration.md), and watch a configured key file: a changed file applies to new connections without a
+ * restart (docs/guides/key-rotation.md). A factory made from a key speaks TLS unless its code chooses otherwise with
+ * {@link FernetSocketOptions}, and watches nothing. A client
  * offers every key of its ring; the server takes whichever it holds. The handshake runs on a socket's first read or
  * write, or on {@link #handshake(Socket)}.
  *
- * <p>Immutable; safe to share.
+ * <p>Thread-safe; safe to share. Immutable but for the keys of a watched key file, which change between connections.
  */
 public final class FernetSocketFactory extends SocketFactory {
-    private final Settings settings;
+    private final KeyWatch keys;
 
     /**
      * Creates a factory for a Fernet key or a {@code FernetKeyRing} that speaks TLS 1.3, whatever {@code fernet.mode}
@@ -57,18 +60,17 @@ public final class FernetSocketFactory extends SocketFactory {
      * permissions), with the configured mode, TTL and handshake timeout: for code that instantiates a factory by class
      * name and passes one string, as pgjdbc does with {@code socketFactoryArg}, so that two databases in one JVM can
      * use two keys (docs/guides/jdbc.md). The file is read once, here. A null or blank {@code keyFile} means the
-     * configured keys, as the no-argument constructor: pgjdbc passes null when no {@code socketFactoryArg} is set.
+     * configured keys, watched as the no-argument constructor's: pgjdbc passes null when no {@code socketFactoryArg}
+     * is set.
      *
      * @param keyFile the path of a key file; null: the configured keys
      * @throws IllegalStateException if the file cannot be read or holds no valid keys (the message names the path,
      *     never a line), or, for null, if no keys are configured
      */
     public FernetSocketFactory(String keyFile) {
-        this(keyFile == null || keyFile.isBlank() ? KeySource.configured() : KeySource.keyFile(keyFile));
-    }
-
-    private FernetSocketFactory(FernetKeyRing ring) {
-        this(withRing(ring), Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
+        this(keyFile == null || keyFile.isBlank() ? KeyWatch.configured(Lookup.PROCESS)
+                : KeyWatch.fixed(withRing(KeySource.keyFile(keyFile))),
+                Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
     }
 
     /**
@@ -77,17 +79,47 @@ public final class FernetSocketFactory extends SocketFactory {
      * @throws IllegalStateException if no keys are configured, naming every setting consulted
      */
     public FernetSocketFactory() {
-        this(Settings.configured(), Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
+        this(KeyWatch.configured(Lookup.PROCESS), Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
     }
 
     FernetSocketFactory(Settings settings) {
-        this(settings, "code");
+        this(KeyWatch.fixed(settings), "code");
+    }
+
+    /**
+     * Returns a factory for the configured keys, found and watched as the no-argument constructor's, with environment
+     * variables taken from {@code environment} instead of this process's, and sockets that speak as {@code options}
+     * say: for a program such as the {@code fernet} command that is given its environment and decides the mode itself
+     * ({@link FernetSocketOptions#fromConfiguration()} leaves that to the configuration too). System and security
+     * properties are this process's, and still come first.
+     *
+     * @throws IllegalStateException if no keys are configured, naming every setting consulted
+     */
+    public static FernetSocketFactory configured(Map<String, String> environment, FernetSocketOptions options) {
+        Lookup lookup = Lookup.withEnvironment(environment);
+        return new FernetSocketFactory(KeyWatch.configured(lookup, options), options.modeOrigin(lookup));
+    }
+
+    /**
+     * Reads the configured key file again now, rather than at the next check (every {@code fernet.keyFile.refresh}
+     * seconds): what a program does on {@code SIGHUP}. New connections get the new keys; established ones keep theirs.
+     * A file that cannot be used leaves the keys in force, with an error in the log. Does nothing for a factory made
+     * with a key in code or configured without a key file.
+     *
+     * @return whether new keys are in force
+     */
+    public boolean reloadKeys() {
+        return keys.reload();
+    }
+
+    private FernetSocketFactory(Settings settings, String modeOrigin) {
+        this(KeyWatch.fixed(settings), modeOrigin);
     }
 
     /** Warns once per JVM when the settings are those of the fernet-tokens mode, naming {@code modeOrigin}. */
-    private FernetSocketFactory(Settings settings, String modeOrigin) {
-        this.settings = settings;
-        if (settings.mode == Settings.Mode.FERNET_TOKENS) {
+    private FernetSocketFactory(KeyWatch keys, String modeOrigin) {
+        this.keys = keys;
+        if (keys.settings().mode == Settings.Mode.FERNET_TOKENS) {
             TokenLineStream.warnInEffect(modeOrigin);
         }
     }
@@ -102,13 +134,25 @@ public final class FernetSocketFactory extends SocketFactory {
     }
 
     /**
-     * Returns a factory for the configured keys, read anew on each call so that a rotated key file takes effect;
-     * JNDI and other frameworks find factories through this method.
+     * Returns a factory for the configured keys, read anew on each call, and watched as the no-argument
+     * constructor's are; JNDI and other frameworks find factories through this method.
      *
      * @throws IllegalStateException if no keys are configured
      */
     public static SocketFactory getDefault() {
         return new FernetSocketFactory();
+    }
+
+    /**
+     * Returns the keys the no-argument constructor would use, read now, with environment variables taken from
+     * {@code environment} instead of this process's: for a program that uses the configured keys for more than
+     * sockets, such as the {@code fernet} command's {@code encrypt}, so that it follows the same key policy.
+     *
+     * @return a new ring, which the caller owns and should destroy once done
+     * @throws IllegalStateException if no keys are configured, naming every setting consulted, or they cannot be read
+     */
+    public static FernetKeyRing configuredKeys(Map<String, String> environment) {
+        return KeySource.from(Lookup.withEnvironment(environment));
     }
 
     /**
@@ -176,7 +220,7 @@ public final class FernetSocketFactory extends SocketFactory {
     /** Returns an unconnected socket; {@code connect} it, then read or write. */
     @Override
     public Socket createSocket() throws IOException {
-        return FernetSocket.client(new Socket(), settings);
+        return FernetSocket.client(new Socket(), keys.settings());
     }
 
     @Override
@@ -210,7 +254,7 @@ public final class FernetSocketFactory extends SocketFactory {
                 raw.bind(local);
             }
             raw.connect(remote);
-            return FernetSocket.client(raw, settings);
+            return FernetSocket.client(raw, keys.settings());
         } catch (IOException | RuntimeException e) {
             raw.close();
             throw e;
@@ -219,6 +263,7 @@ public final class FernetSocketFactory extends SocketFactory {
 
     @Override
     public String toString() {
-        return "FernetSocketFactory[" + settings.keyCount() + (settings.keyCount() == 1 ? " key]" : " keys]");
+        int keyCount = keys.settings().keyCount();
+        return "FernetSocketFactory[" + keyCount + (keyCount == 1 ? " key]" : " keys]");
     }
 }

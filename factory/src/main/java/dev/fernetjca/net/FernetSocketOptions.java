@@ -96,15 +96,24 @@ public final class FernetSocketOptions {
      * the configuration now.
      */
     Settings settings(SecretKey keyOrRing) {
-        Duration timeout = handshakeTimeout != null ? handshakeTimeout : Settings.configuredHandshakeTimeout();
+        return settings(keyOrRing, Lookup.PROCESS);
+    }
+
+    /** Returns the settings for {@code keyOrRing}, reading what these options leave open through {@code lookup}. */
+    Settings settings(SecretKey keyOrRing, Lookup lookup) {
+        Duration timeout = handshakeTimeout != null ? handshakeTimeout : Settings.configuredHandshakeTimeout(lookup);
         return mode == null
-                ? Settings.of(keyOrRing, Settings.configuredMode(), Settings.configuredTtl(), timeout)
+                ? Settings.of(keyOrRing, Settings.configuredMode(lookup), Settings.configuredTtl(lookup), timeout)
                 : Settings.of(keyOrRing, mode, ttl, timeout);
     }
 
     /** Names what chose the mode, for the fernet-tokens warning; never a value. */
     String modeOrigin() {
-        return mode != null ? "code" : Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE);
+        return modeOrigin(Lookup.PROCESS);
+    }
+
+    String modeOrigin(Lookup lookup) {
+        return mode != null ? "code" : lookup.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE);
     }
 
     @Override

@@ -18,6 +18,7 @@ import java.security.Security;
 import java.security.UnrecoverableEntryException;
 import java.security.UnrecoverableKeyException;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,8 +30,8 @@ import javax.security.auth.Destroyable;
 /**
  * Finds the Fernet keys the application is configured with, for the socket factories' no-argument constructors.
  *
- * <p>Each setting is read from a system property, else from the security property of the same name
- * ({@link Security#getProperty}), else from an environment variable. Values that are empty or all whitespace count as
+ * <p>Each setting is read through a {@link Lookup}: a system property, else the security property of the same name
+ * ({@link Security#getProperty}), else an environment variable. Values that are empty or all whitespace count as
  * not set. The first of these settings that is set decides where the keys come from; later ones are ignored, with a
  * warning in the log:
  * <ol>
@@ -45,12 +46,15 @@ import javax.security.auth.Destroyable;
  *       key bytes (any algorithm name, such as {@code HmacSHA256} or {@code AES}) or the 44-character key string, as
  *       {@code keytool -importpass} stores it.
  * </ol>
- * The reference, with examples, is {@code docs/configuration.md}.
+ * A key file must be owner-only unless {@code fernet.keyFile.permissions} / {@code FERNET_KEY_FILE_PERMISSIONS} is
+ * {@code readable}, which also accepts one that group or others may read but not write (a mounted secret). The
+ * reference, with examples, is {@code docs/configuration.md}; {@link KeyWatch} follows a key file's changes.
  *
  * <p>Every failure is an {@link IllegalStateException} whose message names the setting, path, line number or alias
  * concerned, never a key, a line of a key file or a password.
  *
- * <p>Thread-safe: it keeps no state, and reads the configuration afresh on each call.
+ * <p>Thread-safe: it keeps no state but whether the permissions setting was announced, and reads the configuration
+ * afresh on each call.
  */
 final class KeySource {
     static final String KEY_FILE = "fernet.keyFile";
@@ -65,6 +69,8 @@ final class KeySource {
     static final String KEY_STORE_TYPE_VARIABLE = "FERNET_KEYSTORE_TYPE";
     static final String KEY_STORE_PASSWORD_VARIABLE = "FERNET_KEYSTORE_PASSWORD";
     static final String KEY_ALIAS_VARIABLE = "FERNET_KEY_ALIAS";
+    static final String KEY_FILE_PERMISSIONS = "fernet.keyFile.permissions";
+    static final String KEY_FILE_PERMISSIONS_VARIABLE = "FERNET_KEY_FILE_PERMISSIONS";
 
     static final String DEFAULT_KEY_STORE_TYPE = "PKCS12";
 
@@ -73,6 +79,7 @@ final class KeySource {
     private static final FernetProvider PROVIDER = new FernetProvider();
     private static final System.Logger LOG = System.getLogger(KeySource.class.getName());
     private static final Pattern KEY_LIKE = Pattern.compile("[A-Za-z0-9_+=-]{40,}");
+    private static final AtomicBoolean READABLE_ANNOUNCED = new AtomicBoolean();
 
     private KeySource() {
     }
@@ -85,7 +92,43 @@ final class KeySource {
      *     the configured keys cannot be read
      */
     static FernetKeyRing configured() {
-        return from(System::getProperty, Security::getProperty, System::getenv);
+        return from(Lookup.PROCESS);
+    }
+
+    /**
+     * Returns the key file that {@code sources} configure, or null when the keys come from elsewhere (inline or a
+     * keystore) or from nowhere: the file that a factory built from the configuration watches.
+     */
+    static Path configuredKeyFile(Lookup sources) {
+        Lookup.Found keyFile = sources.find(KEY_FILE, KEY_FILE_VARIABLE);
+        if (keyFile == null || looksLikeKey(keyFile.value)) {
+            return null;
+        }
+        try {
+            return Path.of(keyFile.value.strip());
+        } catch (InvalidPathException e) {
+            return null; // reading it says why
+        }
+    }
+
+    /**
+     * Reads {@code fernet.keyFile.permissions}: {@code strict} (the default) or {@code readable}, which accepts a key
+     * file that group or others may read but not write (a mounted secret), and says so at INFO once per JVM.
+     */
+    static boolean readableByOthers(Lookup sources) {
+        Lookup.Found permissions = sources.find(KEY_FILE_PERMISSIONS, KEY_FILE_PERMISSIONS_VARIABLE);
+        if (permissions == null || permissions.value.strip().equalsIgnoreCase("strict")) {
+            return false;
+        }
+        if (!permissions.value.strip().equalsIgnoreCase("readable")) {
+            // the value is not repeated: it may be a key set in the wrong place
+            throw new IllegalStateException(permissions.origin + " must be strict or readable");
+        }
+        if (READABLE_ANNOUNCED.compareAndSet(false, true)) {
+            LOG.log(Level.INFO, "{0}=readable is in effect: key files that group or others may read (but not write)"
+                    + " are accepted", permissions.origin);
+        }
+        return true;
     }
 
     /**
@@ -96,22 +139,26 @@ final class KeySource {
      */
     static FernetKeyRing from(Function<String, String> systemProperties, Function<String, String> securityProperties,
             Function<String, String> environment) {
-        Sources sources = new Sources(systemProperties, securityProperties, environment);
-        Setting keyFile = sources.lookup(KEY_FILE, KEY_FILE_VARIABLE);
-        Setting key = sources.lookup(KEY, KEY_VARIABLE);
-        Setting keyStore = sources.lookup(KEY_STORE, KEY_STORE_VARIABLE);
+        return from(new Lookup(systemProperties, securityProperties, environment));
+    }
+
+    /** Returns the keys configured in {@code sources}, as {@link #configured()} does. */
+    static FernetKeyRing from(Lookup sources) {
+        Lookup.Found keyFile = sources.find(KEY_FILE, KEY_FILE_VARIABLE);
+        Lookup.Found key = sources.find(KEY, KEY_VARIABLE);
+        Lookup.Found keyStore = sources.find(KEY_STORE, KEY_STORE_VARIABLE);
         if (keyFile != null) {
             warnIgnored(keyFile, key, keyStore);
-            return keyFile(keyFile);
+            return keyFile(keyFile, readableByOthers(sources));
         }
         if (key != null) {
             warnIgnored(key, keyStore);
             return inline(key);
         }
         if (keyStore != null) {
-            return keyStore(keyStore, sources.lookup(KEY_STORE_TYPE, KEY_STORE_TYPE_VARIABLE),
-                    sources.lookup(KEY_STORE_PASSWORD, KEY_STORE_PASSWORD_VARIABLE),
-                    sources.lookup(KEY_ALIAS, KEY_ALIAS_VARIABLE));
+            return keyStore(keyStore, sources.find(KEY_STORE_TYPE, KEY_STORE_TYPE_VARIABLE),
+                    sources.find(KEY_STORE_PASSWORD, KEY_STORE_PASSWORD_VARIABLE),
+                    sources.find(KEY_ALIAS, KEY_ALIAS_VARIABLE));
         }
         throw new IllegalStateException("no Fernet keys configured: set the system or security property "
                 + KEY_FILE + ", " + KEY + " or " + KEY_STORE + " (with " + KEY_STORE_TYPE + ", " + KEY_STORE_PASSWORD
@@ -120,8 +167,8 @@ final class KeySource {
                 + KEY_STORE_PASSWORD_VARIABLE + ", " + KEY_ALIAS_VARIABLE + ")");
     }
 
-    private static void warnIgnored(Setting used, Setting... others) {
-        for (Setting other : others) {
+    private static void warnIgnored(Lookup.Found used, Lookup.Found... others) {
+        for (Lookup.Found other : others) {
             if (other != null) {
                 LOG.log(Level.WARNING, "{0} is ignored: {1} takes precedence", other.origin, used.origin);
             }
@@ -132,15 +179,15 @@ final class KeySource {
 
     /** Returns the keys of the key file named by a socket factory's string argument, as pgjdbc's socketFactoryArg. */
     static FernetKeyRing keyFile(String path) {
-        return keyFile(new Setting(path, "socket factory argument"));
+        return keyFile(new Lookup.Found(path, "socket factory argument"), readableByOthers(Lookup.PROCESS));
     }
 
-    private static FernetKeyRing keyFile(Setting setting) {
+    private static FernetKeyRing keyFile(Lookup.Found setting, boolean readableByOthers) {
         refuseKeyLike(setting, "the path of a key file");
         Path path = path(setting);
         FernetKeyRing ring;
         try {
-            ring = FernetKeyRing.readKeyFile(path);
+            ring = FernetKeyRing.readKeyFile(path, readableByOthers);
         } catch (IOException | IllegalArgumentException e) {
             // both messages are the provider's: they name the path and a line number, never a line
             throw new IllegalStateException(e.getMessage() + " (" + setting.origin + ")", e);
@@ -149,7 +196,7 @@ final class KeySource {
         return ring;
     }
 
-    private static FernetKeyRing inline(Setting setting) {
+    private static FernetKeyRing inline(Lookup.Found setting) {
         FernetKeyRing ring;
         try {
             ring = FernetKeyRing.parseKeys(setting.value);
@@ -162,7 +209,8 @@ final class KeySource {
 
     // ---- keystore
 
-    private static FernetKeyRing keyStore(Setting store, Setting type, Setting password, Setting alias) {
+    private static FernetKeyRing keyStore(Lookup.Found store, Lookup.Found type, Lookup.Found password,
+            Lookup.Found alias) {
         if (password == null) {
             throw new IllegalStateException(store.origin + " is set, but no " + KEY_STORE_PASSWORD + " or "
                     + KEY_STORE_PASSWORD_VARIABLE + " gives its password");
@@ -274,7 +322,7 @@ final class KeySource {
      * Refuses a setting whose value looks like a Fernet key (a run of 40 or more base64 characters in both cases):
      * a key set in the wrong place. Messages name paths, types and aliases; this keeps a key out of them.
      */
-    private static void refuseKeyLike(Setting setting, String expected) {
+    private static void refuseKeyLike(Lookup.Found setting, String expected) {
         if (setting != null && looksLikeKey(setting.value)) {
             throw new IllegalStateException(setting.origin + " looks like a Fernet key (not repeated here); it should"
                     + " give " + expected);
@@ -293,7 +341,7 @@ final class KeySource {
         return false;
     }
 
-    private static Path path(Setting setting) {
+    private static Path path(Lookup.Found setting) {
         try {
             return Path.of(setting.value.strip());
         } catch (InvalidPathException e) {
@@ -311,56 +359,5 @@ final class KeySource {
 
     private static String count(int keys) {
         return keys == 1 ? "1 key" : keys + " keys";
-    }
-
-    /** The three places a setting is looked up, in order. */
-    private static final class Sources {
-        private final Function<String, String> systemProperties;
-        private final Function<String, String> securityProperties;
-        private final Function<String, String> environment;
-
-        Sources(Function<String, String> systemProperties, Function<String, String> securityProperties,
-                Function<String, String> environment) {
-            this.systemProperties = systemProperties;
-            this.securityProperties = securityProperties;
-            this.environment = environment;
-        }
-
-        /** Returns the first non-blank value of {@code property} or {@code variable}, or null. */
-        Setting lookup(String property, String variable) {
-            String value = systemProperties.apply(property);
-            if (isSet(value)) {
-                return new Setting(value, "system property " + property);
-            }
-            value = securityProperties.apply(property);
-            if (isSet(value)) {
-                return new Setting(value, "security property " + property);
-            }
-            value = environment.apply(variable);
-            if (isSet(value)) {
-                return new Setting(value, "environment variable " + variable);
-            }
-            return null;
-        }
-
-        private static boolean isSet(String value) {
-            return value != null && !value.isBlank();
-        }
-    }
-
-    /** A setting's value and where it came from; not a record, since the value may be a key or a password. */
-    private static final class Setting {
-        final String value;
-        final String origin;
-
-        Setting(String value, String origin) {
-            this.value = value;
-            this.origin = origin;
-        }
-
-        @Override
-        public String toString() {
-            return origin;
-        }
     }
 }

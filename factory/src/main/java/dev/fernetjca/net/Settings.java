@@ -3,7 +3,6 @@ package dev.fernetjca.net;
 import java.security.NoSuchAlgorithmException;
 import java.security.Provider;
 import java.security.SecureRandom;
-import java.security.Security;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -123,9 +122,14 @@ final class Settings {
 
     /** Returns settings for the configured keys ({@link KeySource}), mode, TTL and handshake timeout. */
     static Settings configured() {
-        FernetKeyRing ring = KeySource.configured();
+        return configured(Lookup.PROCESS);
+    }
+
+    /** Returns settings for the keys, mode, TTL and handshake timeout that {@code lookup} finds. */
+    static Settings configured(Lookup lookup) {
+        FernetKeyRing ring = KeySource.from(lookup);
         try {
-            return of(ring);
+            return of(ring, configuredMode(lookup), configuredTtl(lookup), configuredHandshakeTimeout(lookup));
         } finally {
             ring.destroy();
         }
@@ -158,51 +162,43 @@ final class Settings {
         return mode == Mode.TLS ? psks.size() : ring.size();
     }
 
-    /** Looks a setting up as a system property, then a security property, then an environment variable. */
+    /** Looks a setting up in this process, as {@link Lookup#PROCESS} does; trimmed, or null when unset. */
     static String setting(String property, String variable) {
-        String value = System.getProperty(property);
-        if (value == null) {
-            value = Security.getProperty(property);
-        }
-        if (value == null) {
-            value = System.getenv(variable);
-        }
-        return value == null || value.isBlank() ? null : value.trim();
+        return Lookup.PROCESS.value(property, variable);
     }
 
-    /**
-     * Names where {@link #setting} finds {@code property}: {@code system property P}, {@code security property P},
-     * {@code environment variable V}; null when it is unset. Never the value.
-     */
+    /** Names where {@link #setting} finds {@code property}, or null when it is unset; never the value. */
     static String origin(String property, String variable) {
-        String value = System.getProperty(property);
-        String origin = "system property " + property;
-        if (value == null) {
-            value = Security.getProperty(property);
-            origin = "security property " + property;
-        }
-        if (value == null) {
-            value = System.getenv(variable);
-            origin = "environment variable " + variable;
-        }
-        return value == null || value.isBlank() ? null : origin;
+        return Lookup.PROCESS.origin(property, variable);
     }
 
     /** Reads {@code fernet.mode}: {@code tls} (the default) or {@code fernet-tokens}. */
     static Mode configuredMode() {
-        String value = setting(MODE_PROPERTY, MODE_VARIABLE);
+        return configuredMode(Lookup.PROCESS);
+    }
+
+    static Mode configuredMode(Lookup lookup) {
+        String value = lookup.value(MODE_PROPERTY, MODE_VARIABLE);
         return value == null ? Mode.TLS : Mode.parse(value);
     }
 
     /** Reads {@code fernet.ttl}, whole seconds; null when unset (tokens never expire). */
     static Duration configuredTtl() {
-        String value = setting(TTL_PROPERTY, TTL_VARIABLE);
+        return configuredTtl(Lookup.PROCESS);
+    }
+
+    static Duration configuredTtl(Lookup lookup) {
+        String value = lookup.value(TTL_PROPERTY, TTL_VARIABLE);
         return value == null ? null : Duration.ofSeconds(positive(value, TTL_PROPERTY, TTL_VARIABLE, "seconds"));
     }
 
     /** Reads {@code fernet.handshakeTimeout}, milliseconds; 10 seconds when unset. */
     static Duration configuredHandshakeTimeout() {
-        String value = setting(HANDSHAKE_TIMEOUT_PROPERTY, HANDSHAKE_TIMEOUT_VARIABLE);
+        return configuredHandshakeTimeout(Lookup.PROCESS);
+    }
+
+    static Duration configuredHandshakeTimeout(Lookup lookup) {
+        String value = lookup.value(HANDSHAKE_TIMEOUT_PROPERTY, HANDSHAKE_TIMEOUT_VARIABLE);
         if (value == null) {
             return DEFAULT_HANDSHAKE_TIMEOUT;
         }
@@ -216,7 +212,7 @@ final class Settings {
     }
 
     /** Returns {@code value} as a positive whole number; the message names the setting, never the value. */
-    private static long positive(String value, String property, String variable, String unit) {
+    static long positive(String value, String property, String variable, String unit) {
         String setting = property + " (or " + variable + ")";
         if (value.matches("[0-9]+")) {
             try {

@@ -69,10 +69,18 @@ final class FernetCli {
          * @param args the tunnel's options; {@code --listen HOST:0} works, the port chosen is {@link #port()}
          */
         static TunnelProcess start(String... args) throws IOException, InterruptedException {
+            return start(java.util.Map.of(), args);
+        }
+
+        /** Starts {@code fernet tunnel ARGS} as {@link #start(String...)} does, with {@code environment} added. */
+        static TunnelProcess start(java.util.Map<String, String> environment, String... args) throws IOException,
+                InterruptedException {
             List<String> all = new ArrayList<>();
             all.add("tunnel");
             all.addAll(List.of(args));
-            Child child = Child.start(fernet(all.toArray(String[]::new)));
+            ProcessBuilder builder = fernet(all.toArray(String[]::new));
+            builder.environment().putAll(environment);
+            Child child = Child.start(builder);
             try {
                 String line = child.awaitLine(l -> LISTENING.matcher(l).matches(), STARTUP);
                 Matcher matcher = LISTENING.matcher(line);
@@ -115,6 +123,12 @@ final class FernetCli {
 
         long pid() {
             return child.process().pid();
+        }
+
+        /** Sends SIGHUP, as {@code kill -HUP} or {@code systemctl reload} does: the tunnel re-reads its key file. */
+        void hangup() throws IOException, InterruptedException {
+            Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(pid())).inheritIO().start();
+            assertEquals(0, kill.waitFor(), "kill -HUP " + pid());
         }
 
         boolean isAlive() {

@@ -87,7 +87,21 @@ public final class FernetKeyRing implements SecretKey {
      *     being named
      */
     public static FernetKeyRing readKeyFile(Path keyFile) throws IOException {
-        return KeyFiles.readKeyFile(keyFile);
+        return KeyFiles.readKeyFile(keyFile, false);
+    }
+
+    /**
+     * Reads a key file as {@link #readKeyFile(Path)} does, but when {@code readableByOthers} is true accepts a file
+     * that group or others may read, as long as nobody but its owner may write or execute it: a mounted secret, which
+     * Kubernetes (mode 0644, or 0440 with {@code fsGroup}) and Docker (0444) make readable by design. Anyone the file
+     * is readable to learns the keys; use it where the directory, not the file, keeps other users out (a container,
+     * a volume mounted for one pod). {@code readKeyFile(keyFile, false)} is {@code readKeyFile(keyFile)}.
+     *
+     * @throws IllegalArgumentException as {@link #readKeyFile(Path)}, and, when {@code readableByOthers}, for a file
+     *     that group or others may write or execute instead of one they may read
+     */
+    public static FernetKeyRing readKeyFile(Path keyFile, boolean readableByOthers) throws IOException {
+        return KeyFiles.readKeyFile(keyFile, readableByOthers);
     }
 
     /**

@@ -42,20 +42,22 @@ final class KeyFiles {
     /** The {@code st_mode} bits that grant group or others anything. */
     private static final int GROUP_OR_OTHERS_BITS = 0077;
     private static final int WRITE_BY_GROUP_OR_OTHERS = 0022;
+    /** What group or others may not have even when a key file may be readable by them. */
+    private static final int GROUP_OR_OTHERS_WRITE_OR_EXECUTE = 0033;
     /** Directories already warned about, so that a reload does not repeat the warning. */
     private static final Set<String> WARNED_DIRECTORIES = ConcurrentHashMap.newKeySet();
 
     private KeyFiles() {}
 
-    /** See {@link FernetKeyRing#readKeyFile(Path)}. */
-    static FernetKeyRing readKeyFile(Path keyFile) throws IOException {
+    /** See {@link FernetKeyRing#readKeyFile(Path, boolean)}. */
+    static FernetKeyRing readKeyFile(Path keyFile, boolean readableByOthers) throws IOException {
         if (looksLikeKey(keyFile.toString())) {
             // every message names the path: a key given where a path belongs must not reach a terminal or a log
             throw new IllegalArgumentException("key file path looks like a Fernet key (not repeated here); give the"
                     + " path of a file that holds the key");
         }
         String name = "key file " + keyFile;
-        byte[] text = read(keyFile, name);
+        byte[] text = read(keyFile, name, readableByOthers);
         try {
             return parse(text, (byte) '\n', true, name + " line ", name);
         } finally {
@@ -104,20 +106,20 @@ final class KeyFiles {
      * platform can say what that is (Linux), and the open file must still be the one the path names: a file swapped
      * in between a check and the open is refused, not read.
      */
-    private static byte[] read(Path keyFile, String name) throws IOException {
+    private static byte[] read(Path keyFile, String name, boolean readableByOthers) throws IOException {
         Path real = resolve(keyFile, name);
         boolean unix = real.getFileSystem().supportedFileAttributeViews().contains("unix");
         if (!unix) {
             return readPlain(real, name);
         }
         FileStatus before = FileStatus.of(real, name);
-        check(before, keyFile, name);
+        check(before, keyFile, name, readableByOthers);
         warnIfParentWritable(real);
         ByteBuffer buffer = ByteBuffer.allocateDirect(MAX_KEY_FILE_BYTES + 1);
         try (FileChannel channel = FileChannel.open(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             FileStatus opened = FileStatus.ofOpen(channel, name);
             if (opened != null) {
-                check(opened, keyFile, name);
+                check(opened, keyFile, name, readableByOthers);
             }
             FileStatus now = FileStatus.of(real, name);
             // whatever was opened must be what the path names before and after: no swap in between
@@ -179,8 +181,11 @@ final class KeyFiles {
         }
     }
 
-    /** Refuses anything but a regular file of this process's user or root that grants nothing to group or others. */
-    private static void check(FileStatus status, Path keyFile, String name) {
+    /**
+     * Refuses anything but a regular file of this process's user or root that grants nothing to group or others, or,
+     * when {@code readableByOthers}, nothing but reading (a mounted secret: 0644, 0440, 0444).
+     */
+    private static void check(FileStatus status, Path keyFile, String name, boolean readableByOthers) {
         if (!status.isRegularFile()) {
             // a FIFO or a device could block or never end; a directory has no lines
             throw new IllegalArgumentException(name + " is " + status.kind() + ", not a regular file");
@@ -192,6 +197,14 @@ final class KeyFiles {
                     + " user (uid " + processUid + ") or root; a key file must belong to the user that reads it");
         }
         // judged on the bits, not on whether this process could read it: root reads any file
+        if (readableByOthers) {
+            // another user who may write the file chooses the keys; one who may only read it learns them, accepted
+            if ((status.mode() & GROUP_OR_OTHERS_WRITE_OR_EXECUTE) != 0) {
+                throw new IllegalArgumentException(name + " has permissions " + status.permissions()
+                        + ", writable by group or others; restrict it with chmod go-wx " + keyFile);
+            }
+            return;
+        }
         if ((status.mode() & GROUP_OR_OTHERS_BITS) != 0) {
             throw new IllegalArgumentException(name + " has permissions " + status.permissions()
                     + ", open to group or others; restrict it with chmod 600 " + keyFile);

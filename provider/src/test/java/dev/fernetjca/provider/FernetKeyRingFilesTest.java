@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
@@ -177,6 +178,40 @@ class FernetKeyRingFilesTest {
         Path file = keyFile(encode(raw));
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(permissions));
         assertRing(FernetKeyRing.readKeyFile(file), raw);
+    }
+
+    /** Kubernetes Secret volumes (0644; 0440 with fsGroup), Docker secrets (0444), a systemd credential (0400). */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"rw-r--r--", "r--r-----", "r--r--r--", "r--------", "rw-------"})
+    void readableByOthersAcceptsMountedSecretModes(String permissions) throws IOException {
+        assumePosix();
+        byte[] raw = rawKey();
+        Path file = keyFile(encode(raw));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(permissions));
+        assertRing(FernetKeyRing.readKeyFile(file, true), raw);
+        if (!permissions.equals("rw-------") && !permissions.equals("r--------")) {
+            invalid(() -> FernetKeyRing.readKeyFile(file, false)); // the default stays strict
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"rw-rw-r--", "rw-r--rw-", "rw--w----", "rw-----w-", "rw-r-xr--", "rw-r--r-x"})
+    void readableByOthersStillRefusesWhatOthersMayWriteOrRun(String permissions) throws IOException {
+        assumePosix();
+        String key = encode(rawKey());
+        Path file = keyFile(key + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(permissions));
+        String message = invalid(() -> FernetKeyRing.readKeyFile(file, true));
+        assertEquals("key file " + file + " has permissions " + permissions
+                + ", writable by group or others; restrict it with chmod go-wx " + file, message);
+    }
+
+    @Test
+    void readableByOthersKeepsTheOwnerCheck() throws IOException {
+        Path file = keyFile(encode(rawKey()));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));
+        giveToAnotherUser(file);
+        assertTrue(invalid(() -> FernetKeyRing.readKeyFile(file, true)).contains("is owned by uid " + OTHER_UID));
     }
 
     @Test
