@@ -21,8 +21,8 @@ import java.util.Map;
  * launcher's JVMs map them instead of reading, parsing and verifying them again (docs/cli.md, "Running").
  *
  * <p>It runs the commands users run most, in this process, as {@code main} would: {@code keygen}, {@code encrypt} and
- * {@code decrypt} with a key file and with {@code FERNET_KEY}, and a refused token. No tunnel runs, and nothing
- * touches the network; a throwaway key lives in a temporary directory of the owner only, deleted at the end. It ends
+ * {@code decrypt} with a key file and with {@code FERNET_KEY}, a refused token, then {@code --version},
+ * {@code tunnel --help} and {@code psk} through picocli. No tunnel runs, and nothing touches the network; a throwaway key lives in a temporary directory of the owner only, deleted at the end. It ends
  * with an exception (status 1) if any command did not do what it should, so that the build notices.
  *
  * <p>Stateless; for the build, not for users.
@@ -54,6 +54,11 @@ final class Training {
             // a refused token loads the failure path too
             token[token.length / 2] ^= 1;
             check(status(Map.of(KeyOptions.ENV_VARIABLE, keyText), token, "decrypt") == Main.REFUSED);
+            // picocli's path, which every other command takes (the tunnel, psk, help): the JDK's reflection and
+            // annotation classes it needs are archived, though picocli's own (Java 5 class files) cannot be
+            run(Map.of(), new byte[0], "--version");
+            run(Map.of(), new byte[0], "tunnel", "--help");
+            run(Map.of(), new byte[0], "psk", "--key-file", keyFile.toString());
         } finally {
             Files.deleteIfExists(keyFile);
             Files.deleteIfExists(dir);
