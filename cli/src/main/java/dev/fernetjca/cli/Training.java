@@ -13,6 +13,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.Map;
+import dev.fernetjca.net.FernetServerSocketFactory;
+import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.provider.FernetKeyRing;
 
 /**
  * The training run of the class-data-sharing archive that the build makes next to {@code fernet.jar}: the cli
@@ -22,7 +25,8 @@ import java.util.Map;
  *
  * <p>It runs the commands users run most, in this process, as {@code main} would: {@code keygen}, {@code encrypt} and
  * {@code decrypt} with a key file and with {@code FERNET_KEY}, a refused token, then {@code --version},
- * {@code tunnel --help} and {@code psk} through picocli. No tunnel runs, and nothing touches the network; a throwaway key lives in a temporary directory of the owner only, deleted at the end. It ends
+ * {@code tunnel --help} and {@code psk} through picocli, and builds the socket factories a tunnel builds at start. No
+ * tunnel runs, and nothing touches the network; a throwaway key lives in a temporary directory of the owner only, deleted at the end. It ends
  * with an exception (status 1) if any command did not do what it should, so that the build notices.
  *
  * <p>Stateless; for the build, not for users.
@@ -59,6 +63,14 @@ final class Training {
             run(Map.of(), new byte[0], "--version");
             run(Map.of(), new byte[0], "tunnel", "--help");
             run(Map.of(), new byte[0], "psk", "--key-file", keyFile.toString());
+            // what a tunnel builds at start, either direction: the socket factories and their TLS crypto
+            FernetKeyRing ring = FernetKeyRing.readKeyFile(keyFile);
+            try {
+                FernetServerSocketFactory.withConfiguredMode(ring);
+                FernetSocketFactory.withConfiguredMode(ring);
+            } finally {
+                ring.destroy();
+            }
         } finally {
             Files.deleteIfExists(keyFile);
             Files.deleteIfExists(dir);
