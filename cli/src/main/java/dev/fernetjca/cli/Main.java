@@ -78,7 +78,7 @@ public final class Main {
             if (cause instanceof OutOfMemoryError) {
                 // input near the 64 MiB limit needs a few hundred MiB of heap (docs/cli.md, Limits)
                 err.println("fernet: not enough memory for this input; give Java a larger heap,"
-                        + " such as java -Xmx512m -jar fernet.jar");
+                        + " such as FERNET_JAVA_OPTS=-Xmx512m bin/fernet or java -Xmx512m -jar fernet.jar");
                 return REFUSED;
             }
         }
