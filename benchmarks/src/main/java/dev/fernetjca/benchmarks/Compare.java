@@ -26,7 +26,7 @@ import dev.fernetjca.provider.FernetProvider;
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.fernetjca.benchmarks.Compare --rounds 3 --out target/compare
  *     [--smoke] [--only sockets,tunnels,rmi,cli] [--contenders fernet-tls,jsse-full,...]
- *     [--cli-jar cli/target/fernet.jar] [--jfr]
+ *     [--cli-jar cli/target/fernet.jar, or the launcher bin/fernet] [--jfr]
  * </pre>
  *
  * <p>Writes {@code results.json}, {@code tables.md} (the tables of docs/benchmarks.md), {@code sockets.png} and
@@ -322,12 +322,23 @@ public final class Compare {
 
     private int fernetTunnel(String direction, int connectPort, Keys keys, List<Child> pair) throws Exception {
         Path log = log("tunnel-fernet" + direction);
-        pair.add(Child.start("fernet tunnel " + direction, List.of(Machine.javaExecutable(), "-jar", cliJar.toString(),
-                "tunnel", "--listen", "127.0.0.1:0", "--connect", "127.0.0.1:" + connectPort, direction,
-                "--key-file", keys.fernetKeyFile().toString()), log));
+        pair.add(Child.start("fernet tunnel " + direction, fernet("tunnel", "--listen", "127.0.0.1:0", "--connect",
+                "127.0.0.1:" + connectPort, direction, "--key-file", keys.fernetKeyFile().toString()), log));
         String line = Child.awaitLogLine(log, "listening on 127.0.0.1:", 60);
         String rest = line.substring(line.indexOf("listening on 127.0.0.1:") + "listening on 127.0.0.1:".length());
         return Integer.parseInt(rest.replaceAll("[^0-9].*$", ""));
+    }
+
+    /** Returns the {@code fernet} command line: {@code java -jar} the jar, or the launcher (bin/fernet) itself. */
+    private List<String> fernet(String... args) {
+        List<String> command = new ArrayList<>();
+        if (cliJar.getFileName().toString().endsWith(".jar")) {
+            command.add(Machine.javaExecutable());
+            command.add("-jar");
+        }
+        command.add(cliJar.toString());
+        command.addAll(List.of(args));
+        return command;
     }
 
     // ---- RMI: a registry and an exported Echo in one JVM, a client JVM for the first and the warm calls
@@ -351,8 +362,7 @@ public final class Compare {
         Path input = work.resolve("input.txt");
         Files.writeString(input, SHORT_INPUT);
         List<String> command = switch (contender) {
-            case "cli-fernet" -> List.of(Machine.javaExecutable(), "-jar", cliJar.toString(), "encrypt",
-                    "--key-file", keys.fernetKeyFile().toString());
+            case "cli-fernet" -> fernet("encrypt", "--key-file", keys.fernetKeyFile().toString());
             case "cli-python" -> List.of("python3", "-c", "import sys\n"
                     + "from cryptography.fernet import Fernet\n"
                     + "key = open(sys.argv[1], 'rb').read().strip()\n"

@@ -78,14 +78,17 @@ final class FernetCommand implements Callable<Integer> {
 
     private final InputStream in;
     private final PrintStream out;
+    // the root command line's error writer too (Main sets both): the token commands also run without picocli
+    private final PrintWriter err;
     private final Map<String, String> env;
 
     @Spec
     CommandSpec spec;
 
-    FernetCommand(InputStream in, PrintStream out, Map<String, String> env) {
+    FernetCommand(InputStream in, PrintStream out, PrintWriter err, Map<String, String> env) {
         this.in = in;
         this.out = out;
+        this.err = err;
         this.env = env;
     }
 
@@ -122,7 +125,6 @@ final class FernetCommand implements Callable<Integer> {
      * silently replace a key already in use.
      */
     private int keygenTo(Path keyFile) {
-        PrintWriter err = spec.commandLine().getErr();
         byte[] line = (Fernet.generateKey() + "\n").getBytes(StandardCharsets.US_ASCII);
         boolean created = false;
         try {
@@ -164,8 +166,12 @@ final class FernetCommand implements Callable<Integer> {
     @Command(name = "encrypt",
             description = {"Reads standard input whole (at most 64 MiB) and prints one token for it, then a newline.",
                     "The first key of --key-file or FERNET_KEY encrypts."})
-    int encrypt(@Mixin KeyOptions keys) throws IOException {
-        Fernet fernet = keys.load(env);
+    int encrypt(@Mixin KeyOptions keys) {
+        return encryptWith(keys.load(env));
+    }
+
+    /** Runs {@code encrypt} with its keys loaded: what {@link Shortcut} calls without picocli. */
+    int encryptWith(Fernet fernet) {
         byte[] plaintext = readStandardInput(MAX_INPUT_BYTES);
         if (plaintext == null) {
             return Main.REFUSED;
@@ -191,9 +197,16 @@ final class FernetCommand implements Callable<Integer> {
     int decrypt(@Mixin KeyOptions keys,
                 @Option(names = "--ttl", paramLabel = "SECONDS",
                         description = "Refuse tokens made more than SECONDS ago (or dated over 60 s ahead).")
-                String ttlSeconds) throws IOException {
+                String ttlSeconds) {
         Duration ttl = ttlSeconds == null ? null : parseTtl(ttlSeconds);
-        Fernet fernet = keys.load(env);
+        return decryptWith(keys.load(env), ttl);
+    }
+
+    /**
+     * Runs {@code decrypt} with its keys loaded and its TTL parsed, null for none: what {@link Shortcut} calls without
+     * picocli.
+     */
+    int decryptWith(Fernet fernet, Duration ttl) {
         byte[] input = readStandardInput(MAX_TOKEN_BYTES + 2 * MAX_SURROUNDING_WHITESPACE);
         if (input == null) {
             return Main.REFUSED;
@@ -217,7 +230,7 @@ final class FernetCommand implements Callable<Integer> {
             plaintext = ttl == null ? fernet.decrypt(token) : fernet.decrypt(token, ttl);
         } catch (AEADBadTagException e) {
             // the provider's fixed phrases ("token expired", ...); never the token itself
-            spec.commandLine().getErr().println("fernet: " + e.getMessage());
+            err.println("fernet: " + e.getMessage());
             return Main.REFUSED;
         }
         try {
@@ -493,7 +506,7 @@ final class FernetCommand implements Callable<Integer> {
     }
 
     private int tooLarge(int limit, String what) {
-        spec.commandLine().getErr().println("fernet: input exceeds the limit of " + limit + " bytes (" + what + ")");
+        err.println("fernet: input exceeds the limit of " + limit + " bytes (" + what + ")");
         return Main.REFUSED;
     }
 
@@ -502,7 +515,6 @@ final class FernetCommand implements Callable<Integer> {
      * it was closed ({@code <&-}), or reading failed.
      */
     private byte[] readStandardInput(int limit) {
-        PrintWriter err = spec.commandLine().getErr();
         String problem = in == System.in ? StandardInput.problem() : null;
         if (problem != null) {
             err.println("fernet: standard input " + problem);
@@ -522,7 +534,7 @@ final class FernetCommand implements Callable<Integer> {
     private int flushed() {
         out.flush();
         if (out.checkError()) {
-            spec.commandLine().getErr().println("fernet: cannot write to standard output");
+            err.println("fernet: cannot write to standard output");
             return Main.REFUSED;
         }
         return Main.OK;

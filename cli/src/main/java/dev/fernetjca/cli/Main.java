@@ -53,30 +53,39 @@ public final class Main {
         PrintWriter outWriter = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter errWriter = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         try {
-            CommandLine commandLine = new CommandLine(new FernetCommand(in, out, env));
-            commandLine.setOut(outWriter);
-            commandLine.setErr(errWriter);
-            commandLine.setParameterExceptionHandler(Main::usageError);
-            commandLine.setExecutionExceptionHandler((e, failed, parseResult) -> {
-                for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-                    if (cause instanceof OutOfMemoryError) {
-                        // input near the 64 MiB limit needs a few hundred MiB of heap (docs/cli.md, Limits)
-                        failed.getErr().println("fernet: not enough memory for this input; give Java a larger heap,"
-                                + " such as java -Xmx512m -jar fernet.jar");
-                        return REFUSED;
-                    }
-                }
-                // commands report expected failures themselves; this is a bug or an environment problem, and
-                // exception messages of the provider never carry key bytes, tokens or plaintext
-                failed.getErr().println(withoutKeys("fernet: unexpected " + e.getClass().getName() + ": "
-                        + e.getMessage()));
-                return REFUSED;
-            });
-            return commandLine.execute(args);
+            FernetCommand command = new FernetCommand(in, out, errWriter, env);
+            Integer status = Shortcut.run(args, command, env, errWriter);
+            return status != null ? status : parseAndRun(args, command, outWriter, errWriter);
         } finally {
             outWriter.flush();
             errWriter.flush();
         }
+    }
+
+    /** Runs {@code args} through picocli: every command line, including those {@link Shortcut} leaves. */
+    static int parseAndRun(String[] args, FernetCommand command, PrintWriter outWriter, PrintWriter errWriter) {
+        CommandLine commandLine = new CommandLine(command);
+        commandLine.setOut(outWriter);
+        commandLine.setErr(errWriter);
+        commandLine.setParameterExceptionHandler(Main::usageError);
+        commandLine.setExecutionExceptionHandler((e, failed, parseResult) -> failed(e, failed.getErr()));
+        return commandLine.execute(args);
+    }
+
+    /** Reports an exception a command did not handle, and returns its exit status. */
+    static int failed(Throwable e, PrintWriter err) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof OutOfMemoryError) {
+                // input near the 64 MiB limit needs a few hundred MiB of heap (docs/cli.md, Limits)
+                err.println("fernet: not enough memory for this input; give Java a larger heap,"
+                        + " such as FERNET_JAVA_OPTS=-Xmx512m bin/fernet or java -Xmx512m -jar fernet.jar");
+                return REFUSED;
+            }
+        }
+        // commands report expected failures themselves; this is a bug or an environment problem, and
+        // exception messages of the provider never carry key bytes, tokens or plaintext
+        err.println(withoutKeys("fernet: unexpected " + e.getClass().getName() + ": " + e.getMessage()));
+        return REFUSED;
     }
 
     private static int usageError(ParameterException e, String[] args) {
