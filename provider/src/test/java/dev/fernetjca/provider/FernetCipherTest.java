@@ -174,6 +174,30 @@ class FernetCipherTest {
         assertThrows(AEADBadTagException.class, () -> decrypt.doFinal(token));
     }
 
+    /** Timestamp 0 is a token's first second, not a sign of one from beyond the unsigned range. */
+    @Test
+    void aTokenDatedAtTheEpochIsJudgedByItsAge() throws Exception {
+        SecretKey key = newKey();
+        byte[] token = cipher(Cipher.ENCRYPT_MODE, key, FernetParameterSpec.defaults().withClock(at(Instant.EPOCH)))
+                .doFinal(new byte[3]);
+        Duration age = Duration.ofSeconds(NOW.getEpochSecond());
+        assertEquals(3, cipher(Cipher.DECRYPT_MODE, key, FernetParameterSpec.ttl(age).withClock(at(NOW)))
+                .doFinal(token).length);
+        AEADBadTagException expired = assertThrows(AEADBadTagException.class, () -> cipher(Cipher.DECRYPT_MODE, key,
+                FernetParameterSpec.ttl(age.minusSeconds(1)).withClock(at(NOW))).doFinal(token));
+        assertEquals("token expired", expired.getMessage());
+    }
+
+    /** A TTL so long that timestamp plus TTL overflows means "never expires", not "expired long ago". */
+    @Test
+    void aTtlTooLongToAddNeverExpiresAToken() throws Exception {
+        SecretKey key = newKey();
+        byte[] token = cipher(Cipher.ENCRYPT_MODE, key, FernetParameterSpec.defaults().withClock(at(NOW)))
+                .doFinal(new byte[3]);
+        FernetParameterSpec forever = FernetParameterSpec.ttl(Duration.ofSeconds(Long.MAX_VALUE)).withClock(at(NOW));
+        assertEquals(3, cipher(Cipher.DECRYPT_MODE, key, forever).doFinal(token).length);
+    }
+
     @Test
     void ttlRejectsExpiredAndFutureTokensAndAcceptsBothBoundaries() throws Exception {
         SecretKey key = newKey();

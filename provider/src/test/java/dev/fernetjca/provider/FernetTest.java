@@ -101,4 +101,26 @@ class FernetTest {
         assertThrows(IllegalArgumentException.class, () -> Fernet.of("not a key"));
         assertThrows(IllegalArgumentException.class, () -> Fernet.of(Fernet.generateKey(), "short"));
     }
+
+    /** Python's Fernet and MultiFernet.rotate draw a fresh random IV for every token; so must we. */
+    @Test
+    void encryptAndRotateDrawAFreshIvForEveryToken() throws Exception {
+        Fernet fernet = Fernet.of(Fernet.generateKey(), Fernet.generateKey());
+        byte[] data = "same data".getBytes(UTF_8);
+        byte[] token = fernet.encrypt(data);
+        List<String> ivs = new ArrayList<>(List.of(iv(token), iv(fernet.encrypt(data))));
+        ivs.add(iv(fernet.rotate(token)));
+        ivs.add(iv(fernet.rotate(token)));
+        assertEquals(ivs.size(), ivs.stream().distinct().count(), "an IV came twice: " + ivs);
+        assertTrue(ivs.stream().noneMatch(iv -> iv.equals("0".repeat(32))), "an IV of zeros: " + ivs);
+    }
+
+    private static String iv(byte[] token) {
+        byte[] raw = Base64.getUrlDecoder().decode(token);
+        StringBuilder hex = new StringBuilder();
+        for (int i = 9; i < 25; i++) {
+            hex.append(String.format("%02x", raw[i]));
+        }
+        return hex.toString();
+    }
 }
