@@ -12,6 +12,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.SocketException;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 import org.bouncycastle.tls.AlertDescription;
@@ -257,7 +258,7 @@ final class RecordLayer {
         writeLock.lock();
         try {
             if (outputClosed) {
-                throw new java.net.SocketException("output has been shut down");
+                throw new SocketException("output has been shut down");
             }
             byte[] record = outbound();
             int end = offset + length;
