@@ -25,7 +25,8 @@ import org.bouncycastle.tls.TlsFatalAlertReceived;
  * messages (NewSessionTicket ignored, KeyUpdate answered), with one lock, one buffer and one {@link RecordProtection}
  * per direction, so that a connection streaming both ways encrypts and decrypts at the same time. Each record is read
  * whole (header, then exactly its body) into the reader's buffer and opened there; each write is copied once into the
- * writer's buffer and sealed there. Buffers are allocated on first use, so an idle connection holds none.
+ * writer's buffer and sealed there. Buffers are allocated on first use and grow with the largest record seen, so an
+ * idle connection holds none and one that carries small messages small ones.
  *
  * <p>A read timeout loses nothing: the bytes of a record read so far stay in the buffer, and the next read goes on.
  * Protocol errors are thrown as {@link TlsFatalAlert} (the alert to send) and received alerts as
@@ -121,9 +122,7 @@ final class RecordLayer {
         if (length > MAX_CIPHERTEXT) {
             throw new TlsFatalAlert(AlertDescription.record_overflow, "record of " + length + " bytes");
         }
-        if (inbound == null) {
-            inbound = new byte[HEADER + MAX_CIPHERTEXT];
-        }
+        inbound = fitting(inbound, HEADER + length, HEADER + MAX_CIPHERTEXT);
         while (bodyFill < length) {
             int got = in.read(inbound, HEADER + bodyFill, length - bodyFill);
             if (got < 0) {
@@ -243,7 +242,7 @@ final class RecordLayer {
             return;
         }
         keyUpdateOwed = false;
-        byte[] record = outbound();
+        byte[] record = outbound(5);
         record[HEADER] = HANDSHAKE_KEY_UPDATE;
         record[HEADER + 1] = 0;
         record[HEADER + 2] = 0;
@@ -260,7 +259,7 @@ final class RecordLayer {
             if (outputClosed) {
                 throw new SocketException("output has been shut down");
             }
-            byte[] record = outbound();
+            byte[] record = outbound(Math.min(length, MAX_PLAINTEXT));
             int end = offset + length;
             for (int position = offset; position < end; ) {
                 payKeyUpdate();
@@ -309,7 +308,7 @@ final class RecordLayer {
             return false;
         }
         outputClosed = true;
-        byte[] record = outbound();
+        byte[] record = outbound(2);
         record[HEADER] = (byte) (description == AlertDescription.close_notify ? AlertLevel.warning : AlertLevel.fatal);
         record[HEADER + 1] = (byte) description;
         out.write(record, 0, sealer.seal(record, 2, ALERT));
@@ -317,11 +316,23 @@ final class RecordLayer {
         return true;
     }
 
-    private byte[] outbound() {
-        if (outbound == null) {
-            outbound = new byte[HEADER + MAX_PLAINTEXT + 1 + TAG];
-        }
+    /** Under writeLock: the writer's buffer, grown to hold a record of {@code contentLength} bytes. */
+    private byte[] outbound(int contentLength) {
+        outbound = fitting(outbound, HEADER + contentLength + 1 + TAG, HEADER + MAX_PLAINTEXT + 1 + TAG);
         return outbound;
+    }
+
+    /**
+     * Returns {@code buffer} if it holds {@code needed} bytes, else a larger one (at least double, at most
+     * {@code limit}): a connection that carries only small records keeps small buffers, a stream of full records
+     * allocates its buffer once.
+     */
+    static byte[] fitting(byte[] buffer, int needed, int limit) {
+        if (buffer != null && buffer.length >= needed) {
+            return buffer;
+        }
+        int grown = buffer == null ? needed : Math.max(needed, Math.min(limit, 2 * buffer.length));
+        return new byte[Math.max(grown, Math.min(limit, 256))];
     }
 
     /**

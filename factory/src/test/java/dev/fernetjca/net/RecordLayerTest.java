@@ -415,6 +415,17 @@ class RecordLayerTest {
         assertEquals(0, sent.size());
     }
 
+    @Test
+    void buffersGrowWithTheLargestRecordAndNoFurther() {
+        int limit = HEADER + MAX_CIPHERTEXT;
+        byte[] small = RecordLayer.fitting(null, 30, limit);
+        assertEquals(256, small.length, "a one-byte message does not cost a full record's buffer");
+        assertTrue(small == RecordLayer.fitting(small, 200, limit));
+        assertEquals(512, RecordLayer.fitting(small, 300, limit).length);
+        assertEquals(5_000, RecordLayer.fitting(small, 5_000, limit).length);
+        assertEquals(limit, RecordLayer.fitting(new byte[10_000], 10_001, limit).length);
+    }
+
     private static void assertAlert(short expected, RecordLayer layer) {
         TlsFatalAlert alert = assertThrows(TlsFatalAlert.class, () -> readAll(layer));
         assertEquals(AlertDescription.getText(expected), AlertDescription.getText(alert.getAlertDescription()));
