@@ -139,6 +139,9 @@ final class TlsEngine implements Connection {
                     }
                     answered |= flushHandshakeOutput();
                 }
+                if (!isConnected(current)) {
+                    throw new SSLHandshakeException("handshake with " + peer + " ended before it completed");
+                }
                 records = takeOver(current);
             } catch (SocketTimeoutException e) {
                 throw fail(new SSLHandshakeException("handshake with " + peer + " did not complete within "
@@ -204,6 +207,12 @@ final class TlsEngine implements Connection {
         }
     }
 
+    private boolean isConnected(Side current) {
+        synchronized (protocolLock) {
+            return current.isConnected();
+        }
+    }
+
     /** Reads decrypted application data like {@link InputStream#read(byte[], int, int)}; -1 after close_notify. */
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {
@@ -265,9 +274,10 @@ final class TlsEngine implements Connection {
             if (layer != null) {
                 layer.sendCloseNotify();
             } else {
+                // FernetSocket completes the handshake first; a caller that does not gets Bouncy Castle's close
                 Side current = side;
                 synchronized (protocolLock) {
-                    current.sendCloseNotify();
+                    current.close();
                 }
                 flushHandshakeOutput();
             }
@@ -465,7 +475,9 @@ final class TlsEngine implements Connection {
 
         boolean isHandshaking();
 
-        void sendCloseNotify() throws IOException;
+        boolean isConnected();
+
+        void close() throws IOException;
     }
 
     private static final class ClientSide extends TlsClientProtocol implements Side {
@@ -500,11 +512,6 @@ final class TlsEngine implements Connection {
         @Override
         public SecurityParameters securityParameters() {
             return getContext().getSecurityParametersConnection();
-        }
-
-        @Override
-        public void sendCloseNotify() throws IOException {
-            raiseAlertWarning(AlertDescription.close_notify, "output shut down");
         }
     }
 
@@ -541,11 +548,6 @@ final class TlsEngine implements Connection {
         @Override
         public SecurityParameters securityParameters() {
             return getContext().getSecurityParametersConnection();
-        }
-
-        @Override
-        public void sendCloseNotify() throws IOException {
-            raiseAlertWarning(AlertDescription.close_notify, "output shut down");
         }
     }
 }
