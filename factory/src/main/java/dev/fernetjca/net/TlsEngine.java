@@ -126,16 +126,18 @@ final class TlsEngine implements Connection {
                 byte[] record = new byte[HEADER + MAX_CIPHERTEXT]; // for the handshake only
                 while (isHandshaking(current)) {
                     readHandshake(record, 0, HEADER, deadline, readTimeout);
+                    synchronized (protocolLock) {
+                        // Bouncy Castle judges the header at once (type, version, length) and raises its alert, so
+                        // bytes that are not TLS fail now instead of waiting for a body that never comes
+                        current.offerInput(record, 0, HEADER);
+                    }
                     int length = ((record[3] & 0xff) << 8) | (record[4] & 0xff);
                     if (length > MAX_CIPHERTEXT) {
-                        synchronized (protocolLock) {
-                            current.offerInput(record, 0, HEADER); // raises record_overflow, alert included
-                        }
                         throw new TlsFatalAlert(AlertDescription.record_overflow);
                     }
                     readHandshake(record, HEADER, length, deadline, readTimeout);
                     synchronized (protocolLock) {
-                        current.offerInput(record, 0, HEADER + length);
+                        current.offerInput(record, HEADER, length);
                     }
                     answered |= flushHandshakeOutput();
                 }
