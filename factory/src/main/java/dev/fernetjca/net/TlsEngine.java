@@ -126,18 +126,19 @@ final class TlsEngine implements Connection {
                 byte[] record = new byte[HEADER + MAX_CIPHERTEXT]; // for the handshake only
                 while (isHandshaking(current)) {
                     readHandshake(record, 0, HEADER, deadline, readTimeout);
-                    synchronized (protocolLock) {
-                        // Bouncy Castle judges the header at once (type, version, length) and raises its alert, so
-                        // bytes that are not TLS fail now instead of waiting for a body that never comes
-                        current.offerInput(record, 0, HEADER);
-                    }
                     int length = ((record[3] & 0xff) << 8) | (record[4] & 0xff);
-                    if (length > MAX_CIPHERTEXT) {
-                        throw new TlsFatalAlert(AlertDescription.record_overflow);
+                    if (!plausibleHeader(record, length)) {
+                        synchronized (protocolLock) {
+                            // Bouncy Castle judges the header alone and raises its alert, so bytes that are not TLS
+                            // fail now instead of waiting for a body that never comes
+                            current.offerInput(record, 0, HEADER);
+                        }
+                        throw new TlsFatalAlert(length > MAX_CIPHERTEXT ? AlertDescription.record_overflow
+                                : AlertDescription.unexpected_message);
                     }
                     readHandshake(record, HEADER, length, deadline, readTimeout);
                     synchronized (protocolLock) {
-                        current.offerInput(record, HEADER, length);
+                        current.offerInput(record, 0, HEADER + length);
                     }
                     answered |= flushHandshakeOutput();
                 }
@@ -156,6 +157,11 @@ final class TlsEngine implements Connection {
         } finally {
             handshakeLock.unlock();
         }
+    }
+
+    /** Tells whether a record header could be TLS: content type 20 to 23, major version 3, a bounded length. */
+    private static boolean plausibleHeader(byte[] header, int length) {
+        return header[0] >= 20 && header[0] <= 23 && header[1] == 3 && length <= MAX_CIPHERTEXT;
     }
 
     /** Reads exactly {@code length} handshake bytes before the deadline. */
