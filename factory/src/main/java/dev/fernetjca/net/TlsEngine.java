@@ -189,6 +189,10 @@ final class TlsEngine implements Connection {
      * layer from them; Bouncy Castle is not used again. The secrets are consumed, and our copies wiped.
      */
     private RecordLayer takeOver(Side current) throws IOException {
+        if (current.selectedIndex() < 0) {
+            // Bouncy Castle offers only psk_dhe_ke with our keys: a handshake without one of them must never pass
+            throw new SSLHandshakeException("handshake with " + peer + " completed without one of our keys");
+        }
         SecurityParameters parameters;
         synchronized (protocolLock) {
             parameters = current.securityParameters();
