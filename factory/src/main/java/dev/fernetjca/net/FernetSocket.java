@@ -3,14 +3,10 @@ package dev.fernetjca.net;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
-import java.net.SocketOption;
-import java.nio.channels.SocketChannel;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -18,10 +14,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * addresses and state are the plain socket's. The handshake runs on the first read or write (or
  * {@link FernetSocketFactory#handshake}), bounded by the handshake timeout, never inside {@code accept()}.
  *
+ * <p>The plain socket's options and addresses are forwarded by {@link DelegatingSocket}; what is here is the socket's
+ * own logic.
+ *
  * <p>One reader and one writer thread at a time, as with Socket; {@code close()} from any thread.
  */
-final class FernetSocket extends Socket {
-    private final Socket raw;
+final class FernetSocket extends DelegatingSocket {
     private final boolean client;
     private final Settings settings;
     private final InputStream input = new TlsInput();
@@ -33,7 +31,7 @@ final class FernetSocket extends Socket {
     private final AtomicBoolean counted = new AtomicBoolean(); // by Metrics, from connection to close
 
     private FernetSocket(Socket raw, boolean client, Settings settings) throws SocketException {
-        this.raw = raw;
+        super(raw);
         this.client = client;
         this.settings = settings;
         this.soTimeout = raw.getSoTimeout();
@@ -110,11 +108,6 @@ final class FernetSocket extends Socket {
     public void connect(SocketAddress endpoint, int timeout) throws IOException {
         raw.connect(endpoint, timeout);
         attach();
-    }
-
-    @Override
-    public void bind(SocketAddress bindpoint) throws IOException {
-        raw.bind(bindpoint);
     }
 
     @Override
@@ -224,172 +217,9 @@ final class FernetSocket extends Socket {
         return soTimeout;
     }
 
-    /** Refuses: TCP urgent data would bypass TLS. */
-    @Override
-    public void sendUrgentData(int data) throws IOException {
-        throw new SocketException("urgent data cannot be sent over TLS");
-    }
-
-    /** Returns null: a channel would bypass TLS. */
-    @Override
-    public SocketChannel getChannel() {
-        return null;
-    }
-
-    @Override
-    public InetAddress getInetAddress() {
-        return raw.getInetAddress();
-    }
-
-    @Override
-    public InetAddress getLocalAddress() {
-        return raw.getLocalAddress();
-    }
-
-    @Override
-    public int getPort() {
-        return raw.getPort();
-    }
-
-    @Override
-    public int getLocalPort() {
-        return raw.getLocalPort();
-    }
-
-    @Override
-    public SocketAddress getRemoteSocketAddress() {
-        return raw.getRemoteSocketAddress();
-    }
-
-    @Override
-    public SocketAddress getLocalSocketAddress() {
-        return raw.getLocalSocketAddress();
-    }
-
-    @Override
-    public void setTcpNoDelay(boolean on) throws SocketException {
-        raw.setTcpNoDelay(on);
-    }
-
-    @Override
-    public boolean getTcpNoDelay() throws SocketException {
-        return raw.getTcpNoDelay();
-    }
-
-    @Override
-    public void setSoLinger(boolean on, int linger) throws SocketException {
-        raw.setSoLinger(on, linger);
-    }
-
-    @Override
-    public int getSoLinger() throws SocketException {
-        return raw.getSoLinger();
-    }
-
-    @Override
-    public void setOOBInline(boolean on) throws SocketException {
-        raw.setOOBInline(on);
-    }
-
-    @Override
-    public boolean getOOBInline() throws SocketException {
-        return raw.getOOBInline();
-    }
-
-    @Override
-    public void setSendBufferSize(int size) throws SocketException {
-        raw.setSendBufferSize(size);
-    }
-
-    @Override
-    public int getSendBufferSize() throws SocketException {
-        return raw.getSendBufferSize();
-    }
-
-    @Override
-    public void setReceiveBufferSize(int size) throws SocketException {
-        raw.setReceiveBufferSize(size);
-    }
-
-    @Override
-    public int getReceiveBufferSize() throws SocketException {
-        return raw.getReceiveBufferSize();
-    }
-
-    @Override
-    public void setKeepAlive(boolean on) throws SocketException {
-        raw.setKeepAlive(on);
-    }
-
-    @Override
-    public boolean getKeepAlive() throws SocketException {
-        return raw.getKeepAlive();
-    }
-
-    @Override
-    public void setTrafficClass(int tc) throws SocketException {
-        raw.setTrafficClass(tc);
-    }
-
-    @Override
-    public int getTrafficClass() throws SocketException {
-        return raw.getTrafficClass();
-    }
-
-    @Override
-    public void setReuseAddress(boolean on) throws SocketException {
-        raw.setReuseAddress(on);
-    }
-
-    @Override
-    public boolean getReuseAddress() throws SocketException {
-        return raw.getReuseAddress();
-    }
-
-    @Override
-    public void setPerformancePreferences(int connectionTime, int latency, int bandwidth) {
-        raw.setPerformancePreferences(connectionTime, latency, bandwidth);
-    }
-
-    @Override
-    public <T> Socket setOption(SocketOption<T> name, T value) throws IOException {
-        raw.setOption(name, value);
-        return this;
-    }
-
-    @Override
-    public <T> T getOption(SocketOption<T> name) throws IOException {
-        return raw.getOption(name);
-    }
-
-    @Override
-    public Set<SocketOption<?>> supportedOptions() {
-        return raw.supportedOptions();
-    }
-
-    @Override
-    public boolean isConnected() {
-        return raw.isConnected();
-    }
-
-    @Override
-    public boolean isBound() {
-        return raw.isBound();
-    }
-
-    @Override
-    public boolean isClosed() {
-        return raw.isClosed();
-    }
-
     @Override
     public boolean isInputShutdown() {
         return inputShutdown;
-    }
-
-    @Override
-    public boolean isOutputShutdown() {
-        return raw.isOutputShutdown();
     }
 
     @Override

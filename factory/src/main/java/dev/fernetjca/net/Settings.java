@@ -3,18 +3,12 @@ package dev.fernetjca.net;
 import java.security.NoSuchAlgorithmException;
 import java.security.Provider;
 import java.security.SecureRandom;
+import java.security.Security;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import javax.crypto.Cipher;
-import javax.crypto.Mac;
-import javax.crypto.NoSuchPaddingException;
 import javax.crypto.SecretKey;
-import org.bouncycastle.jcajce.util.DefaultJcaJceHelper;
-import org.bouncycastle.jcajce.util.JcaJceHelper;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.tls.crypto.TlsCrypto;
-import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
 import dev.fernetjca.provider.FernetKeyRing;
 import dev.fernetjca.provider.FernetParameterSpec;
 
@@ -59,18 +53,10 @@ final class Settings {
     static final Duration MAX_HANDSHAKE_TIMEOUT = Duration.ofDays(1);
 
     /**
-     * AES-GCM, X25519 and HKDF from the JDK's providers (with their AES-NI and SHA intrinsics), through Bouncy Castle's
-     * JCA layer; ChaCha20-Poly1305, which Bouncy Castle asks for by names only its own provider knows, from a private
-     * Bouncy Castle provider that is never installed JVM-wide.
+     * AES-GCM, ChaCha20-Poly1305, X25519 and HKDF from the JDK's providers (with their AES-NI and SHA intrinsics),
+     * through Bouncy Castle's JCA layer: {@link JdkTlsCrypto}.
      */
-    static final TlsCrypto CRYPTO = new JcaTlsCryptoProvider() {
-        private final JcaJceHelper helper = new JdkFirstHelper();
-
-        @Override
-        public JcaJceHelper getHelper() {
-            return helper;
-        }
-    }.create(new SecureRandom());
+    static final TlsCrypto CRYPTO = new JdkTlsCrypto();
 
     final Mode mode;
     final List<PskDerivation> psks;         // TLS mode
@@ -132,29 +118,6 @@ final class Settings {
             return of(ring, configuredMode(lookup), configuredTtl(lookup), configuredHandshakeTimeout(lookup));
         } finally {
             ring.destroy();
-        }
-    }
-
-    /** The JDK's providers first; Bouncy Castle's only for what they lack. */
-    private static final class JdkFirstHelper extends DefaultJcaJceHelper {
-        private static final Provider BOUNCY_CASTLE = new BouncyCastleProvider();
-
-        @Override
-        public Cipher createCipher(String algorithm) throws NoSuchAlgorithmException, NoSuchPaddingException {
-            try {
-                return super.createCipher(algorithm);
-            } catch (NoSuchAlgorithmException e) {
-                return Cipher.getInstance(algorithm, BOUNCY_CASTLE);
-            }
-        }
-
-        @Override
-        public Mac createMac(String algorithm) throws NoSuchAlgorithmException {
-            try {
-                return super.createMac(algorithm);
-            } catch (NoSuchAlgorithmException e) {
-                return Mac.getInstance(algorithm, BOUNCY_CASTLE);
-            }
         }
     }
 

@@ -1,5 +1,8 @@
 package dev.fernetjca.net;
 
+import static dev.fernetjca.net.RecordProtection.HEADER;
+import static dev.fernetjca.net.RecordProtection.MAX_CIPHERTEXT;
+
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
@@ -7,6 +10,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -16,18 +20,21 @@ import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import org.bouncycastle.tls.AlertDescription;
+import org.bouncycastle.tls.SecurityParameters;
 import org.bouncycastle.tls.TlsClientProtocol;
-import org.bouncycastle.tls.TlsProtocol;
+import org.bouncycastle.tls.TlsFatalAlert;
+import org.bouncycastle.tls.TlsFatalAlertReceived;
 import org.bouncycastle.tls.TlsServerProtocol;
 import org.bouncycastle.tls.crypto.TlsCrypto;
 
 /**
- * Drives Bouncy Castle's non-blocking TLS protocol ({@code offerInput}/{@code readOutput}/{@code readInput}) over a
- * pair of byte streams. Being non-blocking, a read timeout on the raw stream loses nothing: bytes already read stay
- * offered to the protocol, and the next read goes on.
+ * A TLS 1.3 connection over a pair of byte streams: Bouncy Castle's non-blocking protocol runs the handshake, fed
+ * exactly one record at a time so that no byte sent after the peer's Finished ever reaches it; then our own
+ * {@link RecordLayer} takes over with the application traffic secrets, one lock, buffer and cipher per direction.
  *
- * <p>Adds TLS 1.3 half-close, which Bouncy Castle lacks: {@link #shutdownOutput()} sends close_notify and keeps
- * reading; a close_notify received ends input only.
+ * <p>Half-close as TLS 1.3 defines it: {@link #shutdownOutput()} sends close_notify and keeps reading; a close_notify
+ * received ends input only. The peer's end without close_notify is a truncation ({@link EOFException}). A read
+ * timeout loses nothing. A failure is final: every later call tells the first failure's story.
  *
  * <p>One reader and one writer thread at a time, as with Socket; {@link #close()} from any thread.
  */
@@ -43,73 +50,57 @@ final class TlsEngine implements Connection {
         return thread;
     });
 
-    /** One TLS record at most: 5-byte header, 2^14 bytes of plaintext, 256 of expansion. */
-    static final int RECORD_BYTES = 5 + (1 << 14) + 256;
-
-    private final HalfClose protocol;
-    private final boolean client;
-    private final PskTlsClient tlsClient;
-    private final PskTlsServer tlsServer;
     private final InputStream rawIn;
     private final OutputStream rawOut;
     private final Closeable transport;
     private final String peer;
+    private final List<String> heldIdentities;               // public, for failure messages
 
+    private volatile Side side;                               // Bouncy Castle, until the handshake is done
     private final Object protocolLock = new Object();        // guards every call into Bouncy Castle
-    private final ReentrantLock writeLock = new ReentrantLock(); // orders records on the wire
+    private final ReentrantLock handshakeWriteLock = new ReentrantLock();
     private final ReentrantLock handshakeLock = new ReentrantLock();
-    private final byte[] inbound = new byte[RECORD_BYTES];    // the reader's, or the handshake's
-    private byte[] outbound = new byte[RECORD_BYTES];         // under writeLock
+    private volatile RecordLayer records;                     // ours, once the handshake is done
 
-    private volatile boolean handshakeDone;
-    private volatile boolean inboundClosed;
     private volatile boolean outboundClosed;
     private volatile boolean closed;
-    private volatile boolean pendingOutput;
     private volatile IOException failure;
 
-    private final List<String> heldIdentities;              // public, for failure messages
     private final byte[] firstBytes = new byte[2];            // the peer's first bytes: do they begin a TLS record?
     private volatile long bytesReceived;
-    private volatile boolean answered;                         // our first handshake flight has been sent
+    private volatile boolean answered;                        // our first handshake flight has been sent
+    private volatile int matchedKeyIndex = -1;
+    private volatile TlsFailures.Evidence doneEvidence;
 
-    private TlsEngine(boolean client, TlsCrypto crypto, List<PskDerivation> psks, InputStream rawIn,
-                      OutputStream rawOut, Closeable transport, String peer) {
-        this.client = client;
+    private TlsEngine(Side side, List<PskDerivation> psks, InputStream rawIn, OutputStream rawOut,
+                      Closeable transport, String peer) {
+        this.side = side;
         this.rawIn = rawIn;
         this.rawOut = rawOut;
         this.transport = transport;
         this.peer = peer;
         this.heldIdentities = psks.stream().map(PskDerivation::identityText).toList();
-        if (client) {
-            this.tlsClient = new PskTlsClient(crypto, psks);
-            this.tlsServer = null;
-            this.protocol = new ClientProtocol(this);
-        } else {
-            this.tlsClient = null;
-            this.tlsServer = new PskTlsServer(crypto, psks);
-            this.protocol = new ServerProtocol(this);
-        }
     }
 
     static TlsEngine client(TlsCrypto crypto, List<PskDerivation> psks, InputStream rawIn, OutputStream rawOut,
                             Closeable transport, String peer) {
-        return new TlsEngine(true, crypto, psks, rawIn, rawOut, transport, peer);
+        return new TlsEngine(new ClientSide(new PskTlsClient(crypto, psks)), psks, rawIn, rawOut, transport, peer);
     }
 
     static TlsEngine server(TlsCrypto crypto, List<PskDerivation> psks, InputStream rawIn, OutputStream rawOut,
                             Closeable transport, String peer) {
-        return new TlsEngine(false, crypto, psks, rawIn, rawOut, transport, peer);
+        return new TlsEngine(new ServerSide(new PskTlsServer(crypto, psks)), psks, rawIn, rawOut, transport, peer);
     }
 
     @Override
     public boolean isHandshakeDone() {
-        return handshakeDone;
+        return records != null;
     }
 
     /** Returns which key of the ring the peer matched, 0 for the primary, -1 before the handshake. */
     int matchedKeyIndex() {
-        return client ? tlsClient.selectedIndex() : tlsServer.selectedIndex();
+        Side current = side;
+        return current == null ? matchedKeyIndex : current.selectedIndex();
     }
 
     /**
@@ -121,252 +112,269 @@ final class TlsEngine implements Connection {
     public void handshake(long timeoutMillis, ReadTimeout readTimeout) throws IOException {
         handshakeLock.lock();
         try {
-            if (handshakeDone) {
+            if (records != null) {
                 return;
             }
             checkUsable();
+            Side current = side;
             long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
             try {
                 synchronized (protocolLock) {
-                    if (client) {
-                        ((TlsClientProtocol) protocol).connect(tlsClient);
-                    } else {
-                        ((TlsServerProtocol) protocol).accept(tlsServer);
-                    }
+                    current.begin();
                 }
-                flushOutput();
-                while (isHandshaking()) {
-                    long remainingMillis = (deadline - System.nanoTime()) / 1_000_000L;
-                    if (remainingMillis <= 0) {
-                        throw new SocketTimeoutException("handshake timed out");
+                flushHandshakeOutput();
+                byte[] record = new byte[HEADER + MAX_CIPHERTEXT]; // for the handshake only
+                while (isHandshaking(current)) {
+                    readHandshake(record, 0, HEADER, deadline, readTimeout);
+                    int length = ((record[3] & 0xff) << 8) | (record[4] & 0xff);
+                    if (!plausibleHeader(record, length)) {
+                        synchronized (protocolLock) {
+                            // Bouncy Castle judges the header alone and raises its alert, so bytes that are not TLS
+                            // fail now instead of waiting for a body that never comes
+                            current.offerInput(record, 0, HEADER);
+                        }
+                        throw new TlsFatalAlert(length > MAX_CIPHERTEXT ? AlertDescription.record_overflow
+                                : AlertDescription.unexpected_message);
                     }
-                    readTimeout.set((int) Math.min(Integer.MAX_VALUE, remainingMillis));
-                    int got = rawIn.read(inbound);
-                    if (got < 0) {
-                        throw new EOFException("connection with " + peer + " ended during the handshake"
-                                + (bytesReceived == 0 ? ", before it sent anything" : ""));
-                    }
-                    received(got);
+                    readHandshake(record, HEADER, length, deadline, readTimeout);
                     synchronized (protocolLock) {
-                        protocol.offerInput(inbound, 0, got);
+                        current.offerInput(record, 0, HEADER + length);
                     }
-                    answered |= flushOutput();
+                    answered |= flushHandshakeOutput();
                 }
+                if (!isConnected(current)) {
+                    throw new SSLHandshakeException("handshake with " + peer + " ended before it completed");
+                }
+                records = takeOver(current);
             } catch (SocketTimeoutException e) {
                 throw fail(new SSLHandshakeException("handshake with " + peer + " did not complete within "
                         + timeoutMillis + " ms"), e);
             } catch (IOException | RuntimeException e) {
                 throw fail(e);
             }
-            handshakeDone = true;
-            Metrics.handshakeSucceeded(heldIdentities, matchedKeyIndex());
+            Metrics.handshakeSucceeded(heldIdentities, matchedKeyIndex);
             LOG.log(System.Logger.Level.DEBUG, () -> "handshake with " + peer + " done, key "
-                    + (matchedKeyIndex() + 1) + " of the ring");
+                    + (matchedKeyIndex + 1) + " of the ring");
         } finally {
             handshakeLock.unlock();
         }
     }
 
-    private boolean isHandshaking() {
+    /** Tells whether a record header could be TLS: content type 20 to 23, major version 3, a bounded length. */
+    private static boolean plausibleHeader(byte[] header, int length) {
+        return header[0] >= 20 && header[0] <= 23 && header[1] == 3 && length <= MAX_CIPHERTEXT;
+    }
+
+    /** Reads exactly {@code length} handshake bytes before the deadline. */
+    private void readHandshake(byte[] record, int offset, int length, long deadline, ReadTimeout readTimeout)
+            throws IOException {
+        for (int done = 0; done < length; ) {
+            long remainingMillis = (deadline - System.nanoTime()) / 1_000_000L;
+            if (remainingMillis <= 0) {
+                throw new SocketTimeoutException("handshake timed out");
+            }
+            readTimeout.set((int) Math.min(Integer.MAX_VALUE, remainingMillis));
+            int got = rawIn.read(record, offset + done, length - done);
+            if (got < 0) {
+                throw new EOFException("connection with " + peer + " ended during the handshake"
+                        + (bytesReceived == 0 ? ", before it sent anything" : ""));
+            }
+            received(record, offset + done, got);
+            done += got;
+        }
+    }
+
+    /**
+     * Takes the application traffic secrets from Bouncy Castle once its handshake is complete and builds our record
+     * layer from them; Bouncy Castle is not used again. The secrets are consumed, and our copies wiped.
+     */
+    private RecordLayer takeOver(Side current) throws IOException {
+        if (current.selectedIndex() < 0) {
+            // Bouncy Castle offers only psk_dhe_ke with our keys: a handshake without one of them must never pass
+            throw new SSLHandshakeException("handshake with " + peer + " completed without one of our keys");
+        }
+        SecurityParameters parameters;
         synchronized (protocolLock) {
-            return protocol.isHandshaking();
+            parameters = current.securityParameters();
+        }
+        byte[] clientSecret = parameters.getTrafficSecretClient().extract();
+        byte[] serverSecret = parameters.getTrafficSecretServer().extract();
+        try {
+            int suite = parameters.getCipherSuite();
+            boolean client = current.isClient();
+            RecordProtection opener = new RecordProtection(suite, client ? serverSecret : clientSecret, false, 0);
+            RecordProtection sealer = new RecordProtection(suite, client ? clientSecret : serverSecret, true, 0);
+            matchedKeyIndex = current.selectedIndex();
+            doneEvidence = evidence(current, true);
+            side = null; // Bouncy Castle's protocol state is garbage from here on
+            return new RecordLayer(rawIn, rawOut, opener, sealer);
+        } finally {
+            Arrays.fill(clientSecret, (byte) 0);
+            Arrays.fill(serverSecret, (byte) 0);
+        }
+    }
+
+    private boolean isHandshaking(Side current) {
+        synchronized (protocolLock) {
+            return current.isHandshaking();
+        }
+    }
+
+    private boolean isConnected(Side current) {
+        synchronized (protocolLock) {
+            return current.isConnected();
         }
     }
 
     /** Reads decrypted application data like {@link InputStream#read(byte[], int, int)}; -1 after close_notify. */
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {
-        if (length == 0) {
-            return 0;
-        }
-        while (true) {
-            checkUsable();
-            synchronized (protocolLock) {
-                int n = protocol.readInput(buffer, offset, length);
-                if (n > 0) {
-                    return n;
-                }
-            }
-            if (inboundClosed) {
-                return -1;
-            }
-            int got;
-            try {
-                got = rawIn.read(inbound);
-            } catch (SocketTimeoutException e) {
-                throw e; // nothing was consumed: the next read goes on
-            } catch (IOException e) {
-                throw fail(e);
-            }
-            if (got < 0) {
-                throw fail(new EOFException("connection with " + peer + " ended without close_notify"));
-            }
-            received(got);
-            boolean output;
-            try {
-                synchronized (protocolLock) {
-                    protocol.offerInput(inbound, 0, got);
-                    output = protocol.getAvailableOutputBytes() > 0;
-                }
-                if (output) {
-                    flushWithoutWaiting();
-                }
-            } catch (IOException | RuntimeException e) {
-                throw fail(e);
-            }
-        }
-    }
-
-    /**
-     * Sends what reading produced (a KeyUpdate answer) unless a writer holds the wire: the reader must never wait for
-     * a writer that waits for the peer, or two peers that both stream would deadlock. A writer sends what is pending
-     * when it lets go of the wire.
-     */
-    private void flushWithoutWaiting() throws IOException {
-        pendingOutput = true;
-        while (pendingOutput && writeLock.tryLock()) {
-            try {
-                pendingOutput = false;
-                flushOutput();
-            } finally {
-                writeLock.unlock();
-            }
+        checkUsable();
+        RecordLayer layer = handshaken();
+        try {
+            return layer.read(buffer, offset, length);
+        } catch (SocketTimeoutException e) {
+            throw e; // nothing was consumed: the next read goes on
+        } catch (EOFException e) {
+            throw fail(new EOFException("connection with " + peer + " ended without close_notify"), e);
+        } catch (IOException | RuntimeException e) {
+            throw fail(e);
         }
     }
 
     /** Returns how many decrypted bytes can be read without blocking. */
     @Override
     public int available() {
-        if (failure != null || closed) {
+        RecordLayer layer = records;
+        if (failure != null || closed || layer == null) {
             return 0;
         }
-        synchronized (protocolLock) {
-            return protocol.getAvailableInputBytes();
+        return layer.available();
+    }
+
+    /** Encrypts and sends {@code length} bytes, one record per 2^14 bytes at most. */
+    @Override
+    public void write(byte[] buffer, int offset, int length) throws IOException {
+        checkUsable();
+        if (outboundClosed) {
+            throw new SocketException("output has been shut down");
+        }
+        RecordLayer layer = handshaken();
+        try {
+            layer.write(buffer, offset, length);
+        } catch (IOException | RuntimeException e) {
+            throw fail(e);
         }
     }
 
-    /** Encrypts and sends {@code length} bytes, one record at a time so that buffers stay bounded. */
-    @Override
-    public void write(byte[] buffer, int offset, int length) throws IOException {
-        writeLock.lock();
-        try {
-            checkUsable();
-            if (outboundClosed) {
-                throw new SocketException("output has been shut down");
-            }
-            int end = offset + length;
-            for (int position = offset; position < end; ) {
-                int chunk = Math.min(end - position, 1 << 14);
-                synchronized (protocolLock) {
-                    protocol.writeApplicationData(buffer, position, chunk);
-                }
-                position += chunk;
-                flushOutput();
-            }
-        } catch (IOException | RuntimeException e) {
-            throw fail(e);
-        } finally {
-            writeLock.unlock();
+    private RecordLayer handshaken() throws SocketException {
+        RecordLayer layer = records;
+        if (layer == null) {
+            throw new SocketException("handshake not done");
         }
-        if (pendingOutput) {
-            try {
-                flushWithoutWaiting();
-            } catch (IOException | RuntimeException e) {
-                throw fail(e);
-            }
-        }
+        return layer;
     }
 
     /** Sends close_notify for our direction; the peer reads -1 after all data, and we can still read. */
     @Override
     public void shutdownOutput() throws IOException {
-        writeLock.lock();
+        if (outboundClosed || failure != null || closed) {
+            return;
+        }
+        outboundClosed = true;
         try {
-            if (outboundClosed || failure != null || closed) {
-                return;
+            RecordLayer layer = records;
+            if (layer != null) {
+                layer.sendCloseNotify();
+            } else {
+                // FernetSocket completes the handshake first; a caller that does not gets Bouncy Castle's close
+                Side current = side;
+                synchronized (protocolLock) {
+                    current.close();
+                }
+                flushHandshakeOutput();
             }
-            outboundClosed = true;
-            synchronized (protocolLock) {
-                protocol.sendCloseNotify();
-            }
-            flushOutput();
         } catch (IOException | RuntimeException e) {
             throw fail(e);
-        } finally {
-            writeLock.unlock();
         }
     }
 
     /**
-     * Sends close_notify if the connection is healthy and no writer is blocked, then closes the transport.
-     * Idempotent; never waits for the peer.
+     * Sends close_notify if the connection is healthy and no writer is blocked, then closes the transport and wipes
+     * the keys. Idempotent; never waits for the peer.
      */
     @Override
     public void close() throws IOException {
         if (closed) {
             return;
         }
+        RecordLayer layer = records;
         try {
-            if (handshakeDone && failure == null && !outboundClosed && writeLock.tryLock()) {
-                ScheduledFuture<?> cutoff = cutAfter(GOODBYE_MILLIS);
-                try {
-                    outboundClosed = true;
-                    synchronized (protocolLock) {
-                        protocol.sendCloseNotify();
-                    }
-                    flushOutput();
-                } catch (IOException e) {
-                    // the peer may be gone already; closing goes on
-                } finally {
-                    cutoff.cancel(false);
-                    writeLock.unlock();
-                }
+            if (layer != null && failure == null && !outboundClosed) {
+                outboundClosed = true;
+                goodbye(layer, AlertDescription.close_notify);
             }
         } finally {
             closed = true;
-            transport.close();
+            try {
+                transport.close();
+            } finally {
+                if (layer != null) {
+                    layer.destroy();
+                }
+            }
+        }
+    }
+
+    /** Sends {@code alert} unless a writer holds the wire; the watchdog cuts a peer that does not read. */
+    private void goodbye(RecordLayer layer, short alert) {
+        ScheduledFuture<?> cutoff = cutAfter(GOODBYE_MILLIS);
+        try {
+            layer.trySendAlert(alert);
+        } catch (IOException | RuntimeException e) {
+            // the peer may be gone already; closing goes on
+        } finally {
+            cutoff.cancel(false);
         }
     }
 
     boolean isInboundClosed() {
-        return inboundClosed;
+        RecordLayer layer = records;
+        return layer != null && layer.isInputClosed();
     }
 
     /** Counts what the peer sent and keeps its first bytes, which tell whether it speaks TLS at all. */
-    private void received(int got) {
+    private void received(byte[] bytes, int offset, int got) {
         long before = bytesReceived;
         if (before < firstBytes.length) {
-            System.arraycopy(inbound, 0, firstBytes, (int) before, (int) Math.min(got, firstBytes.length - before));
+            System.arraycopy(bytes, offset, firstBytes, (int) before,
+                    (int) Math.min(got, firstBytes.length - before));
         }
         bytesReceived = before + got;
     }
 
-    /** Sends what the protocol has to send; tells whether there was anything. */
-    private boolean flushOutput() throws IOException {
+    /** Sends what Bouncy Castle has to send during the handshake; tells whether there was anything. */
+    private boolean flushHandshakeOutput() throws IOException {
         boolean sent = false;
-        writeLock.lock();
+        handshakeWriteLock.lock();
         try {
-            while (true) {
-                int n;
+            Side current = side;
+            while (current != null) {
+                byte[] output;
                 synchronized (protocolLock) {
-                    int available = protocol.getAvailableOutputBytes();
+                    int available = current.getAvailableOutputBytes();
                     if (available == 0) {
                         break;
                     }
-                    if (available > outbound.length) {
-                        outbound = new byte[available];
-                    }
-                    n = protocol.readOutput(outbound, 0, available);
+                    output = new byte[available];
+                    current.readOutput(output, 0, available);
                 }
-                rawOut.write(outbound, 0, n);
+                rawOut.write(output);
                 sent = true;
             }
             rawOut.flush();
-            if (outbound.length > 4 * RECORD_BYTES) {
-                outbound = new byte[RECORD_BYTES]; // a handshake burst does not pin memory for the connection's life
-            }
         } finally {
-            writeLock.unlock();
+            handshakeWriteLock.unlock();
         }
         return sent;
     }
@@ -388,8 +396,8 @@ final class TlsEngine implements Connection {
     }
 
     /**
-     * Marks the connection failed for good, sends the alert Bouncy Castle raised (if no writer is blocked), closes the
-     * transport, logs why, and returns the exception to throw.
+     * Marks the connection failed for good, sends the alert that says why (if no writer is blocked), closes the
+     * transport, wipes the keys, logs why, and returns the exception to throw.
      */
     private IOException fail(Throwable e) {
         IOException first = failure;
@@ -399,21 +407,26 @@ final class TlsEngine implements Connection {
             again.addSuppressed(e);
             return again;
         }
-        IOException translated = TlsFailures.translate(e, evidence());
+        RecordLayer layer = records;
+        IOException translated = TlsFailures.translate(e, layer == null ? evidence(side, false) : doneEvidence);
         failure = translated;
-        Metrics.failed(handshakeDone, translated);
-        if (!closed && writeLock.tryLock()) {
-            ScheduledFuture<?> cutoff = cutAfter(GOODBYE_MILLIS);
-            try {
-                flushOutput(); // the peer learns why: unknown_psk_identity, bad_record_mac, ...
-            } catch (IOException | RuntimeException ignored) {
-                // the peer may be gone; the first cause is the one that matters
-            } finally {
-                cutoff.cancel(false);
-                writeLock.unlock();
-            }
-        }
+        Metrics.failed(layer != null, translated);
         if (!closed) {
+            if (layer != null) {
+                if (e instanceof TlsFatalAlert raised && !(e instanceof TlsFatalAlertReceived)) {
+                    goodbye(layer, raised.getAlertDescription()); // bad_record_mac, record_overflow, ...
+                }
+            } else if (handshakeWriteLock.tryLock()) {
+                ScheduledFuture<?> cutoff = cutAfter(GOODBYE_MILLIS);
+                try {
+                    flushHandshakeOutput(); // Bouncy Castle's alert: unknown_psk_identity, bad_record_mac, ...
+                } catch (IOException | RuntimeException ignored) {
+                    // the peer may be gone; the first cause is the one that matters
+                } finally {
+                    cutoff.cancel(false);
+                    handshakeWriteLock.unlock();
+                }
+            }
             // the application, or the tunnel's one line per connection, reports the exception: its message carries
             // the whole diagnosis, and a second line here would say it twice
             String message = translated.getMessage();
@@ -425,21 +438,19 @@ final class TlsEngine implements Connection {
             transport.close();
         } catch (IOException ignored) {
             // already failing
+        } finally {
+            if (layer != null) {
+                layer.destroy();
+            }
         }
         return translated;
     }
 
     /** What the connection showed so far, for {@link TlsFailures#translate}. */
-    private TlsFailures.Evidence evidence() {
+    private TlsFailures.Evidence evidence(Side current, boolean handshakeDone) {
         long received = bytesReceived;
         boolean spokeTls = TlsFailures.looksLikeTls(firstBytes, (int) Math.min(received, firstBytes.length));
-        if (client) {
-            return new TlsFailures.Evidence(peer, true, handshakeDone, received, spokeTls, heldIdentities,
-                    tlsClient.serverHelloSeen(), "", tlsClient.serverChoseCertificate(), false, answered);
-        }
-        String offered = tlsServer.offeredIdentities();
-        return new TlsFailures.Evidence(peer, false, handshakeDone, received, spokeTls, heldIdentities,
-                offered != null, offered == null ? "" : offered, false, tlsServer.selectedIndex() >= 0, answered);
+        return current.evidence(peer, handshakeDone, received, spokeTls, heldIdentities, answered);
     }
 
     /** Closes the transport after {@code millis} unless cancelled: a goodbye must not wait on a peer that never reads. */
@@ -453,89 +464,104 @@ final class TlsEngine implements Connection {
         }, millis, TimeUnit.MILLISECONDS);
     }
 
-    /** Called by the protocol when the peer's close_notify arrives after the handshake. */
-    private void peerClosedOutput() {
-        inboundClosed = true;
-    }
+    /**
+     * One end of the handshake: Bouncy Castle's protocol object with our settings, and what only that end knows
+     * (which key it matched, what the peer showed). Used by the handshake only.
+     */
+    private interface Side {
+        boolean isClient();
 
-    /** What our two protocol subclasses add to Bouncy Castle: TLS 1.3 half-close. */
-    private interface HalfClose {
+        /** Starts the handshake: the ClientHello for a client, waiting for one for a server. */
+        void begin() throws IOException;
+
+        int selectedIndex();
+
+        TlsFailures.Evidence evidence(String peer, boolean handshakeDone, long received, boolean spokeTls,
+                                      List<String> heldIdentities, boolean answered);
+
+        SecurityParameters securityParameters();
+
         void offerInput(byte[] input, int offset, int length) throws IOException;
-
-        int readInput(byte[] buffer, int offset, int length);
-
-        int getAvailableInputBytes();
 
         int getAvailableOutputBytes();
 
         int readOutput(byte[] buffer, int offset, int length);
 
-        void writeApplicationData(byte[] buffer, int offset, int length) throws IOException;
-
         boolean isHandshaking();
 
-        void sendCloseNotify() throws IOException;
+        boolean isConnected();
+
+        void close() throws IOException;
     }
 
-    private static final class ClientProtocol extends TlsClientProtocol implements HalfClose {
-        private final TlsEngine engine;
+    private static final class ClientSide extends TlsClientProtocol implements Side {
+        private final PskTlsClient settings;
 
-        ClientProtocol(TlsEngine engine) {
-            this.engine = engine;
+        ClientSide(PskTlsClient settings) {
+            this.settings = settings;
         }
 
         @Override
-        protected void handleAlertWarningMessage(short alertDescription) throws IOException {
-            // RFC 8446 6.1: close_notify ends one direction; Bouncy Castle would close both and answer at once
-            if (alertDescription == AlertDescription.close_notify && isConnected() && !isHandshaking()) {
-                engine.peerClosedOutput();
-                return;
-            }
-            super.handleAlertWarningMessage(alertDescription);
+        public boolean isClient() {
+            return true;
         }
 
         @Override
-        protected void processRecord(short contentType, byte[] buffer, int offset, int length) throws IOException {
-            // RFC 8446 6.1: data received after a closure alert is ignored
-            if (!engine.inboundClosed) {
-                super.processRecord(contentType, buffer, offset, length);
-            }
+        public void begin() throws IOException {
+            connect(settings);
         }
 
         @Override
-        public void sendCloseNotify() throws IOException {
-            raiseAlertWarning(AlertDescription.close_notify, "output shut down");
+        public int selectedIndex() {
+            return settings.selectedIndex();
+        }
+
+        @Override
+        public TlsFailures.Evidence evidence(String peer, boolean handshakeDone, long received, boolean spokeTls,
+                                             List<String> heldIdentities, boolean answered) {
+            return new TlsFailures.Evidence(peer, true, handshakeDone, received, spokeTls, heldIdentities,
+                    settings.serverHelloSeen(), "", settings.serverChoseCertificate(), false, answered);
+        }
+
+        @Override
+        public SecurityParameters securityParameters() {
+            return getContext().getSecurityParametersConnection();
         }
     }
 
-    private static final class ServerProtocol extends TlsServerProtocol implements HalfClose {
-        private final TlsEngine engine;
+    private static final class ServerSide extends TlsServerProtocol implements Side {
+        private final PskTlsServer settings;
 
-        ServerProtocol(TlsEngine engine) {
-            this.engine = engine;
+        ServerSide(PskTlsServer settings) {
+            this.settings = settings;
         }
 
         @Override
-        protected void handleAlertWarningMessage(short alertDescription) throws IOException {
-            // RFC 8446 6.1: close_notify ends one direction; Bouncy Castle would close both and answer at once
-            if (alertDescription == AlertDescription.close_notify && isConnected() && !isHandshaking()) {
-                engine.peerClosedOutput();
-                return;
-            }
-            super.handleAlertWarningMessage(alertDescription);
+        public boolean isClient() {
+            return false;
         }
 
         @Override
-        protected void processRecord(short contentType, byte[] buffer, int offset, int length) throws IOException {
-            // RFC 8446 6.1: data received after a closure alert is ignored
-            if (!engine.inboundClosed) {
-                super.processRecord(contentType, buffer, offset, length);
-            }
+        public void begin() throws IOException {
+            accept(settings);
         }
 
         @Override
-        public void sendCloseNotify() throws IOException {
-            raiseAlertWarning(AlertDescription.close_notify, "output shut down");
+        public int selectedIndex() {
+            return settings.selectedIndex();
+        }
+
+        @Override
+        public TlsFailures.Evidence evidence(String peer, boolean handshakeDone, long received, boolean spokeTls,
+                                             List<String> heldIdentities, boolean answered) {
+            String offered = settings.offeredIdentities();
+            return new TlsFailures.Evidence(peer, false, handshakeDone, received, spokeTls, heldIdentities,
+                    offered != null, offered == null ? "" : offered, false, settings.selectedIndex() >= 0, answered);
+        }
+
+        @Override
+        public SecurityParameters securityParameters() {
+            return getContext().getSecurityParametersConnection();
         }
     }
 }

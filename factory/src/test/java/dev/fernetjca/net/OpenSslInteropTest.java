@@ -123,6 +123,75 @@ class OpenSslInteropTest {
     }
 
     /**
+     * RFC 8446 4.6.3 against OpenSSL: {@code s_client}'s interactive {@code k} sends a KeyUpdate, {@code K} one that
+     * asks for ours. Lines go on both ways after each, which needs our receiving key updated; with {@code -msg},
+     * s_client shows that we answered {@code K} with a KeyUpdate of our own (and its next line decrypts with our new
+     * sending key) and did not answer {@code k}.
+     */
+    @Test
+    void keyUpdatesFromOpensslAreFollowedAndAnswered() throws Exception {
+        SecretKey key = newKey();
+        Psk psk = Psk.of(key);
+        List<String> sent = List.of("before", "after k", "after K", "last");
+        try (ServerSocket listener = serverFactory(key, HANDSHAKE).createServerSocket(0, 1, LOOPBACK)) {
+            listener.setSoTimeout(SO_TIMEOUT_MILLIS);
+            Future<List<String>> received = pool.submit(() -> {
+                try (Socket socket = listener.accept()) {
+                    socket.setSoTimeout(SO_TIMEOUT_MILLIS);
+                    List<String> lines = new java.util.ArrayList<>();
+                    while (lines.size() < sent.size()) {
+                        String line = readLine(socket.getInputStream());
+                        lines.add(line);
+                        socket.getOutputStream().write(("java heard: " + line + "\n").getBytes(UTF_8));
+                        socket.getOutputStream().flush();
+                    }
+                    return lines;
+                }
+            });
+            // no -ign_eof: s_client reads commands only without it
+            try (Child client = Child.start(openssl.toString(), "s_client", "-tls1_3",
+                    "-psk", psk.secretHex(), "-psk_identity", psk.identity(),
+                    "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-groups", "X25519",
+                    "-connect", "127.0.0.1:" + listener.getLocalPort(), "-msg")) {
+                Pattern ourKeyUpdate = Pattern.compile("<<< TLS 1\\.3, Handshake \\[length 0005\\], KeyUpdate");
+                say(client, sent.get(0));
+                boolean[] answered = new boolean[1];
+                command(client, "k");
+                say(client, sent.get(1), line -> answered[0] |= ourKeyUpdate.matcher(line).matches());
+                assertTrue(!answered[0], "a KeyUpdate that asked for none was answered\n" + client.output());
+                command(client, "K");
+                client.awaitLine(line -> ourKeyUpdate.matcher(line).matches(), WAIT);
+                say(client, sent.get(2));
+                say(client, sent.get(3));
+                assertEquals(sent, received.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+            }
+        }
+    }
+
+    /** Sends a command line to s_client, on its own: s_client reads a command only at the start of what it reads. */
+    private static void command(Child client, String letter) throws IOException, InterruptedException {
+        Thread.sleep(200);
+        client.stdin().write((letter + "\n").getBytes(UTF_8));
+        client.stdin().flush();
+        Thread.sleep(200);
+    }
+
+    /** Sends a line through s_client and waits for our server's answer to it. */
+    private static void say(Child client, String line) throws IOException, InterruptedException {
+        say(client, line, seen -> { });
+    }
+
+    private static void say(Child client, String line, java.util.function.Consumer<String> seen)
+            throws IOException, InterruptedException {
+        client.stdin().write((line + "\n").getBytes(UTF_8));
+        client.stdin().flush();
+        client.awaitLine(output -> {
+            seen.accept(output);
+            return output.equals("java heard: " + line);
+        }, WAIT);
+    }
+
+    /**
      * The two ways an OpenSSL peer can miss our key: a PSK of another key (its identity is unknown to us), or our
      * identity with a wrong secret, as when a secret is pasted wrongly. OpenSSL 3.0 answers a binder that does not
      * verify with {@code illegal_parameter} (RFC 8446 6.2 names {@code decrypt_error}), which proves the mismatch; an

@@ -90,6 +90,40 @@ class TlsEngineTest {
         pair.server().close();
     }
 
+    /**
+     * The engine needs no socket: over in-memory pipes, fragmented, both directions stream at once through the
+     * handshake and our record layer, then half-close each way.
+     */
+    @Test
+    void runsOverInMemoryPipesWithoutASocket() throws Exception {
+        SecretKey key = newKey();
+        java.io.PipedInputStream clientIn = new java.io.PipedInputStream(1 << 16);
+        java.io.PipedInputStream serverIn = new java.io.PipedInputStream(1 << 16);
+        java.io.PipedOutputStream clientOut = new java.io.PipedOutputStream(serverIn);
+        java.io.PipedOutputStream serverOut = new java.io.PipedOutputStream(clientIn);
+        TlsEngine client = TlsEngine.client(Settings.CRYPTO, psks(key), new FragmentingInputStream(clientIn, 3, 500),
+                clientOut, () -> { }, "server");
+        TlsEngine server = TlsEngine.server(Settings.CRYPTO, psks(key), new FragmentingInputStream(serverIn, 4, 500),
+                serverOut, () -> { }, "client");
+        byte[] upstream = random(100_000, 11);
+        byte[] downstream = random(60_000, 12);
+        Future<byte[]> serverSide = pool.submit(() -> {
+            server.handshake(10_000, millis -> { });
+            Future<byte[]> received = pool.submit(() -> readAll(server));
+            server.write(downstream, 0, downstream.length);
+            server.shutdownOutput();
+            return received.get(20, TimeUnit.SECONDS);
+        });
+        client.handshake(10_000, millis -> { });
+        Future<byte[]> clientReceived = pool.submit(() -> readAll(client));
+        client.write(upstream, 0, upstream.length);
+        client.shutdownOutput();
+        assertArrayEquals(downstream, clientReceived.get(20, TimeUnit.SECONDS));
+        assertArrayEquals(upstream, serverSide.get(20, TimeUnit.SECONDS));
+        client.close();
+        server.close();
+    }
+
     @Test
     void serverPrefersItsPrimaryWhenTheClientOffersSeveralKeys() throws Exception {
         SecretKey oldKey = newKey();

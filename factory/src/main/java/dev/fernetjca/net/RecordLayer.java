@@ -1,0 +1,368 @@
+package dev.fernetjca.net;
+
+import static dev.fernetjca.net.RecordProtection.ALERT;
+import static dev.fernetjca.net.RecordProtection.APPLICATION_DATA;
+import static dev.fernetjca.net.RecordProtection.HANDSHAKE;
+import static dev.fernetjca.net.RecordProtection.HEADER;
+import static dev.fernetjca.net.RecordProtection.MAX_CIPHERTEXT;
+import static dev.fernetjca.net.RecordProtection.MAX_PLAINTEXT;
+import static dev.fernetjca.net.RecordProtection.TAG;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.SocketException;
+import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
+import org.bouncycastle.tls.AlertDescription;
+import org.bouncycastle.tls.AlertLevel;
+import org.bouncycastle.tls.TlsFatalAlert;
+import org.bouncycastle.tls.TlsFatalAlertReceived;
+
+/**
+ * The TLS 1.3 record layer after the handshake (RFC 8446 5): application data, alerts and the post-handshake
+ * messages (NewSessionTicket ignored, KeyUpdate answered), with one lock, one buffer and one {@link RecordProtection}
+ * per direction, so that a connection streaming both ways encrypts and decrypts at the same time. Each record is read
+ * whole (header, then exactly its body) into the reader's buffer and opened there; each write is copied once into the
+ * writer's buffer and sealed there. Buffers are allocated on first use and grow with the largest record seen, so an
+ * idle connection holds none and one that carries small messages small ones.
+ *
+ * <p>A read timeout loses nothing: the bytes of a record read so far stay in the buffer, and the next read goes on.
+ * Protocol errors are thrown as {@link TlsFatalAlert} (the alert to send) and received alerts as
+ * {@link TlsFatalAlertReceived}; the caller fails the connection for good.
+ *
+ * <p>One reader and one writer thread at a time; {@link #trySendAlert} and {@link #destroy} from any thread.
+ */
+final class RecordLayer {
+    private static final int HANDSHAKE_NEW_SESSION_TICKET = 4;
+    private static final int HANDSHAKE_KEY_UPDATE = 24;
+    /** The longest post-handshake message kept while it arrives in pieces: a NewSessionTicket is a few hundred bytes. */
+    private static final int MAX_HANDSHAKE_MESSAGE = 1 << 16;
+
+    private final InputStream in;
+    private final OutputStream out;
+
+    private final ReentrantLock readLock = new ReentrantLock();
+    private final RecordProtection opener;
+    private final byte[] header = new byte[HEADER];
+    private int headerFill;                   // bytes of the next record's header read so far
+    private byte[] inbound;                   // the record being read, opened in place
+    private int bodyFill;                     // bytes of its body read so far
+    private int plainPosition;                // unread application data: inbound[plainPosition..plainEnd)
+    private int plainEnd;
+    private volatile int available;
+    private byte[] handshakeBytes = new byte[0]; // a post-handshake message split over records
+    private volatile boolean inputClosed;
+
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final RecordProtection sealer;
+    private byte[] outbound;
+    private boolean outputClosed;
+    private volatile boolean keyUpdateOwed;   // the peer asked for our KeyUpdate; the next record sender pays it
+
+    private volatile boolean destroyed;
+
+    RecordLayer(InputStream in, OutputStream out, RecordProtection opener, RecordProtection sealer) {
+        this.in = in;
+        this.out = out;
+        this.opener = opener;
+        this.sealer = sealer;
+    }
+
+    /** Reads application data like {@link InputStream#read(byte[], int, int)}; -1 after the peer's close_notify. */
+    int read(byte[] buffer, int offset, int length) throws IOException {
+        if (length == 0) {
+            return 0;
+        }
+        readLock.lock();
+        try {
+            while (plainPosition == plainEnd) {
+                if (inputClosed) {
+                    return -1;
+                }
+                readRecord();
+            }
+            int n = Math.min(length, plainEnd - plainPosition);
+            System.arraycopy(inbound, plainPosition, buffer, offset, n);
+            plainPosition += n;
+            available = plainEnd - plainPosition;
+            return n;
+        } finally {
+            readLock.unlock();
+            if (destroyed) {
+                destroy();
+            }
+        }
+    }
+
+    /** Returns how many decrypted bytes can be read without blocking. */
+    int available() {
+        return available;
+    }
+
+    /** Tells whether the peer's close_notify has arrived. */
+    boolean isInputClosed() {
+        return inputClosed;
+    }
+
+    /** Reads, opens and handles one record; returns having made application data available, or not. */
+    private void readRecord() throws IOException {
+        while (headerFill < HEADER) {
+            int got = in.read(header, headerFill, HEADER - headerFill);
+            if (got < 0) {
+                throw new EOFException(headerFill == 0 ? null : "ended inside a record");
+            }
+            headerFill += got;
+        }
+        int length = ((header[3] & 0xff) << 8) | (header[4] & 0xff);
+        if (header[0] != APPLICATION_DATA) {
+            throw new TlsFatalAlert(AlertDescription.unexpected_message, "unprotected record after the handshake");
+        }
+        if (length > MAX_CIPHERTEXT) {
+            throw new TlsFatalAlert(AlertDescription.record_overflow, "record of " + length + " bytes");
+        }
+        inbound = fitting(inbound, HEADER + length, HEADER + MAX_CIPHERTEXT);
+        while (bodyFill < length) {
+            int got = in.read(inbound, HEADER + bodyFill, length - bodyFill);
+            if (got < 0) {
+                throw new EOFException("ended inside a record");
+            }
+            bodyFill += got;
+        }
+        System.arraycopy(header, 0, inbound, 0, HEADER);
+        headerFill = 0;
+        bodyFill = 0;
+        int end = HEADER + opener.open(inbound, length);
+        while (end > HEADER && inbound[end - 1] == 0) {
+            end--; // RFC 8446 5.4: zero padding after the content type
+        }
+        if (end == HEADER) {
+            throw new TlsFatalAlert(AlertDescription.unexpected_message, "record without a content type");
+        }
+        byte type = inbound[end - 1];
+        int contentLength = end - 1 - HEADER;
+        if (contentLength > MAX_PLAINTEXT) {
+            throw new TlsFatalAlert(AlertDescription.record_overflow, "record of " + contentLength + " bytes");
+        }
+        switch (type) {
+            case APPLICATION_DATA -> {
+                plainPosition = HEADER;
+                plainEnd = HEADER + contentLength;
+                available = contentLength;
+            }
+            case ALERT -> alert(contentLength);
+            case HANDSHAKE -> handshake(contentLength);
+            default -> throw new TlsFatalAlert(AlertDescription.unexpected_message, "record of content type " + type);
+        }
+    }
+
+    /** RFC 8446 6: close_notify ends the peer's direction only; any other alert ends the connection. */
+    private void alert(int contentLength) throws IOException {
+        if (contentLength != 2) {
+            throw new TlsFatalAlert(AlertDescription.decode_error, "alert of " + contentLength + " bytes");
+        }
+        short description = (short) (inbound[HEADER + 1] & 0xff);
+        if (description == AlertDescription.close_notify) {
+            inputClosed = true;
+            return;
+        }
+        throw new TlsFatalAlertReceived(description);
+    }
+
+    /** RFC 8446 4.6: NewSessionTicket is ignored (we resume nothing), KeyUpdate followed, anything else refused. */
+    private void handshake(int contentLength) throws IOException {
+        if (contentLength == 0) {
+            throw new TlsFatalAlert(AlertDescription.unexpected_message, "empty handshake record");
+        }
+        int held = handshakeBytes.length;
+        if (held + contentLength > MAX_HANDSHAKE_MESSAGE + 4) {
+            throw new TlsFatalAlert(AlertDescription.unexpected_message, "post-handshake message too long");
+        }
+        byte[] messages = Arrays.copyOf(handshakeBytes, held + contentLength);
+        System.arraycopy(inbound, HEADER, messages, held, contentLength);
+        int position = 0;
+        while (messages.length - position >= 4) {
+            int type = messages[position] & 0xff;
+            int length = ((messages[position + 1] & 0xff) << 16) | ((messages[position + 2] & 0xff) << 8)
+                    | (messages[position + 3] & 0xff);
+            if (length > MAX_HANDSHAKE_MESSAGE) {
+                throw new TlsFatalAlert(AlertDescription.unexpected_message, "post-handshake message too long");
+            }
+            if (messages.length - position - 4 < length) {
+                break; // the rest comes in the next record
+            }
+            int body = position + 4;
+            position = body + length;
+            if (type == HANDSHAKE_NEW_SESSION_TICKET) {
+                continue;
+            }
+            if (type != HANDSHAKE_KEY_UPDATE) {
+                throw new TlsFatalAlert(AlertDescription.unexpected_message, "handshake message " + type
+                        + " after the handshake");
+            }
+            if (length != 1) {
+                throw new TlsFatalAlert(AlertDescription.decode_error, "KeyUpdate of " + length + " bytes");
+            }
+            int requested = messages[body];
+            if (requested != 0 && requested != 1) {
+                throw new TlsFatalAlert(AlertDescription.illegal_parameter, "KeyUpdate request " + requested);
+            }
+            if (position != messages.length) {
+                // RFC 8446 5.1: a message before a key change must end its record
+                throw new TlsFatalAlert(AlertDescription.unexpected_message, "KeyUpdate not at the end of its record");
+            }
+            opener.update();
+            if (requested == 1) {
+                keyUpdateOwed = true;
+                payKeyUpdateWithoutWaiting();
+            }
+        }
+        handshakeBytes = Arrays.copyOfRange(messages, position, messages.length);
+    }
+
+    /**
+     * Sends the KeyUpdate the peer asked for unless a writer holds the wire: the reader must never wait for a writer
+     * that waits for the peer, or two peers that both stream would deadlock. A writer pays it before its next record.
+     */
+    private void payKeyUpdateWithoutWaiting() throws IOException {
+        if (writeLock.tryLock()) {
+            try {
+                payKeyUpdate();
+                out.flush();
+            } finally {
+                writeLock.unlock();
+            }
+        }
+    }
+
+    /** Under writeLock: sends our KeyUpdate (update_not_requested) and takes the next sending key (RFC 8446 4.6.3). */
+    private void payKeyUpdate() throws IOException {
+        if (!keyUpdateOwed || outputClosed) {
+            return;
+        }
+        keyUpdateOwed = false;
+        byte[] record = outbound(5);
+        record[HEADER] = HANDSHAKE_KEY_UPDATE;
+        record[HEADER + 1] = 0;
+        record[HEADER + 2] = 0;
+        record[HEADER + 3] = 1;
+        record[HEADER + 4] = 0; // update_not_requested
+        out.write(record, 0, sealer.seal(record, 5, HANDSHAKE));
+        sealer.update();
+    }
+
+    /** Encrypts and sends {@code length} bytes, at most 2^14 per record. */
+    void write(byte[] buffer, int offset, int length) throws IOException {
+        writeLock.lock();
+        try {
+            if (outputClosed) {
+                throw new SocketException("output has been shut down");
+            }
+            byte[] record = outbound(Math.min(length, MAX_PLAINTEXT));
+            int end = offset + length;
+            for (int position = offset; position < end; ) {
+                payKeyUpdate();
+                int chunk = Math.min(end - position, MAX_PLAINTEXT);
+                System.arraycopy(buffer, position, record, HEADER, chunk);
+                out.write(record, 0, sealer.seal(record, chunk, APPLICATION_DATA));
+                position += chunk;
+            }
+            payKeyUpdate();
+            out.flush();
+        } finally {
+            writeLock.unlock();
+            if (destroyed) {
+                destroy();
+            }
+        }
+    }
+
+    /** Sends close_notify; nothing can be sent after it. Does nothing if it was sent already. */
+    void sendCloseNotify() throws IOException {
+        writeLock.lock();
+        try {
+            sendAlert(AlertDescription.close_notify);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * Sends {@code description} (close_notify as a warning, anything else fatal) unless a writer holds the wire or
+     * output is closed; tells whether it was sent.
+     */
+    boolean trySendAlert(short description) throws IOException {
+        if (!writeLock.tryLock()) {
+            return false;
+        }
+        try {
+            return sendAlert(description);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private boolean sendAlert(short description) throws IOException {
+        if (outputClosed || destroyed) {
+            return false;
+        }
+        outputClosed = true;
+        byte[] record = outbound(2);
+        record[HEADER] = (byte) (description == AlertDescription.close_notify ? AlertLevel.warning : AlertLevel.fatal);
+        record[HEADER + 1] = (byte) description;
+        out.write(record, 0, sealer.seal(record, 2, ALERT));
+        out.flush();
+        return true;
+    }
+
+    /** Under writeLock: the writer's buffer, grown to hold a record of {@code contentLength} bytes. */
+    private byte[] outbound(int contentLength) {
+        outbound = fitting(outbound, HEADER + contentLength + 1 + TAG, HEADER + MAX_PLAINTEXT + 1 + TAG);
+        return outbound;
+    }
+
+    /**
+     * Returns {@code buffer} if it holds {@code needed} bytes, else a larger one (at least double, at most
+     * {@code limit}): a connection that carries only small records keeps small buffers, a stream of full records
+     * allocates its buffer once.
+     */
+    static byte[] fitting(byte[] buffer, int needed, int limit) {
+        if (buffer != null && buffer.length >= needed) {
+            return buffer;
+        }
+        int grown = buffer == null ? needed : Math.max(needed, Math.min(limit, 2 * buffer.length));
+        return new byte[Math.max(grown, Math.min(limit, 256))];
+    }
+
+    /**
+     * Wipes both directions' keys, now or, for a direction in use, when its thread lets go: a connection being closed
+     * must not wait for a blocked reader or writer.
+     */
+    void destroy() {
+        destroyed = true;
+        if (readLock.tryLock()) {
+            try {
+                opener.destroy();
+                if (inbound != null) {
+                    Arrays.fill(inbound, (byte) 0);
+                }
+                plainPosition = plainEnd = 0;
+                available = 0;
+            } finally {
+                readLock.unlock();
+            }
+        }
+        if (writeLock.tryLock()) {
+            try {
+                outputClosed = true;
+                sealer.destroy();
+                if (outbound != null) {
+                    Arrays.fill(outbound, (byte) 0);
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        }
+    }
+}
