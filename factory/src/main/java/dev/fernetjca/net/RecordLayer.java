@@ -38,7 +38,7 @@ final class RecordLayer {
     private static final int HANDSHAKE_NEW_SESSION_TICKET = 4;
     private static final int HANDSHAKE_KEY_UPDATE = 24;
     /** The longest post-handshake message kept while it arrives in pieces: a NewSessionTicket is a few hundred bytes. */
-    private static final int MAX_HANDSHAKE_MESSAGE = 1 << 16;
+    private static final int MAX_HANDSHAKE_MESSAGE = 1 << 14;
 
     private final InputStream in;
     private final OutputStream out;
@@ -62,8 +62,10 @@ final class RecordLayer {
     private volatile boolean keyUpdateOwed;   // the peer asked for our KeyUpdate; the next record sender pays it
 
     private volatile boolean destroyed;
+    private final boolean client;             // only a server may send NewSessionTicket (RFC 8446 4.6.1)
 
-    RecordLayer(InputStream in, OutputStream out, RecordProtection opener, RecordProtection sealer) {
+    RecordLayer(InputStream in, OutputStream out, RecordProtection opener, RecordProtection sealer, boolean client) {
+        this.client = client;
         this.in = in;
         this.out = out;
         this.opener = opener;
@@ -77,6 +79,9 @@ final class RecordLayer {
         }
         readLock.lock();
         try {
+            if (destroyed) {
+                throw new SocketException("connection closed");
+            }
             while (plainPosition == plainEnd) {
                 if (inputClosed) {
                     return -1;
@@ -134,6 +139,10 @@ final class RecordLayer {
         headerFill = 0;
         bodyFill = 0;
         int end = HEADER + opener.open(inbound, length);
+        if (end - HEADER > MAX_PLAINTEXT + 1) {
+            // RFC 8446 5.4: the inner plaintext, padding included, is at most 2^14 + 1 bytes
+            throw new TlsFatalAlert(AlertDescription.record_overflow, "record of " + (end - HEADER) + " bytes");
+        }
         while (end > HEADER && inbound[end - 1] == 0) {
             end--; // RFC 8446 5.4: zero padding after the content type
         }
@@ -144,6 +153,14 @@ final class RecordLayer {
         int contentLength = end - 1 - HEADER;
         if (contentLength > MAX_PLAINTEXT) {
             throw new TlsFatalAlert(AlertDescription.record_overflow, "record of " + contentLength + " bytes");
+        }
+        if (handshakeBytes.length > 0 && type != HANDSHAKE) {
+            // RFC 8446 5.1: nothing may come between the records of one handshake message
+            throw new TlsFatalAlert(AlertDescription.unexpected_message, "record inside a split handshake message");
+        }
+        if (type == HANDSHAKE && !client && contentLength > 0 && handshakeBytes.length == 0
+                && inbound[HEADER] == HANDSHAKE_NEW_SESSION_TICKET) {
+            throw new TlsFatalAlert(AlertDescription.unexpected_message, "NewSessionTicket from a client");
         }
         switch (type) {
             case APPLICATION_DATA -> {
@@ -262,6 +279,9 @@ final class RecordLayer {
             byte[] record = outbound(Math.min(length, MAX_PLAINTEXT));
             int end = offset + length;
             for (int position = offset; position < end; ) {
+                if (sealer.keyUpdateDue()) {
+                    keyUpdateOwed = true; // our own, before one key seals too many records (RFC 8446 5.5)
+                }
                 payKeyUpdate();
                 int chunk = Math.min(end - position, MAX_PLAINTEXT);
                 System.arraycopy(buffer, position, record, HEADER, chunk);

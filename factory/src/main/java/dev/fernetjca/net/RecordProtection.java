@@ -1,6 +1,7 @@
 package dev.fernetjca.net;
 
 import java.io.IOException;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.spec.AlgorithmParameterSpec;
@@ -33,6 +34,12 @@ final class RecordProtection {
     static final byte ALERT = 21;
     static final byte HANDSHAKE = 22;
 
+    /**
+     * Records sealed under one key before we move to the next by our own KeyUpdate: RFC 8446 5.5 puts AES-GCM's limit
+     * at 2^24.5 full records; half of 2^24 leaves a wide margin and costs one small record per 128 GiB.
+     */
+    static final long RECORDS_PER_KEY = 1L << 23;
+
     private static final int NONCE = 12;
     private static final int SECRET = 32; // SHA-256, the hash of both our suites
 
@@ -46,6 +53,7 @@ final class RecordProtection {
     private final byte[] keyBytes;
     private WipeableKey key;
     private long sequence;            // unsigned; -1 (2^64 - 1) is never used, so that it cannot wrap
+    private boolean destroyed;
 
     /**
      * Creates one direction's protection from its application traffic secret, which is copied; the caller wipes its
@@ -80,6 +88,7 @@ final class RecordProtection {
      * type, writes the header and encrypts in place. Returns the record's length on the wire.
      */
     int seal(byte[] record, int contentLength, byte contentType) throws IOException {
+        usable();
         int inner = contentLength + 1;
         int body = inner + TAG;
         record[HEADER + contentLength] = contentType;
@@ -106,6 +115,7 @@ final class RecordProtection {
      * @throws TlsFatalAlert bad_record_mac for a forged, corrupted, replayed or reordered record
      */
     int open(byte[] record, int bodyLength) throws IOException {
+        usable();
         if (bodyLength < TAG + 1) {
             throw new TlsFatalAlert(AlertDescription.bad_record_mac, "record too short");
         }
@@ -129,12 +139,33 @@ final class RecordProtection {
         deriveKeyAndIv();
     }
 
-    /** Wipes the secret, key and IV; the protection is unusable afterwards. */
+    /** Tells whether the sending key has sealed enough records that our own KeyUpdate is due. */
+    boolean keyUpdateDue() {
+        return mode == Cipher.ENCRYPT_MODE && Long.compareUnsigned(sequence, RECORDS_PER_KEY) >= 0;
+    }
+
+    /**
+     * Wipes the secret, key and IV, and rekeys the JDK cipher with zeros (it keeps the last key it was given); the
+     * protection is unusable afterwards.
+     */
     void destroy() {
+        destroyed = true;
         Arrays.fill(secret, (byte) 0);
         Arrays.fill(iv, (byte) 0);
         Arrays.fill(nonce, (byte) 0);
         Arrays.fill(keyBytes, (byte) 0);
+        try {
+            byte[] zeros = new byte[NONCE];
+            cipher.init(mode, key, chacha ? new IvParameterSpec(zeros) : new GCMParameterSpec(TAG * 8, zeros));
+        } catch (GeneralSecurityException e) {
+            // the cipher refused a key of zeros: it is garbage from here on either way
+        }
+    }
+
+    private void usable() throws IOException {
+        if (destroyed) {
+            throw new SocketException("connection closed");
+        }
     }
 
     /** RFC 8446 5.3: the IV XOR the sequence number, left-padded; refuses to let the sequence number wrap. */
@@ -177,6 +208,7 @@ final class RecordProtection {
             byte[] block = hmac.doFinal(info);
             byte[] out = Arrays.copyOf(block, length);
             Arrays.fill(block, (byte) 0);
+            hmac.init(new WipeableKey(new byte[SECRET], "HmacSHA256")); // the Mac keeps its padded key otherwise
             return out;
         } catch (GeneralSecurityException e) {
             throw new TlsFatalAlert(AlertDescription.internal_error, e);

@@ -65,6 +65,7 @@ final class TlsEngine implements Connection {
     private volatile boolean outboundClosed;
     private volatile boolean closed;
     private volatile IOException failure;
+    private final Object failureLock = new Object();
 
     private final byte[] firstBytes = new byte[2];            // the peer's first bytes: do they begin a TLS record?
     private volatile long bytesReceived;
@@ -207,7 +208,7 @@ final class TlsEngine implements Connection {
             matchedKeyIndex = current.selectedIndex();
             doneEvidence = evidence(current, true);
             side = null; // Bouncy Castle's protocol state is garbage from here on
-            return new RecordLayer(rawIn, rawOut, opener, sealer);
+            return new RecordLayer(rawIn, rawOut, opener, sealer, client);
         } finally {
             Arrays.fill(clientSecret, (byte) 0);
             Arrays.fill(serverSecret, (byte) 0);
@@ -400,16 +401,19 @@ final class TlsEngine implements Connection {
      * transport, wipes the keys, logs why, and returns the exception to throw.
      */
     private IOException fail(Throwable e) {
-        IOException first = failure;
-        if (first != null) {
-            // another thread failed the connection and closed the socket under us: tell its story, not "socket closed"
-            SSLException again = new SSLException(first.getMessage(), first);
-            again.addSuppressed(e);
-            return again;
-        }
         RecordLayer layer = records;
-        IOException translated = TlsFailures.translate(e, layer == null ? evidence(side, false) : doneEvidence);
-        failure = translated;
+        IOException translated;
+        synchronized (failureLock) { // two threads failing at once: the first tells the story, once
+            IOException first = failure;
+            if (first != null) {
+                // another thread failed the connection and closed the socket under us: its story, not "socket closed"
+                SSLException again = new SSLException(first.getMessage(), first);
+                again.addSuppressed(e);
+                return again;
+            }
+            translated = TlsFailures.translate(e, layer == null ? evidence(side, false) : doneEvidence);
+            failure = translated;
+        }
         Metrics.failed(layer != null, translated);
         if (!closed) {
             if (layer != null) {

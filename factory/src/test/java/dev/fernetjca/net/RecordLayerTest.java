@@ -109,7 +109,7 @@ class RecordLayerTest {
 
     private RecordLayer us(int suite, InputStream in, ByteArrayOutputStream sent) throws IOException {
         return new RecordLayer(new FragmentingInputStream(in, 3, 7), sent,
-                new RecordProtection(suite, toUs, false, 0), new RecordProtection(suite, fromUs, true, 0));
+                new RecordProtection(suite, toUs, false, 0), new RecordProtection(suite, fromUs, true, 0), true);
     }
 
     private RecordLayer us(int suite, byte[] wire, ByteArrayOutputStream sent) throws IOException {
@@ -124,9 +124,9 @@ class RecordLayerTest {
         PipedOutputStream aOut = new PipedOutputStream(bIn);
         PipedOutputStream bOut = new PipedOutputStream(aIn);
         RecordLayer a = new RecordLayer(new FragmentingInputStream(aIn, 5, 3_000), aOut,
-                new RecordProtection(suite, toUs, false, 0), new RecordProtection(suite, fromUs, true, 0));
+                new RecordProtection(suite, toUs, false, 0), new RecordProtection(suite, fromUs, true, 0), true);
         RecordLayer b = new RecordLayer(new FragmentingInputStream(bIn, 6, 3_000), bOut,
-                new RecordProtection(suite, fromUs, false, 0), new RecordProtection(suite, toUs, true, 0));
+                new RecordProtection(suite, fromUs, false, 0), new RecordProtection(suite, toUs, true, 0), false);
         byte[] fromA = random(150_000, 7);
         byte[] fromB = random(90_000, 8);
         Future<?> aWrites = pool.submit(() -> {
@@ -403,6 +403,67 @@ class RecordLayerTest {
         }
         assertTrue(timeouts > 100, "timeouts: " + timeouts);
         assertArrayEquals(data, got.toByteArray());
+    }
+
+    @Test
+    void paddingCannotStretchARecordPastTheLimit() throws IOException {
+        Peer peer = new Peer(AES);
+        byte[] record = new byte[HEADER + MAX_PLAINTEXT + 1 + 200 + TAG];
+        record[HEADER + MAX_PLAINTEXT] = APPLICATION_DATA; // 2^14 bytes of content, its type, then 199 zeros
+        peer.wire.write(record, 0, peer.sealer.seal(record, MAX_PLAINTEXT + 1 + 199, (byte) 0));
+        assertAlert(AlertDescription.record_overflow, us(AES, peer.bytes(), new ByteArrayOutputStream()));
+    }
+
+    @Test
+    void nothingMayComeBetweenTheRecordsOfASplitHandshakeMessage() throws IOException {
+        Peer peer = new Peer(AES).record(HANDSHAKE, new byte[] {4, 0, 0, 8, 1, 2}).data("in between");
+        assertAlert(AlertDescription.unexpected_message, us(AES, peer.bytes(), new ByteArrayOutputStream()));
+    }
+
+    @Test
+    void aServerRefusesANewSessionTicketFromItsClient() throws IOException {
+        Peer peer = new Peer(AES).record(HANDSHAKE, new byte[] {4, 0, 0, 1, 0});
+        RecordLayer server = new RecordLayer(new ByteArrayInputStream(peer.bytes()), new ByteArrayOutputStream(),
+                new RecordProtection(AES, toUs, false, 0), new RecordProtection(AES, fromUs, true, 0), false);
+        assertAlert(AlertDescription.unexpected_message, server);
+    }
+
+    /** RFC 8446 5.5: no key seals too many records; we move to the next one by our own KeyUpdate, unasked. */
+    @Test
+    void weUpdateOurSendingKeyBeforeItSealsTooManyRecords() throws IOException {
+        ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        long last = RecordProtection.RECORDS_PER_KEY - 1;
+        RecordLayer layer = new RecordLayer(new ByteArrayInputStream(new byte[0]), sent,
+                new RecordProtection(AES, toUs, false, 0), new RecordProtection(AES, fromUs, true, last), true);
+        layer.write(new byte[MAX_PLAINTEXT + 10], 0, MAX_PLAINTEXT + 10);
+        RecordProtection peerOpener = new RecordProtection(AES, fromUs, false, last);
+        byte[] wire = sent.toByteArray();
+        int[] position = {0};
+        byte[] first = openNext(peerOpener, wire, position);
+        assertEquals(MAX_PLAINTEXT + 1, first.length);
+        assertEquals(APPLICATION_DATA, first[first.length - 1]);
+        assertArrayEquals(new byte[] {24, 0, 0, 1, 0, HANDSHAKE}, openNext(peerOpener, wire, position),
+                "our own KeyUpdate, not asking the peer for one");
+        peerOpener.update();
+        byte[] second = openNext(peerOpener, wire, position);
+        assertEquals(10 + 1, second.length, "the rest sealed under the next key, from sequence number 0");
+        assertEquals(wire.length, position[0]);
+    }
+
+    @Test
+    void aDestroyedLayerNeitherReadsNorOpens() throws IOException {
+        Peer peer = new Peer(AES).data("late");
+        RecordLayer layer = us(AES, peer.bytes(), new ByteArrayOutputStream());
+        layer.destroy();
+        assertThrows(java.net.SocketException.class, () -> layer.read(new byte[10], 0, 10));
+    }
+
+    private static byte[] openNext(RecordProtection opener, byte[] wire, int[] position) throws IOException {
+        int length = ((wire[position[0] + 3] & 0xff) << 8) | (wire[position[0] + 4] & 0xff);
+        byte[] record = Arrays.copyOfRange(wire, position[0], position[0] + HEADER + length);
+        position[0] += HEADER + length;
+        int inner = opener.open(record, length);
+        return Arrays.copyOfRange(record, HEADER, HEADER + inner);
     }
 
     @Test
