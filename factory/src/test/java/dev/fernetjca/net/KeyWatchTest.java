@@ -272,11 +272,13 @@ class KeyWatchTest {
      */
     @Test
     void systemdCredentialWorksAsItIs() throws Exception {
-        Path credentials = Files.createDirectory(dir.resolve("credentials"),
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r-x------")));
+        Path credentials = Files.createDirectory(dir.resolve("credentials"));
         Path keyFile = keyFile(dir.resolve("fernet.key"), oldKey);
         Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("r--------"));
         Files.move(keyFile, credentials.resolve("fernet.key"));
+        // as systemd leaves it: the directory closed for writing once the credential is in it (a normal user could
+        // not have moved the file into it otherwise)
+        Files.setPosixFilePermissions(credentials, PosixFilePermissions.fromString("r-x------"));
         Path credential = credentials.resolve("fernet.key");
         assertEquals(Files.getAttribute(dir, "unix:uid"), Files.getAttribute(credential, "unix:uid"));
         environment.put("FERNET_KEY_FILE", credential.toString());
