@@ -6,5 +6,6 @@ module dev.fernetjca.provider {
 
     exports dev.fernetjca.provider;
 
-    provides java.security.Provider with dev.fernetjca.provider.FernetProvider;
+    provides java.security.Provider with
+            dev.fernetjca.provider.FernetProvider;
 }

@@ -1,5 +1,6 @@
 package dev.fernetjca.benchmarks;
 
+import dev.fernetjca.net.FernetRMIClientSocketFactory;
 import java.io.BufferedReader;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.rmi.ssl.SslRMIClientSocketFactory;
-import dev.fernetjca.net.FernetRMIClientSocketFactory;
 
 /**
  * The client JVM of {@link Compare}: runs the named measures against a {@link BenchServer} (directly, or through a
@@ -37,8 +37,7 @@ import dev.fernetjca.net.FernetRMIClientSocketFactory;
 public final class BenchClient {
     private static final int ROUND_TRIP_BYTES = 32;
 
-    private BenchClient() {
-    }
+    private BenchClient() {}
 
     public static void main(String[] args) throws Exception {
         String kind = args[0];
@@ -106,13 +105,15 @@ public final class BenchClient {
             expect(in);
             AtomicReference<IOException> failure = new AtomicReference<>();
             long start = System.nanoTime();
-            Thread writer = new Thread(() -> {
-                try {
-                    BenchServer.fill(out, bytes);
-                } catch (IOException e) {
-                    failure.set(e);
-                }
-            }, "writer");
+            Thread writer = new Thread(
+                    () -> {
+                        try {
+                            BenchServer.fill(out, bytes);
+                        } catch (IOException e) {
+                            failure.set(e);
+                        }
+                    },
+                    "writer");
             writer.start();
             long read = BenchServer.drain(in, bytes);
             writer.join();
@@ -195,7 +196,8 @@ public final class BenchClient {
             default -> null;
         };
         long start = System.nanoTime();
-        Registry registry = clients == null ? LocateRegistry.getRegistry("127.0.0.1", port)
+        Registry registry = clients == null
+                ? LocateRegistry.getRegistry("127.0.0.1", port)
                 : LocateRegistry.getRegistry("127.0.0.1", port, clients);
         BenchServer.Echo echo = (BenchServer.Echo) registry.lookup("echo");
         if (echo.echo(1) != 1) {

@@ -1,5 +1,7 @@
 package dev.fernetjca.benchmarks;
 
+import dev.fernetjca.net.FernetRMIClientSocketFactory;
+import dev.fernetjca.net.FernetRMIServerSocketFactory;
 import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -19,8 +21,6 @@ import java.rmi.server.RMIServerSocketFactory;
 import java.rmi.server.UnicastRemoteObject;
 import javax.rmi.ssl.SslRMIClientSocketFactory;
 import javax.rmi.ssl.SslRMIServerSocketFactory;
-import dev.fernetjca.net.FernetRMIClientSocketFactory;
-import dev.fernetjca.net.FernetRMIServerSocketFactory;
 
 /**
  * The server JVM of {@link Compare}: listens with the sockets of one contender, prints {@code port N} on standard
@@ -43,8 +43,7 @@ import dev.fernetjca.net.FernetRMIServerSocketFactory;
 public final class BenchServer {
     private static final int CHUNK_BYTES = 65_536;
 
-    private BenchServer() {
-    }
+    private BenchServer() {}
 
     /** The remote interface of the RMI measure. */
     public interface Echo extends Remote {
@@ -81,8 +80,8 @@ public final class BenchServer {
         RMIServerSocketFactory servers = null;
         if (kind.equals("rmi-ssl")) {
             clients = new SslRMIClientSocketFactory();
-            servers = new SslRMIServerSocketFactory(null, new String[] {Sockets.AES_128_GCM},
-                    new String[] {Sockets.TLS13}, false);
+            servers = new SslRMIServerSocketFactory(
+                    null, new String[] {Sockets.AES_128_GCM}, new String[] {Sockets.TLS13}, false);
         } else if (kind.equals("rmi-fernet")) {
             clients = new FernetRMIClientSocketFactory();
             servers = new FernetRMIServerSocketFactory();
@@ -91,10 +90,12 @@ public final class BenchServer {
         try (ServerSocket probe = new ServerSocket(0)) {
             port = probe.getLocalPort();
         }
-        Registry registry = clients == null ? LocateRegistry.createRegistry(port)
+        Registry registry = clients == null
+                ? LocateRegistry.createRegistry(port)
                 : LocateRegistry.createRegistry(port, clients, servers);
         Echo echo = new EchoImpl();
-        Remote stub = clients == null ? UnicastRemoteObject.exportObject(echo, 0)
+        Remote stub = clients == null
+                ? UnicastRemoteObject.exportObject(echo, 0)
                 : UnicastRemoteObject.exportObject(echo, 0, clients, servers);
         registry.rebind("echo", stub);
         System.out.println("port " + port);

@@ -32,17 +32,19 @@ final class Child implements AutoCloseable {
         this.name = name;
         this.process = process;
         this.input = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-        Thread reader = new Thread(() -> {
-            try (BufferedReader out = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = out.readLine(); line != null; line = out.readLine()) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                // the process ended
-            }
-            lines.add(END);
-        }, "child-output");
+        Thread reader = new Thread(
+                () -> {
+                    try (BufferedReader out = new BufferedReader(
+                            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                        for (String line = out.readLine(); line != null; line = out.readLine()) {
+                            lines.add(line);
+                        }
+                    } catch (IOException e) {
+                        // the process ended
+                    }
+                    lines.add(END);
+                },
+                "child-output");
         reader.setDaemon(true);
         reader.start();
     }
@@ -57,8 +59,10 @@ final class Child implements AutoCloseable {
     String readLine(long seconds) throws IOException, InterruptedException {
         String line = lines.poll(seconds, TimeUnit.SECONDS);
         if (line == null || line.equals(END)) {
-            throw new IOException(name + ": " + (line == null ? "no answer within " + seconds + " s"
-                    : "ended without an answer (exit " + exitCode() + "), see its log"));
+            throw new IOException(name + ": "
+                    + (line == null
+                            ? "no answer within " + seconds + " s"
+                            : "ended without an answer (exit " + exitCode() + "), see its log"));
         }
         return line;
     }

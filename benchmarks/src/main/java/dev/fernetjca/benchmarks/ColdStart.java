@@ -1,12 +1,14 @@
 package dev.fernetjca.benchmarks;
 
+import dev.fernetjca.net.FernetSocketFactory;
 import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.security.SecureRandom;
 import java.util.Locale;
 import javax.net.SocketFactory;
 import javax.net.ssl.SSLContext;
-import dev.fernetjca.net.FernetSocketFactory;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
 
 /**
  * Splits a cold JVM's first encrypted connection into its phases, each timed on its own in the order a first
@@ -20,8 +22,7 @@ import dev.fernetjca.net.FernetSocketFactory;
  * <p>Runs as a process of its own; one line of output.
  */
 public final class ColdStart {
-    private ColdStart() {
-    }
+    private ColdStart() {}
 
     public static void main(String[] args) throws Exception {
         String kind = args[0];
@@ -36,8 +37,8 @@ public final class ColdStart {
             split = split();
         }
         start = System.nanoTime();
-        SocketFactory factory = kind.startsWith("jsse") ? SSLContext.getDefault().getSocketFactory()
-                : FernetSocketFactory.getDefault();
+        SocketFactory factory =
+                kind.startsWith("jsse") ? SSLContext.getDefault().getSocketFactory() : FernetSocketFactory.getDefault();
         double factoryMillis = millisSince(start);
         start = System.nanoTime();
         connectOnce(kind, port);
@@ -45,9 +46,17 @@ public final class ColdStart {
         start = System.nanoTime();
         connectOnce(kind, port);
         double secondMillis = millisSince(start);
-        System.out.printf(Locale.ROOT, "%s jvm-to-main %.0f ms, SecureRandom %.1f ms, factory %.1f ms, "
-                + "first connection %.1f ms, second %.1f ms%s%n", kind, jvmMillis, randomMillis, factoryMillis,
-                firstMillis, secondMillis, split);
+        System.out.printf(
+                Locale.ROOT,
+                "%s jvm-to-main %.0f ms, SecureRandom %.1f ms, factory %.1f ms, "
+                        + "first connection %.1f ms, second %.1f ms%s%n",
+                kind,
+                jvmMillis,
+                randomMillis,
+                factoryMillis,
+                firstMillis,
+                secondMillis,
+                split);
     }
 
     /**
@@ -61,13 +70,18 @@ public final class ColdStart {
         Class.forName("org.bouncycastle.tls.TlsUtils", true, ColdStart.class.getClassLoader());
         double tlsClasses = millisSince(start);
         start = System.nanoTime();
-        new org.bouncycastle.jce.provider.BouncyCastleProvider();
+        new BouncyCastleProvider();
         double provider = millisSince(start);
         start = System.nanoTime();
-        new org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider().create(new SecureRandom());
+        new JcaTlsCryptoProvider().create(new SecureRandom());
         double crypto = millisSince(start);
-        return String.format(Locale.ROOT, "; before the factory: BC TLS classes %.1f ms, new BouncyCastleProvider() "
-                + "%.1f ms, JcaTlsCrypto %.1f ms", tlsClasses, provider, crypto);
+        return String.format(
+                Locale.ROOT,
+                "; before the factory: BC TLS classes %.1f ms, new BouncyCastleProvider() "
+                        + "%.1f ms, JcaTlsCrypto %.1f ms",
+                tlsClasses,
+                provider,
+                crypto);
     }
 
     private static void connectOnce(String kind, int port) throws Exception {

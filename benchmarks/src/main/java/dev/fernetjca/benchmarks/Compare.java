@@ -1,5 +1,6 @@
 package dev.fernetjca.benchmarks;
 
+import dev.fernetjca.provider.FernetProvider;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,15 +9,17 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import javax.crypto.KeyGenerator;
-import dev.fernetjca.provider.FernetProvider;
 
 /**
  * The side-by-side comparison of issue 9: our sockets, tunnel, RMI factories and CLI against what users would pick
@@ -61,6 +64,7 @@ public final class Compare {
     private final List<String> only;
     /** contender → measure → one value per round. */
     private final Map<String, Map<String, List<Double>>> results = new LinkedHashMap<>();
+
     private final List<String> skipped = new ArrayList<>();
     private int children;
 
@@ -69,13 +73,16 @@ public final class Compare {
         this.smoke = options.containsKey("smoke");
         this.rounds = smoke ? 1 : Integer.parseInt(options.getOrDefault("rounds", "3"));
         this.jfr = options.containsKey("jfr");
-        this.cliJar = Path.of(options.getOrDefault("cli-jar", "cli/target/fernet.jar")).toAbsolutePath();
+        this.cliJar = Path.of(options.getOrDefault("cli-jar", "cli/target/fernet.jar"))
+                .toAbsolutePath();
         this.streamBytes = smoke ? 4L << 20 : 256L << 20;
         this.connections = smoke ? 20 : 300;
         this.trips = smoke ? 200 : 20_000;
         this.idle = smoke ? 20 : 1_000;
         this.timeoutSeconds = smoke ? 60 : 600;
-        this.only = options.containsKey("contenders") ? List.of(options.get("contenders").split(",")) : null;
+        this.only = options.containsKey("contenders")
+                ? List.of(options.get("contenders").split(","))
+                : null;
         Files.createDirectories(out);
         this.work = Files.createTempDirectory("fernet-compare");
     }
@@ -90,7 +97,8 @@ public final class Compare {
             boolean flag = name.equals("smoke") || name.equals("jfr");
             options.put(name, flag ? "" : args[++i]);
         }
-        List<String> groups = List.of(options.getOrDefault("only", "sockets,tunnels,rmi,cli").split(","));
+        List<String> groups =
+                List.of(options.getOrDefault("only", "sockets,tunnels,rmi,cli").split(","));
         Compare compare = new Compare(options);
         boolean passed;
         try {
@@ -128,8 +136,16 @@ public final class Compare {
                 }
             }
         }
-        Report report = new Report(results, Machine.describe(), loadBefore, Machine.loadAverage(), started, rounds,
-                smoke, skipped, failures);
+        Report report = new Report(
+                results,
+                Machine.describe(),
+                loadBefore,
+                Machine.loadAverage(),
+                started,
+                rounds,
+                smoke,
+                skipped,
+                failures);
         Files.writeString(out.resolve("results.json"), report.json());
         Files.writeString(out.resolve("tables.md"), report.markdown());
         report.charts(out);
@@ -140,8 +156,8 @@ public final class Compare {
 
     /** Deletes the temporary keys; they protected nothing but benchmark bytes, but they are keys. */
     private void deleteWork() throws IOException {
-        try (java.util.stream.Stream<Path> files = Files.walk(work)) {
-            for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        try (Stream<Path> files = Files.walk(work)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(file);
             }
         }
@@ -180,7 +196,8 @@ public final class Compare {
 
     private void record(String contender, String measure, double value) {
         results.computeIfAbsent(contender, c -> new LinkedHashMap<>())
-                .computeIfAbsent(measure, m -> new ArrayList<>()).add(value);
+                .computeIfAbsent(measure, m -> new ArrayList<>())
+                .add(value);
         System.out.printf(Locale.ROOT, "  %-14s %10.1f%n", measure, value);
     }
 
@@ -191,7 +208,11 @@ public final class Compare {
             int port = Integer.parseInt(server.expect("port ", timeoutSeconds));
             server.send("heap");
             long heapBefore = Long.parseLong(server.expect("heap ", timeoutSeconds));
-            try (Child client = java(contender, "client", keys, BenchClient.class,
+            try (Child client = java(
+                    contender,
+                    "client",
+                    keys,
+                    BenchClient.class,
                     clientArgs(contender, port, "stream", "duplex", "connect", "rtt", "idle"))) {
                 recordClientLines(contender, client, STREAM_MEASURES);
                 client.expect("open", timeoutSeconds);
@@ -212,24 +233,30 @@ public final class Compare {
                 record(contender, "rtt_p50_us", Double.parseDouble(fields[0]));
                 record(contender, "rtt_p99_us", Double.parseDouble(fields[1]));
             } else {
-                record(contender, measure.equals("connect") ? "connect_per_s" : measure + "_mbs",
+                record(
+                        contender,
+                        measure.equals("connect") ? "connect_per_s" : measure + "_mbs",
                         Double.parseDouble(fields[0]));
             }
         }
     }
 
     private List<String> clientArgs(String kind, int port, String... measures) {
-        List<String> args = new ArrayList<>(List.of(kind, Integer.toString(port), Long.toString(streamBytes),
-                Integer.toString(connections), Integer.toString(trips), Integer.toString(idle)));
+        List<String> args = new ArrayList<>(List.of(
+                kind,
+                Integer.toString(port),
+                Long.toString(streamBytes),
+                Integer.toString(connections),
+                Integer.toString(trips),
+                Integer.toString(idle)));
         args.addAll(List.of(measures));
         return args;
     }
 
     /** A JVM running {@code main} with the configuration its contender's users would give it. */
-    private Child java(String contender, String role, Keys keys, Class<?> main, List<String> args)
-            throws IOException {
-        List<String> command = new ArrayList<>(List.of(Machine.javaExecutable(), "-Xmx1g", "-Xss512k",
-                "-cp", System.getProperty("java.class.path")));
+    private Child java(String contender, String role, Keys keys, Class<?> main, List<String> args) throws IOException {
+        List<String> command = new ArrayList<>(
+                List.of(Machine.javaExecutable(), "-Xmx1g", "-Xss512k", "-cp", System.getProperty("java.class.path")));
         if (contender.startsWith("jsse") || contender.equals("rmi-ssl")) {
             command.addAll(keys.jsseProperties());
         }
@@ -244,8 +271,8 @@ public final class Compare {
             command.add("-Djavax.rmi.ssl.client.enabledProtocols=" + Sockets.TLS13);
         }
         if (jfr && contender.equals("fernet-tls")) {
-            command.add("-XX:StartFlightRecording=filename=" + out.resolve(contender + "-" + role + "-"
-                    + children + ".jfr") + ",settings=profile");
+            command.add("-XX:StartFlightRecording=filename="
+                    + out.resolve(contender + "-" + role + "-" + children + ".jfr") + ",settings=profile");
         }
         command.add(main.getName());
         command.addAll(args);
@@ -268,7 +295,11 @@ public final class Compare {
                 for (Child side : pair) {
                     record(contender, "rss_mb", Child.residentMegabytes(side.pid()));
                 }
-                try (Child client = java("plain", "client", keys, BenchClient.class,
+                try (Child client = java(
+                        "plain",
+                        "client",
+                        keys,
+                        BenchClient.class,
                         clientArgs("plain", entryPort, "stream", "duplex", "connect", "rtt"))) {
                     recordClientLines(contender, client, STREAM_MEASURES);
                     if (!client.waitFor(timeoutSeconds)) {
@@ -292,26 +323,58 @@ public final class Compare {
             }
             case "tunnel-stunnel" -> {
                 int decryptPort = Child.freePort();
-                pair.add(Child.start("stunnel server", List.of("stunnel",
-                        keys.stunnelConfig(work, "server", false, decryptPort, targetPort).toString()),
+                pair.add(Child.start(
+                        "stunnel server",
+                        List.of(
+                                "stunnel",
+                                keys.stunnelConfig(work, "server", false, decryptPort, targetPort)
+                                        .toString()),
                         log("stunnel-server")));
                 Child.awaitListening(decryptPort, 30);
                 int encryptPort = Child.freePort();
-                pair.add(Child.start("stunnel client", List.of("stunnel",
-                        keys.stunnelConfig(work, "client", true, encryptPort, decryptPort).toString()),
+                pair.add(Child.start(
+                        "stunnel client",
+                        List.of(
+                                "stunnel",
+                                keys.stunnelConfig(work, "client", true, encryptPort, decryptPort)
+                                        .toString()),
                         log("stunnel-client")));
                 Child.awaitListening(encryptPort, 30);
                 return encryptPort;
             }
             case "tunnel-spiped" -> {
                 int decryptPort = Child.freePort();
-                pair.add(Child.start("spiped -d", List.of("spiped", "-F", "-d", "-s", "[127.0.0.1]:" + decryptPort,
-                        "-t", "[127.0.0.1]:" + targetPort, "-k", keys.spipedKeyFile().toString(), "-n", "0"),
+                pair.add(Child.start(
+                        "spiped -d",
+                        List.of(
+                                "spiped",
+                                "-F",
+                                "-d",
+                                "-s",
+                                "[127.0.0.1]:" + decryptPort,
+                                "-t",
+                                "[127.0.0.1]:" + targetPort,
+                                "-k",
+                                keys.spipedKeyFile().toString(),
+                                "-n",
+                                "0"),
                         log("spiped-decrypt")));
                 Child.awaitListening(decryptPort, 30);
                 int encryptPort = Child.freePort();
-                pair.add(Child.start("spiped -e", List.of("spiped", "-F", "-e", "-s", "[127.0.0.1]:" + encryptPort,
-                        "-t", "[127.0.0.1]:" + decryptPort, "-k", keys.spipedKeyFile().toString(), "-n", "0"),
+                pair.add(Child.start(
+                        "spiped -e",
+                        List.of(
+                                "spiped",
+                                "-F",
+                                "-e",
+                                "-s",
+                                "[127.0.0.1]:" + encryptPort,
+                                "-t",
+                                "[127.0.0.1]:" + decryptPort,
+                                "-k",
+                                keys.spipedKeyFile().toString(),
+                                "-n",
+                                "0"),
                         log("spiped-encrypt")));
                 Child.awaitListening(encryptPort, 30);
                 return encryptPort;
@@ -322,8 +385,18 @@ public final class Compare {
 
     private int fernetTunnel(String direction, int connectPort, Keys keys, List<Child> pair) throws Exception {
         Path log = log("tunnel-fernet" + direction);
-        pair.add(Child.start("fernet tunnel " + direction, fernet("tunnel", "--listen", "127.0.0.1:0", "--connect",
-                "127.0.0.1:" + connectPort, direction, "--key-file", keys.fernetKeyFile().toString()), log));
+        pair.add(Child.start(
+                "fernet tunnel " + direction,
+                fernet(
+                        "tunnel",
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--connect",
+                        "127.0.0.1:" + connectPort,
+                        direction,
+                        "--key-file",
+                        keys.fernetKeyFile().toString()),
+                log));
         String line = Child.awaitLogLine(log, "listening on 127.0.0.1:", 60);
         String rest = line.substring(line.indexOf("listening on 127.0.0.1:") + "listening on 127.0.0.1:".length());
         return Integer.parseInt(rest.replaceAll("[^0-9].*$", ""));
@@ -346,8 +419,8 @@ public final class Compare {
     private void rmi(String contender, Keys keys) throws Exception {
         try (Child server = java(contender, "server", keys, BenchServer.class, List.of(contender))) {
             int port = Integer.parseInt(server.expect("port ", timeoutSeconds));
-            try (Child client = java(contender, "client", keys, BenchClient.class,
-                    clientArgs(contender, port, "rmi"))) {
+            try (Child client =
+                    java(contender, "client", keys, BenchClient.class, clientArgs(contender, port, "rmi"))) {
                 String[] fields = client.expect("rmi ", timeoutSeconds).split(" ");
                 record(contender, "first_call_ms", Double.parseDouble(fields[0]));
                 record(contender, "call_p50_us", Double.parseDouble(fields[1]));
@@ -362,22 +435,30 @@ public final class Compare {
         Path input = work.resolve("input.txt");
         Files.writeString(input, SHORT_INPUT);
         List<String> command = switch (contender) {
-            case "cli-fernet" -> fernet("encrypt", "--key-file", keys.fernetKeyFile().toString());
-            case "cli-python" -> List.of("python3", "-c", "import sys\n"
-                    + "from cryptography.fernet import Fernet\n"
-                    + "key = open(sys.argv[1], 'rb').read().strip()\n"
-                    + "sys.stdout.buffer.write(Fernet(key).encrypt(sys.stdin.buffer.read()) + b'\\n')\n",
-                    keys.fernetKeyFile().toString());
-            case "cli-openssl" -> List.of("openssl", "enc", "-aes-128-cbc", "-a", "-K", keys.opensslKeyHex(),
-                    "-iv", keys.opensslIvHex());
+            case "cli-fernet" ->
+                fernet("encrypt", "--key-file", keys.fernetKeyFile().toString());
+            case "cli-python" ->
+                List.of(
+                        "python3",
+                        "-c",
+                        "import sys\n"
+                                + "from cryptography.fernet import Fernet\n"
+                                + "key = open(sys.argv[1], 'rb').read().strip()\n"
+                                + "sys.stdout.buffer.write(Fernet(key).encrypt(sys.stdin.buffer.read()) + b'\\n')\n",
+                        keys.fernetKeyFile().toString());
+            case "cli-openssl" ->
+                List.of("openssl", "enc", "-aes-128-cbc", "-a", "-K", keys.opensslKeyHex(), "-iv", keys.opensslIvHex());
             default -> throw new IllegalArgumentException("unknown command: " + contender);
         };
         int runs = smoke ? 1 : 5;
         List<Double> millis = new ArrayList<>();
         for (int run = 0; run < runs; run++) {
             long start = System.nanoTime();
-            Process process = new ProcessBuilder(command).redirectInput(input.toFile())
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(log(contender).toFile()).start();
+            Process process = new ProcessBuilder(command)
+                    .redirectInput(input.toFile())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(log(contender).toFile())
+                    .start();
             if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS) || process.exitValue() != 0) {
                 process.destroyForcibly();
                 throw new IOException(contender + ": the command failed, see its log");
@@ -397,30 +478,75 @@ public final class Compare {
         static Keys make(Path directory) throws Exception {
             Keys keys = new Keys(directory, new byte[32]);
             new SecureRandom().nextBytes(keys.raw);
-            String fernetKey = java.util.Base64.getUrlEncoder().encodeToString(
-                    KeyGenerator.getInstance("Fernet", new FernetProvider()).generateKey().getEncoded());
+            String fernetKey = Base64.getUrlEncoder()
+                    .encodeToString(KeyGenerator.getInstance("Fernet", new FernetProvider())
+                            .generateKey()
+                            .getEncoded());
             writePrivate(keys.fernetKeyFile(), fernetKey + "\n");
-            writePrivate(directory.resolve("stunnel.psk"), "bench:" + HexFormat.of().formatHex(keys.raw) + "\n");
+            writePrivate(
+                    directory.resolve("stunnel.psk"), "bench:" + HexFormat.of().formatHex(keys.raw) + "\n");
             Files.write(keys.spipedKeyFile(), keys.raw);
             Path keyStore = directory.resolve("server.p12");
-            keytool("-genkeypair", "-keyalg", "EC", "-groupname", "secp256r1", "-sigalg", "SHA256withECDSA",
-                    "-alias", "server", "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1",
-                    "-validity", "2", "-keystore", keyStore.toString(), "-storetype", "PKCS12",
-                    "-storepass", PASSWORD, "-keypass", PASSWORD);
+            keytool(
+                    "-genkeypair",
+                    "-keyalg",
+                    "EC",
+                    "-groupname",
+                    "secp256r1",
+                    "-sigalg",
+                    "SHA256withECDSA",
+                    "-alias",
+                    "server",
+                    "-dname",
+                    "CN=localhost",
+                    "-ext",
+                    "SAN=dns:localhost,ip:127.0.0.1",
+                    "-validity",
+                    "2",
+                    "-keystore",
+                    keyStore.toString(),
+                    "-storetype",
+                    "PKCS12",
+                    "-storepass",
+                    PASSWORD,
+                    "-keypass",
+                    PASSWORD);
             Path certificate = directory.resolve("server.cer");
-            keytool("-exportcert", "-alias", "server", "-keystore", keyStore.toString(), "-storepass", PASSWORD,
-                    "-file", certificate.toString());
-            keytool("-importcert", "-noprompt", "-alias", "server", "-file", certificate.toString(), "-keystore",
-                    directory.resolve("trust.p12").toString(), "-storetype", "PKCS12", "-storepass", PASSWORD);
+            keytool(
+                    "-exportcert",
+                    "-alias",
+                    "server",
+                    "-keystore",
+                    keyStore.toString(),
+                    "-storepass",
+                    PASSWORD,
+                    "-file",
+                    certificate.toString());
+            keytool(
+                    "-importcert",
+                    "-noprompt",
+                    "-alias",
+                    "server",
+                    "-file",
+                    certificate.toString(),
+                    "-keystore",
+                    directory.resolve("trust.p12").toString(),
+                    "-storetype",
+                    "PKCS12",
+                    "-storepass",
+                    PASSWORD);
             return keys;
         }
 
         private static void keytool(String... args) throws IOException, InterruptedException {
             List<String> command = new ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+            command.add(
+                    Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
             command.addAll(List.of(args));
-            Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process process = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             if (process.waitFor() != 0) {
                 throw new IOException("keytool " + args[0] + " failed");
             }
@@ -449,27 +575,33 @@ public final class Compare {
         }
 
         List<String> jsseProperties() {
-            return List.of("-Djavax.net.ssl.keyStore=" + directory.resolve("server.p12"),
-                    "-Djavax.net.ssl.keyStorePassword=" + PASSWORD, "-Djavax.net.ssl.keyStoreType=PKCS12",
+            return List.of(
+                    "-Djavax.net.ssl.keyStore=" + directory.resolve("server.p12"),
+                    "-Djavax.net.ssl.keyStorePassword=" + PASSWORD,
+                    "-Djavax.net.ssl.keyStoreType=PKCS12",
                     "-Djavax.net.ssl.trustStore=" + directory.resolve("trust.p12"),
-                    "-Djavax.net.ssl.trustStorePassword=" + PASSWORD, "-Djavax.net.ssl.trustStoreType=PKCS12");
+                    "-Djavax.net.ssl.trustStorePassword=" + PASSWORD,
+                    "-Djavax.net.ssl.trustStoreType=PKCS12");
         }
 
         /** An stunnel configuration: TLS 1.3 with the PSK, AES-128-GCM, in the foreground. */
         Path stunnelConfig(Path work, String name, boolean client, int accept, int connect) throws IOException {
             Path config = work.resolve("stunnel-" + name + ".conf");
-            Files.writeString(config, String.join("\n",
-                    "foreground = yes",
-                    "pid =",
-                    "debug = 5", // stunnel's default level, as deployed: a few lines per connection
-                    "[" + name + "]",
-                    "client = " + (client ? "yes" : "no"),
-                    "accept = 127.0.0.1:" + accept,
-                    "connect = 127.0.0.1:" + connect,
-                    "sslVersionMin = TLSv1.3",
-                    "ciphersuites = " + Sockets.AES_128_GCM,
-                    "PSKsecrets = " + directory.resolve("stunnel.psk"),
-                    ""));
+            Files.writeString(
+                    config,
+                    String.join(
+                            "\n",
+                            "foreground = yes",
+                            "pid =",
+                            "debug = 5", // stunnel's default level, as deployed: a few lines per connection
+                            "[" + name + "]",
+                            "client = " + (client ? "yes" : "no"),
+                            "accept = 127.0.0.1:" + accept,
+                            "connect = 127.0.0.1:" + connect,
+                            "sslVersionMin = TLSv1.3",
+                            "ciphersuites = " + Sockets.AES_128_GCM,
+                            "PSKsecrets = " + directory.resolve("stunnel.psk"),
+                            ""));
             return config;
         }
     }

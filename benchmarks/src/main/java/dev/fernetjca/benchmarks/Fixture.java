@@ -40,8 +40,7 @@ final class Fixture {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private Fixture() {
-    }
+    private Fixture() {}
 
     /** Returns a fresh key as Fernet's 44-character url-safe base64, the form all three implementations accept. */
     static String newKeyBase64() {
@@ -91,14 +90,18 @@ final class Fixture {
             String tokenString = new String(token, StandardCharsets.US_ASCII);
             check(plaintext, decryptor.doFinal(token), makers[i], "fernet-jca");
             check(plaintext, rawJdk.decrypt(token), makers[i], "raw JDK");
-            check(plaintext, Token.fromString(tokenString).validateAndDecrypt(fernetJava8Key, FERNET_JAVA8_VALIDATOR),
-                    makers[i], "fernet-java8");
+            check(
+                    plaintext,
+                    Token.fromString(tokenString).validateAndDecrypt(fernetJava8Key, FERNET_JAVA8_VALIDATOR),
+                    makers[i],
+                    "fernet-java8");
         }
     }
 
     private static void check(byte[] expected, byte[] actual, String maker, String reader) {
         if (!Arrays.equals(expected, actual)) {
-            throw new IllegalStateException(reader + " misread a token of " + expected.length + " bytes made by " + maker);
+            throw new IllegalStateException(
+                    reader + " misread a token of " + expected.length + " bytes made by " + maker);
         }
     }
 }

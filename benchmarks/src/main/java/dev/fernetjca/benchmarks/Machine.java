@@ -13,8 +13,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Stateless; safe to share.
  */
 final class Machine {
-    private Machine() {
-    }
+    private Machine() {}
 
     /** One line: CPU model, cores, JDK. */
     static String describe() {
@@ -29,8 +28,8 @@ final class Machine {
         } catch (IOException e) {
             // left as unknown
         }
-        return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores, "
-                + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
+        return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("java.vm.name")
+                + " " + System.getProperty("java.runtime.version");
     }
 
     /** The 1-, 5- and 15-minute load averages, or "unknown". */
@@ -62,7 +61,9 @@ final class Machine {
         }
         try {
             Process process = new ProcessBuilder("python3", "-c", "import cryptography.fernet")
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             return process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0;
         } catch (IOException e) {
             return false;

@@ -21,18 +21,21 @@ import org.knowm.xchart.style.Styler;
  * <p>Immutable once built; not shared between threads.
  */
 final class Report {
-    private record Column(String key, String header) {
-    }
+    private record Column(String key, String header) {}
 
-    private static final List<Column> STREAMS = List.of(new Column("stream_mbs", "one stream MB/s"),
-            new Column("duplex_mbs", "both directions MB/s"), new Column("connect_per_s", "connections/s"),
-            new Column("rtt_p50_us", "32 B round trip p50 µs"), new Column("rtt_p99_us", "p99 µs"));
-    private static final List<Column> SOCKETS = concat(STREAMS,
-            List.of(new Column("heap_kib", "heap per idle connection KiB")));
-    private static final List<Column> TUNNELS = concat(STREAMS,
-            List.of(new Column("rss_mb", "idle process RSS MB")));
-    private static final List<Column> RMI = List.of(new Column("first_call_ms", "lookup + first call ms"),
-            new Column("call_p50_us", "call p50 µs"), new Column("call_p99_us", "call p99 µs"));
+    private static final List<Column> STREAMS = List.of(
+            new Column("stream_mbs", "one stream MB/s"),
+            new Column("duplex_mbs", "both directions MB/s"),
+            new Column("connect_per_s", "connections/s"),
+            new Column("rtt_p50_us", "32 B round trip p50 µs"),
+            new Column("rtt_p99_us", "p99 µs"));
+    private static final List<Column> SOCKETS =
+            concat(STREAMS, List.of(new Column("heap_kib", "heap per idle connection KiB")));
+    private static final List<Column> TUNNELS = concat(STREAMS, List.of(new Column("rss_mb", "idle process RSS MB")));
+    private static final List<Column> RMI = List.of(
+            new Column("first_call_ms", "lookup + first call ms"),
+            new Column("call_p50_us", "call p50 µs"),
+            new Column("call_p99_us", "call p99 µs"));
     private static final List<Column> CLI = List.of(new Column("wall_ms", "wall time ms, whole process"));
 
     private final Map<String, Map<String, List<Double>>> results;
@@ -45,8 +48,16 @@ final class Report {
     private final List<String> skipped;
     private final List<String> failures;
 
-    Report(Map<String, Map<String, List<Double>>> results, String machine, String loadBefore, String loadAfter,
-            Instant started, int rounds, boolean smoke, List<String> skipped, List<String> failures) {
+    Report(
+            Map<String, Map<String, List<Double>>> results,
+            String machine,
+            String loadBefore,
+            String loadAfter,
+            Instant started,
+            int rounds,
+            boolean smoke,
+            List<String> skipped,
+            List<String> failures) {
         this.results = results;
         this.machine = machine;
         this.loadBefore = loadBefore;
@@ -66,16 +77,31 @@ final class Report {
 
     String markdown() {
         StringBuilder md = new StringBuilder();
-        md.append(String.format(Locale.ROOT, "Machine: %s. Started %s, %d round(s)%s; load average %s before, %s after.%n",
-                machine, started, rounds, smoke ? " (SMOKE RUN: not a measurement)" : "", loadBefore, loadAfter));
+        md.append(String.format(
+                Locale.ROOT,
+                "Machine: %s. Started %s, %d round(s)%s; load average %s before, %s after.%n",
+                machine,
+                started,
+                rounds,
+                smoke ? " (SMOKE RUN: not a measurement)" : "",
+                loadBefore,
+                loadAfter));
         md.append("Each cell: median (min–max) over the rounds. Ratios: ours ÷ theirs of the medians; above 1 is better"
                 + " for rates, below 1 for times and memory.\n\n");
         table(md, "Sockets, client and server in separate JVMs", Compare.SOCKETS, SOCKETS);
-        ratios(md, SOCKETS, List.of(List.of("fernet-tls", "jsse-full"), List.of("fernet-tls", "jsse-resume"),
-                List.of("fernet-tokens", "jsse-full"), List.of("fernet-tls", "plain")));
+        ratios(
+                md,
+                SOCKETS,
+                List.of(
+                        List.of("fernet-tls", "jsse-full"),
+                        List.of("fernet-tls", "jsse-resume"),
+                        List.of("fernet-tokens", "jsse-full"),
+                        List.of("fernet-tls", "plain")));
         table(md, "Tunnels, plain client → encrypting side → decrypting side → plain server", Compare.TUNNELS, TUNNELS);
-        ratios(md, TUNNELS, List.of(List.of("tunnel-fernet", "tunnel-stunnel"),
-                List.of("tunnel-fernet", "tunnel-spiped")));
+        ratios(
+                md,
+                TUNNELS,
+                List.of(List.of("tunnel-fernet", "tunnel-stunnel"), List.of("tunnel-fernet", "tunnel-spiped")));
         table(md, "RMI, int echo(int), a fresh client JVM against a server JVM", Compare.RMI, RMI);
         ratios(md, RMI, List.of(List.of("rmi-fernet", "rmi-ssl"), List.of("rmi-fernet", "rmi-plain")));
         table(md, "CLI, encrypting a short input", Compare.CLI, CLI);
@@ -105,9 +131,16 @@ final class Report {
             md.append("| ").append(contender).append(" |");
             for (Column column : columns) {
                 List<Double> values = values(contender, column.key());
-                md.append(' ').append(values.isEmpty() ? "–" : format(median(values))
-                        + (values.size() > 1 ? " (" + format(Collections.min(values)) + "–"
-                                + format(Collections.max(values)) + ")" : "")).append(" |");
+                md.append(' ')
+                        .append(
+                                values.isEmpty()
+                                        ? "–"
+                                        : format(median(values))
+                                                + (values.size() > 1
+                                                        ? " (" + format(Collections.min(values)) + "–"
+                                                                + format(Collections.max(values)) + ")"
+                                                        : ""))
+                        .append(" |");
             }
             md.append('\n');
         }
@@ -116,7 +149,8 @@ final class Report {
 
     private void ratios(StringBuilder md, List<Column> columns, List<List<String>> pairs) {
         List<List<String>> present = pairs.stream()
-                .filter(pair -> results.containsKey(pair.get(0)) && results.containsKey(pair.get(1))).toList();
+                .filter(pair -> results.containsKey(pair.get(0)) && results.containsKey(pair.get(1)))
+                .toList();
         if (present.isEmpty()) {
             return;
         }
@@ -126,10 +160,15 @@ final class Report {
         columns.forEach(column -> md.append("---:|"));
         md.append('\n');
         for (List<String> pair : present) {
-            md.append("| ").append(pair.get(0)).append(" ÷ ").append(pair.get(1)).append(" |");
+            md.append("| ")
+                    .append(pair.get(0))
+                    .append(" ÷ ")
+                    .append(pair.get(1))
+                    .append(" |");
             for (Column column : columns) {
                 double ratio = ratio(pair.get(0), pair.get(1), column.key());
-                md.append(' ').append(Double.isNaN(ratio) ? "–" : String.format(Locale.ROOT, "%.2fx", ratio))
+                md.append(' ')
+                        .append(Double.isNaN(ratio) ? "–" : String.format(Locale.ROOT, "%.2fx", ratio))
                         .append(" |");
             }
             md.append('\n');
@@ -175,13 +214,21 @@ final class Report {
         json.append("  \"results\": {");
         String contenderSeparator = "\n";
         for (Map.Entry<String, Map<String, List<Double>>> contender : results.entrySet()) {
-            json.append(contenderSeparator).append("    ").append(quote(contender.getKey())).append(": {");
+            json.append(contenderSeparator)
+                    .append("    ")
+                    .append(quote(contender.getKey()))
+                    .append(": {");
             String measureSeparator = "\n";
             for (Map.Entry<String, List<Double>> measure : contender.getValue().entrySet()) {
                 List<Double> values = measure.getValue();
-                json.append(measureSeparator).append("      ").append(quote(measure.getKey()))
-                        .append(String.format(Locale.ROOT, ": {\"median\": %s, \"min\": %s, \"max\": %s, \"rounds\": [",
-                                number(median(values)), number(Collections.min(values)),
+                json.append(measureSeparator)
+                        .append("      ")
+                        .append(quote(measure.getKey()))
+                        .append(String.format(
+                                Locale.ROOT,
+                                ": {\"median\": %s, \"min\": %s, \"max\": %s, \"rounds\": [",
+                                number(median(values)),
+                                number(Collections.min(values)),
                                 number(Collections.max(values))));
                 for (int i = 0; i < values.size(); i++) {
                     json.append(i == 0 ? "" : ", ").append(number(values.get(i)));
@@ -213,21 +260,31 @@ final class Report {
      */
     void charts(Path directory) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        chart(directory.resolve("sockets.png"), "Sockets relative to JSSE TLS 1.3, full handshake (higher is better; plain TCP, the ceiling, left out)",
-                Compare.SOCKETS, "jsse-full");
-        chart(directory.resolve("tunnels.png"), "Tunnels relative to stunnel with a PSK (higher is better)",
-                Compare.TUNNELS, "tunnel-stunnel");
+        chart(
+                directory.resolve("sockets.png"),
+                "Sockets relative to JSSE TLS 1.3, full handshake (higher is better; plain TCP, the ceiling, left out)",
+                Compare.SOCKETS,
+                "jsse-full");
+        chart(
+                directory.resolve("tunnels.png"),
+                "Tunnels relative to stunnel with a PSK (higher is better)",
+                Compare.TUNNELS,
+                "tunnel-stunnel");
     }
 
     private void chart(Path file, String title, List<String> contenders, String base) throws IOException {
         if (!results.containsKey(base)) {
             return;
         }
-        List<String> categories = List.of("one stream", "both directions", "connections/s", "1 / round trip p50",
-                "1 / round trip p99");
+        List<String> categories =
+                List.of("one stream", "both directions", "connections/s", "1 / round trip p50", "1 / round trip p99");
         List<String> keys = List.of("stream_mbs", "duplex_mbs", "connect_per_s", "rtt_p50_us", "rtt_p99_us");
-        CategoryChart chart = new CategoryChartBuilder().width(1000).height(520).title(title)
-                .yAxisTitle("ratio to " + base).build();
+        CategoryChart chart = new CategoryChartBuilder()
+                .width(1000)
+                .height(520)
+                .title(title)
+                .yAxisTitle("ratio to " + base)
+                .build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         chart.getStyler().setAvailableSpaceFill(0.85);
         for (String contender : contenders) {

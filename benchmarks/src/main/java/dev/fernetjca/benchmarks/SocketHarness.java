@@ -1,5 +1,9 @@
 package dev.fernetjca.benchmarks;
 
+import dev.fernetjca.net.FernetServerSocketFactory;
+import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.net.FernetSocketOptions;
+import dev.fernetjca.provider.FernetProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -13,10 +17,6 @@ import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
 import javax.net.ServerSocketFactory;
 import javax.net.SocketFactory;
-import dev.fernetjca.net.FernetServerSocketFactory;
-import dev.fernetjca.net.FernetSocketFactory;
-import dev.fernetjca.net.FernetSocketOptions;
-import dev.fernetjca.provider.FernetProvider;
 
 /**
  * Loopback socket measurements, side by side in one run: plain TCP, the TLS mode and the fernet-tokens mode of the
@@ -28,8 +28,7 @@ import dev.fernetjca.provider.FernetProvider;
 public final class SocketHarness {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
-    private SocketHarness() {
-    }
+    private SocketHarness() {}
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
@@ -39,12 +38,13 @@ public final class SocketHarness {
         System.out.printf(Locale.ROOT, "%-14s %14s %18s%n", "sockets", "connections/s", "MB/s one stream");
         double plainRate = 0;
         for (String mode : new String[] {"plain", "tls", "fernet-tokens"}) {
-            FernetSocketOptions options = mode.equals("tls") ? FernetSocketOptions.tls()
-                    : FernetSocketOptions.fernetTokens(null);
-            ServerSocketFactory servers = mode.equals("plain") ? ServerSocketFactory.getDefault()
+            FernetSocketOptions options =
+                    mode.equals("tls") ? FernetSocketOptions.tls() : FernetSocketOptions.fernetTokens(null);
+            ServerSocketFactory servers = mode.equals("plain")
+                    ? ServerSocketFactory.getDefault()
                     : new FernetServerSocketFactory(key, options);
-            SocketFactory clients = mode.equals("plain") ? SocketFactory.getDefault()
-                    : new FernetSocketFactory(key, options);
+            SocketFactory clients =
+                    mode.equals("plain") ? SocketFactory.getDefault() : new FernetSocketFactory(key, options);
             double connectRate = 0;
             double streamRate = 0;
             try (ServerSocket server = servers.createServerSocket(0, 200, LOOPBACK)) {
@@ -63,7 +63,12 @@ public final class SocketHarness {
             if (mode.equals("plain")) {
                 plainRate = streamRate;
             }
-            System.out.printf(Locale.ROOT, "%-14s %14.0f %13.0f (%.2fx plain)%n", mode, connectRate, streamRate,
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-14s %14.0f %13.0f (%.2fx plain)%n",
+                    mode,
+                    connectRate,
+                    streamRate,
                     streamRate / plainRate);
         }
         System.exit(0);

@@ -1,6 +1,9 @@
 package dev.fernetjca.benchmarks;
 
+import dev.fernetjca.net.FernetServerSocketFactory;
+import dev.fernetjca.net.FernetSocketFactory;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import javax.net.ServerSocketFactory;
@@ -9,8 +12,6 @@ import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLServerSocketFactory;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
-import dev.fernetjca.net.FernetServerSocketFactory;
-import dev.fernetjca.net.FernetSocketFactory;
 
 /**
  * The socket factories of each contender, configured as their users deploy them: JSSE through the
@@ -23,8 +24,7 @@ final class Sockets {
     static final String TLS13 = "TLSv1.3";
     static final String AES_128_GCM = "TLS_AES_128_GCM_SHA256";
 
-    private Sockets() {
-    }
+    private Sockets() {}
 
     /** {@code plain}, {@code jsse-full}, {@code jsse-resume}, {@code fernet-tls}, {@code fernet-tokens}, {@code tunnel-*}. */
     static ServerSocket listen(String kind) throws IOException {
@@ -36,7 +36,7 @@ final class Sockets {
         } else {
             factory = ServerSocketFactory.getDefault();
         }
-        ServerSocket server = factory.createServerSocket(0, 1_024, java.net.InetAddress.getLoopbackAddress());
+        ServerSocket server = factory.createServerSocket(0, 1_024, InetAddress.getLoopbackAddress());
         if (server instanceof SSLServerSocket ssl) {
             ssl.setEnabledProtocols(new String[] {TLS13});
             ssl.setEnabledCipherSuites(new String[] {AES_128_GCM});
@@ -54,7 +54,7 @@ final class Sockets {
         } else {
             factory = SocketFactory.getDefault();
         }
-        Socket socket = factory.createSocket(java.net.InetAddress.getLoopbackAddress(), port);
+        Socket socket = factory.createSocket(InetAddress.getLoopbackAddress(), port);
         socket.setTcpNoDelay(true);
         if (socket instanceof SSLSocket ssl) {
             ssl.setEnabledProtocols(new String[] {TLS13});

@@ -1,11 +1,11 @@
 package dev.fernetjca.cli;
 
+import dev.fernetjca.provider.Fernet;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.Callable;
 import javax.crypto.AEADBadTagException;
-import dev.fernetjca.provider.Fernet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -19,8 +19,10 @@ import picocli.CommandLine.Spec;
  *
  * <p>Not thread-safe; one instance serves one command line.
  */
-@Command(name = "demo", description = "Demonstrates Fernet tokens, then TLS sockets keyed by Fernet, in-process with "
-        + "a throwaway key (not shown).")
+@Command(
+        name = "demo",
+        description = "Demonstrates Fernet tokens, then TLS sockets keyed by Fernet, in-process with "
+                + "a throwaway key (not shown).")
 final class Demo implements Callable<Integer> {
     static final String MESSAGE = "hello from fernet-jca";
 
@@ -29,8 +31,7 @@ final class Demo implements Callable<Integer> {
         boolean run(PrintWriter out) throws Exception;
     }
 
-    private record Titled(String title, Section section) {
-    }
+    private record Titled(String title, Section section) {}
 
     @Spec
     CommandSpec spec;
@@ -72,8 +73,8 @@ final class Demo implements Callable<Integer> {
         int where = token.length() / 2;
         char replacement = token.charAt(where) == 'A' ? 'B' : 'A';
         String tampered = token.substring(0, where) + replacement + token.substring(where + 1);
-        out.println("tampered:  character " + (where + 1) + " of " + token.length()
-                + " changed to '" + replacement + "'");
+        out.println(
+                "tampered:  character " + (where + 1) + " of " + token.length() + " changed to '" + replacement + "'");
         try {
             fernet.decrypt(tampered.getBytes(StandardCharsets.US_ASCII));
             out.println("accepted, which must never happen");

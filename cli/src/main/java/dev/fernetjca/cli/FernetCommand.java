@@ -1,12 +1,19 @@
 package dev.fernetjca.cli;
 
+import dev.fernetjca.net.FernetServerSocketFactory;
+import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.net.FernetSocketOptions;
+import dev.fernetjca.provider.Fernet;
+import dev.fernetjca.provider.FernetKeyRing;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -14,23 +21,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import javax.net.ServerSocketFactory;
-import javax.net.SocketFactory;
-import dev.fernetjca.net.FernetServerSocketFactory;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import javax.crypto.AEADBadTagException;
-import dev.fernetjca.net.FernetSocketFactory;
-import dev.fernetjca.net.FernetSocketOptions;
-import dev.fernetjca.provider.Fernet;
-import dev.fernetjca.provider.FernetKeyRing;
+import javax.net.ServerSocketFactory;
+import javax.net.SocketFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -51,14 +52,18 @@ import picocli.CommandLine.Spec;
  *
  * <p>Not thread-safe; one instance serves one command line.
  */
-@Command(name = "fernet",
+@Command(
+        name = "fernet",
         scope = ScopeType.INHERIT,
         mixinStandardHelpOptions = true,
         versionProvider = FernetCommand.Version.class,
         subcommands = Demo.class,
         description = "Makes and reads Fernet tokens, compatible with Python's cryptography.fernet.",
-        footer = {"", "Keys come from --key-file FILE, else FERNET_KEY_FILE, FERNET_KEY or FERNET_KEYSTORE as for the"
-                + " socket factories (docs/cli.md); never from an argument."})
+        footer = {
+            "",
+            "Keys come from --key-file FILE, else FERNET_KEY_FILE, FERNET_KEY or FERNET_KEYSTORE as for the"
+                    + " socket factories (docs/cli.md); never from an argument."
+        })
 final class FernetCommand implements Callable<Integer> {
     /** The most standard input {@code encrypt} accepts: 64 MiB of plaintext, read whole into memory. */
     static final int MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -103,13 +108,19 @@ final class FernetCommand implements Callable<Integer> {
         return String.join(", ", root.subcommands().keySet());
     }
 
-    @Command(name = "keygen",
-            description = {"Prints a new random key: 44 characters of url-safe base64, "
-                    + "as Python's Fernet.generate_key().",
-                    "With --out FILE, writes it to a new FILE instead, readable by its owner only from the start, and"
-                            + " prints nothing; an existing FILE is never replaced."})
-    int keygen(@Option(names = "--out", paramLabel = "FILE",
-                       description = "create FILE (mode 600) holding the key; refused if FILE exists") Path outFile) {
+    @Command(
+            name = "keygen",
+            description = {
+                "Prints a new random key: 44 characters of url-safe base64, " + "as Python's Fernet.generate_key().",
+                "With --out FILE, writes it to a new FILE instead, readable by its owner only from the start, and"
+                        + " prints nothing; an existing FILE is never replaced."
+            })
+    int keygen(
+            @Option(
+                            names = "--out",
+                            paramLabel = "FILE",
+                            description = "create FILE (mode 600) holding the key; refused if FILE exists")
+                    Path outFile) {
         if (outFile != null) {
             return keygenTo(outFile);
         }
@@ -128,12 +139,14 @@ final class FernetCommand implements Callable<Integer> {
         byte[] line = (Fernet.generateKey() + "\n").getBytes(StandardCharsets.US_ASCII);
         boolean created = false;
         try {
-            FileAttribute<?>[] ownerOnly = keyFile.getFileSystem().supportedFileAttributeViews().contains("posix")
-                    ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(
-                            PosixFilePermissions.fromString("rw-------"))}
-                    : new FileAttribute<?>[0];
-            try (FileChannel channel = FileChannel.open(keyFile,
-                    Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), ownerOnly)) {
+            FileAttribute<?>[] ownerOnly =
+                    keyFile.getFileSystem().supportedFileAttributeViews().contains("posix")
+                            ? new FileAttribute<?>[] {
+                                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))
+                            }
+                            : new FileAttribute<?>[0];
+            try (FileChannel channel = FileChannel.open(
+                    keyFile, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), ownerOnly)) {
                 created = true;
                 ByteBuffer buffer = ByteBuffer.wrap(line);
                 while (buffer.hasRemaining()) {
@@ -163,9 +176,12 @@ final class FernetCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "encrypt",
-            description = {"Reads standard input whole (at most 64 MiB) and prints one token for it, then a newline.",
-                    "The first key of --key-file or FERNET_KEY encrypts."})
+    @Command(
+            name = "encrypt",
+            description = {
+                "Reads standard input whole (at most 64 MiB) and prints one token for it, then a newline.",
+                "The first key of --key-file or FERNET_KEY encrypts."
+            })
     int encrypt(@Mixin KeyOptions keys) {
         return encryptWith(keys.load(env));
     }
@@ -189,15 +205,21 @@ final class FernetCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "decrypt",
-            description = {"Reads one token from standard input (surrounding whitespace ignored; any token encrypt "
-                    + "makes, up to 64 MiB of plaintext) and writes exactly its plaintext.",
-                    "Any key of --key-file or FERNET_KEY may have made the token.",
-                    "An invalid or expired token exits with status 1 and writes nothing to standard output."})
-    int decrypt(@Mixin KeyOptions keys,
-                @Option(names = "--ttl", paramLabel = "SECONDS",
-                        description = "Refuse tokens made more than SECONDS ago (or dated over 60 s ahead).")
-                String ttlSeconds) {
+    @Command(
+            name = "decrypt",
+            description = {
+                "Reads one token from standard input (surrounding whitespace ignored; any token encrypt "
+                        + "makes, up to 64 MiB of plaintext) and writes exactly its plaintext.",
+                "Any key of --key-file or FERNET_KEY may have made the token.",
+                "An invalid or expired token exits with status 1 and writes nothing to standard output."
+            })
+    int decrypt(
+            @Mixin KeyOptions keys,
+            @Option(
+                            names = "--ttl",
+                            paramLabel = "SECONDS",
+                            description = "Refuse tokens made more than SECONDS ago (or dated over 60 s ahead).")
+                    String ttlSeconds) {
         Duration ttl = ttlSeconds == null ? null : parseTtl(ttlSeconds);
         return decryptWith(keys.load(env), ttl);
     }
@@ -241,48 +263,88 @@ final class FernetCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "tunnel",
-            description = {"Forwards connections between a plain side and an encrypted side, both directions at once,"
-                    + " until SIGTERM or SIGINT, then lets open connections finish for up to 10 seconds.",
-                    "--encrypt takes plain connections on --listen and forwards them encrypted to --connect;"
-                    + " --decrypt takes encrypted connections and forwards them plain, once the peer has proved its"
-                    + " key.",
-                    "Only a clean end is passed on as one; any other end resets the other side.",
-                    "Logs one line per connection on standard error; never data.",
-                    "A key file is watched (FERNET_KEY_FILE_REFRESH seconds, default 10); SIGHUP re-reads it at once."})
-    int tunnel(@Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
-                       description = "where to accept connections (port 0: any free port, printed at start)")
-               String listen,
-               @Option(names = "--connect", required = true, paramLabel = "HOST:PORT",
-                       description = "where to forward each connection; the host must resolve at start")
-               String connect,
-               @ArgGroup(exclusive = true, multiplicity = "1") TunnelDirection direction,
-               @Option(names = "--mode", defaultValue = "tls", paramLabel = "tls|fernet-tokens",
-                       description = "wire format of the encrypted side (default: ${DEFAULT-VALUE})") String mode,
-               @Option(names = "--ttl", paramLabel = "SECONDS",
-                       description = "fernet-tokens mode: refuse tokens older than this") String ttl,
-               @Option(names = "--max-connections", paramLabel = "N",
-                       description = "established connections open at once; more are refused (default: "
-                               + Tunnel.Limits.DEFAULT_MAX_CONNECTIONS + ")") String maxConnections,
-               @Option(names = "--max-pending", paramLabel = "N",
-                       description = "--decrypt: peers yet to prove their key, at once; more are refused (default: "
-                               + Tunnel.Limits.DEFAULT_MAX_PENDING + ")") String maxPending,
-               @Option(names = "--max-pending-per-address", paramLabel = "N",
-                       description = "--decrypt: of those, from one source address (default: "
-                               + Tunnel.Limits.DEFAULT_MAX_PENDING_PER_ADDRESS + ")") String maxPendingPerAddress,
-               @Option(names = "--handshake-timeout", paramLabel = "SECONDS",
-                       description = "how long a peer has to prove its key: the TLS handshake, or in fernet-tokens"
-                               + " mode its first token (default: FERNET_HANDSHAKE_TIMEOUT, else "
-                               + "5)") String handshakeTimeout,
-               @Option(names = "--connect-timeout", paramLabel = "SECONDS",
-                       description = "how long connecting to --connect may take (default: 10)") String connectTimeout,
-               @Option(names = "--idle-timeout", paramLabel = "SECONDS",
-                       description = "end connections with no traffic either way for this long, as a failure"
-                               + " (default: never)") String idleTimeout,
-               @Option(names = "--metrics", paramLabel = "HOST:PORT",
-                       description = "serve /metrics (Prometheus text format) and /healthz over plain HTTP here;"
-                               + " bind it to 127.0.0.1 or a private address") String metrics,
-               @Mixin KeyOptions keys) throws IOException, InterruptedException {
+    @Command(
+            name = "tunnel",
+            description = {
+                "Forwards connections between a plain side and an encrypted side, both directions at once,"
+                        + " until SIGTERM or SIGINT, then lets open connections finish for up to 10 seconds.",
+                "--encrypt takes plain connections on --listen and forwards them encrypted to --connect;"
+                        + " --decrypt takes encrypted connections and forwards them plain, once the peer has proved its"
+                        + " key.",
+                "Only a clean end is passed on as one; any other end resets the other side.",
+                "Logs one line per connection on standard error; never data.",
+                "A key file is watched (FERNET_KEY_FILE_REFRESH seconds, default 10); SIGHUP re-reads it at once."
+            })
+    int tunnel(
+            @Option(
+                            names = "--listen",
+                            required = true,
+                            paramLabel = "HOST:PORT",
+                            description = "where to accept connections (port 0: any free port, printed at start)")
+                    String listen,
+            @Option(
+                            names = "--connect",
+                            required = true,
+                            paramLabel = "HOST:PORT",
+                            description = "where to forward each connection; the host must resolve at start")
+                    String connect,
+            @ArgGroup(exclusive = true, multiplicity = "1") TunnelDirection direction,
+            @Option(
+                            names = "--mode",
+                            defaultValue = "tls",
+                            paramLabel = "tls|fernet-tokens",
+                            description = "wire format of the encrypted side (default: ${DEFAULT-VALUE})")
+                    String mode,
+            @Option(
+                            names = "--ttl",
+                            paramLabel = "SECONDS",
+                            description = "fernet-tokens mode: refuse tokens older than this")
+                    String ttl,
+            @Option(
+                            names = "--max-connections",
+                            paramLabel = "N",
+                            description = "established connections open at once; more are refused (default: "
+                                    + Tunnel.Limits.DEFAULT_MAX_CONNECTIONS + ")")
+                    String maxConnections,
+            @Option(
+                            names = "--max-pending",
+                            paramLabel = "N",
+                            description =
+                                    "--decrypt: peers yet to prove their key, at once; more are refused (default: "
+                                            + Tunnel.Limits.DEFAULT_MAX_PENDING + ")")
+                    String maxPending,
+            @Option(
+                            names = "--max-pending-per-address",
+                            paramLabel = "N",
+                            description = "--decrypt: of those, from one source address (default: "
+                                    + Tunnel.Limits.DEFAULT_MAX_PENDING_PER_ADDRESS + ")")
+                    String maxPendingPerAddress,
+            @Option(
+                            names = "--handshake-timeout",
+                            paramLabel = "SECONDS",
+                            description = "how long a peer has to prove its key: the TLS handshake, or in fernet-tokens"
+                                    + " mode its first token (default: FERNET_HANDSHAKE_TIMEOUT, else "
+                                    + "5)")
+                    String handshakeTimeout,
+            @Option(
+                            names = "--connect-timeout",
+                            paramLabel = "SECONDS",
+                            description = "how long connecting to --connect may take (default: 10)")
+                    String connectTimeout,
+            @Option(
+                            names = "--idle-timeout",
+                            paramLabel = "SECONDS",
+                            description = "end connections with no traffic either way for this long, as a failure"
+                                    + " (default: never)")
+                    String idleTimeout,
+            @Option(
+                            names = "--metrics",
+                            paramLabel = "HOST:PORT",
+                            description = "serve /metrics (Prometheus text format) and /healthz over plain HTTP here;"
+                                    + " bind it to 127.0.0.1 or a private address")
+                    String metrics,
+            @Mixin KeyOptions keys)
+            throws IOException, InterruptedException {
         CommandLine tunnelLine = spec.subcommands().get("tunnel");
         // no message repeats a value given: a key may have been pasted in the wrong place
         if (!mode.equals("tls") && !mode.equals("fernet-tokens")) {
@@ -293,17 +355,41 @@ final class FernetCommand implements Callable<Integer> {
         }
         long ttlSeconds = tunnelNumber(tunnelLine, "--ttl", ttl, 0, 1, 100L * 365 * 86_400);
         Tunnel.Limits limits = Tunnel.Limits.defaults()
-                .withMaxConnections((int) tunnelNumber(tunnelLine, "--max-connections", maxConnections,
-                        Tunnel.Limits.DEFAULT_MAX_CONNECTIONS, 1, 1_000_000))
-                .withPending((int) tunnelNumber(tunnelLine, "--max-pending", maxPending,
-                                Tunnel.Limits.DEFAULT_MAX_PENDING, 1, 1_000_000),
-                        (int) tunnelNumber(tunnelLine, "--max-pending-per-address", maxPendingPerAddress,
-                                Tunnel.Limits.DEFAULT_MAX_PENDING_PER_ADDRESS, 1, 1_000_000))
-                .withTimeouts(tunnelHandshakeTimeout(tunnelLine, handshakeTimeout),
-                        Duration.ofSeconds(tunnelNumber(tunnelLine, "--connect-timeout", connectTimeout,
-                                Tunnel.Limits.DEFAULT_CONNECT_TIMEOUT.toSeconds(), 1, MAX_TUNNEL_SECONDS)),
-                        idleTimeout == null ? null : Duration.ofSeconds(tunnelNumber(tunnelLine, "--idle-timeout",
-                                idleTimeout, 0, 1, MAX_TUNNEL_SECONDS)));
+                .withMaxConnections((int) tunnelNumber(
+                        tunnelLine,
+                        "--max-connections",
+                        maxConnections,
+                        Tunnel.Limits.DEFAULT_MAX_CONNECTIONS,
+                        1,
+                        1_000_000))
+                .withPending(
+                        (int) tunnelNumber(
+                                tunnelLine,
+                                "--max-pending",
+                                maxPending,
+                                Tunnel.Limits.DEFAULT_MAX_PENDING,
+                                1,
+                                1_000_000),
+                        (int) tunnelNumber(
+                                tunnelLine,
+                                "--max-pending-per-address",
+                                maxPendingPerAddress,
+                                Tunnel.Limits.DEFAULT_MAX_PENDING_PER_ADDRESS,
+                                1,
+                                1_000_000))
+                .withTimeouts(
+                        tunnelHandshakeTimeout(tunnelLine, handshakeTimeout),
+                        Duration.ofSeconds(tunnelNumber(
+                                tunnelLine,
+                                "--connect-timeout",
+                                connectTimeout,
+                                Tunnel.Limits.DEFAULT_CONNECT_TIMEOUT.toSeconds(),
+                                1,
+                                MAX_TUNNEL_SECONDS)),
+                        idleTimeout == null
+                                ? null
+                                : Duration.ofSeconds(tunnelNumber(
+                                        tunnelLine, "--idle-timeout", idleTimeout, 0, 1, MAX_TUNNEL_SECONDS)));
         InetSocketAddress listenAddress;
         InetSocketAddress target;
         try {
@@ -322,8 +408,9 @@ final class FernetCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(tunnelLine, "--metrics " + e.getMessage());
         }
-        FernetSocketOptions options = (mode.equals("tls") ? FernetSocketOptions.tls()
-                : FernetSocketOptions.fernetTokens(ttl == null ? null : Duration.ofSeconds(ttlSeconds)))
+        FernetSocketOptions options = (mode.equals("tls")
+                        ? FernetSocketOptions.tls()
+                        : FernetSocketOptions.fernetTokens(ttl == null ? null : Duration.ofSeconds(ttlSeconds)))
                 .withHandshakeTimeout(limits.handshakeTimeout());
         // the keys as the factories' configuration gives them, so that a key file is watched and SIGHUP re-reads it
         ServerSocketFactory acceptSide;
@@ -345,7 +432,8 @@ final class FernetCommand implements Callable<Integer> {
         } catch (IllegalStateException e) {
             throw keys.usage(e);
         }
-        Tunnel.Gate gate = !direction.decrypt ? Tunnel.Gate.NONE
+        Tunnel.Gate gate = !direction.decrypt
+                ? Tunnel.Gate.NONE
                 : mode.equals("tls") ? Tunnel.Gate.HANDSHAKE : Tunnel.Gate.FIRST_TOKEN;
         PrintWriter log = spec.commandLine().getErr();
         Tunnel tunnel;
@@ -371,25 +459,32 @@ final class FernetCommand implements Callable<Integer> {
                     + "fernet.keyFile.refresh seconds");
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                int cut = tunnel.shutdown(DRAIN);
-                if (metricsToStop != null) {
-                    metricsToStop.close();
-                }
-                log.println("fernet tunnel: stopped" + (cut == 0 ? "" : ", " + cut + " connections cut after "
-                        + DRAIN.toSeconds() + " s"));
-                log.flush();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                stopped.countDown();
-            }
-        }, "fernet-tunnel-drain"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                int cut = tunnel.shutdown(DRAIN);
+                                if (metricsToStop != null) {
+                                    metricsToStop.close();
+                                }
+                                log.println("fernet tunnel: stopped"
+                                        + (cut == 0
+                                                ? ""
+                                                : ", " + cut + " connections cut after " + DRAIN.toSeconds() + " s"));
+                                log.flush();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            } finally {
+                                stopped.countDown();
+                            }
+                        },
+                        "fernet-tunnel-drain"));
         log.println("fernet tunnel: listening on " + listenAddress.getHostString() + ":" + tunnel.port() + ", "
                 + (direction.decrypt ? "decrypting " + mode : "encrypting " + mode) + " to " + connect
-                + (metricsServer == null ? "" : ", metrics on http://" + metricsAddress.getHostString() + ":"
-                        + metricsServer.port() + "/metrics"));
+                + (metricsServer == null
+                        ? ""
+                        : ", metrics on http://" + metricsAddress.getHostString() + ":" + metricsServer.port()
+                                + "/metrics"));
         if (direction.decrypt && mode.equals("fernet-tokens") && ttl == null) {
             // a token proves only that its sender saw one: without a TTL, a recorded token opens the target for ever
             log.println("fernet tunnel: warning: fernet-tokens mode without --ttl: anyone who recorded one token can"
@@ -403,9 +498,11 @@ final class FernetCommand implements Callable<Integer> {
     /** Says on standard error what a SIGHUP did; the library has logged why a key file could not be used. */
     private void reloaded(boolean newKeys) {
         PrintWriter log = spec.commandLine().getErr();
-        log.println(newKeys ? "fernet tunnel: SIGHUP: keys reloaded for new connections"
-                : "fernet tunnel: SIGHUP: no new keys (no key file configured, or it cannot be used); the keys in force"
-                        + " stay");
+        log.println(
+                newKeys
+                        ? "fernet tunnel: SIGHUP: keys reloaded for new connections"
+                        : "fernet tunnel: SIGHUP: no new keys (no key file configured, or it cannot be used); the keys in force"
+                                + " stay");
         log.flush();
     }
 
@@ -464,11 +561,14 @@ final class FernetCommand implements Callable<Integer> {
         boolean decrypt;
     }
 
-    @Command(name = "psk",
-            description = {"Prints, for each key (the primary first), the TLS 1.3 external PSK that the socket "
-                    + "factories derive from it, as one line: IDENTITY HEX_SECRET.",
-                    "A comment line first tells how openssl s_server and s_client take them. "
-                    + "The secret is key material: keep the output as private as the key file."})
+    @Command(
+            name = "psk",
+            description = {
+                "Prints, for each key (the primary first), the TLS 1.3 external PSK that the socket "
+                        + "factories derive from it, as one line: IDENTITY HEX_SECRET.",
+                "A comment line first tells how openssl s_server and s_client take them. "
+                        + "The secret is key material: keep the output as private as the key file."
+            })
     int psk(@Mixin KeyOptions keys) {
         FernetKeyRing ring = keys.ring(env);
         List<String> lines;
@@ -492,15 +592,16 @@ final class FernetCommand implements Callable<Integer> {
             seconds = Long.parseLong(digits);
         } catch (NumberFormatException e) {
             if (digits.matches("[0-9]+")) {
-                throw new ParameterException(spec.subcommands().get("decrypt"),
+                throw new ParameterException(
+                        spec.subcommands().get("decrypt"),
                         "--ttl is too large: at most " + Long.MAX_VALUE + " seconds");
             }
             seconds = 0;
         }
         if (seconds <= 0) {
             // the value is not repeated: a misplaced key must not reach a terminal log
-            throw new ParameterException(spec.subcommands().get("decrypt"),
-                    "--ttl must be a positive whole number of seconds");
+            throw new ParameterException(
+                    spec.subcommands().get("decrypt"), "--ttl must be a positive whole number of seconds");
         }
         return Duration.ofSeconds(seconds);
     }
@@ -582,7 +683,7 @@ final class FernetCommand implements Callable<Integer> {
             Properties properties = new Properties();
             try (InputStream stream = Version.class.getResourceAsStream("version.properties")) {
                 if (stream != null) {
-                    properties.load(new java.io.InputStreamReader(stream, StandardCharsets.UTF_8));
+                    properties.load(new InputStreamReader(stream, StandardCharsets.UTF_8));
                 }
             }
             return new String[] {

@@ -13,8 +13,7 @@ import java.lang.reflect.Proxy;
  * <p>Stateless; the action runs on the JVM's signal dispatcher thread.
  */
 final class Hangup {
-    private Hangup() {
-    }
+    private Hangup() {}
 
     /** Makes {@code SIGHUP} run {@code action}; returns false where this JVM cannot. */
     static boolean handle(Runnable action) {

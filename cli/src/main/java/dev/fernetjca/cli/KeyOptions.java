@@ -1,11 +1,11 @@
 package dev.fernetjca.cli;
 
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import dev.fernetjca.net.FernetSocketFactory;
 import dev.fernetjca.provider.Fernet;
 import dev.fernetjca.provider.FernetKeyRing;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -30,10 +30,14 @@ final class KeyOptions {
     static final String KEY_FILE_VARIABLE = "FERNET_KEY_FILE";
     private static final String KEY_FILE_ORIGIN = "environment variable " + KEY_FILE_VARIABLE;
 
-    @Option(names = "--key-file", paramLabel = "FILE",
-            description = {"Read keys from FILE, one a line; the first encrypts, all decrypt.",
-                    "FILE must not be open to group or others (chmod 600). Without it, FERNET_KEY_FILE, FERNET_KEY"
-                            + " or FERNET_KEYSTORE is used, as by the socket factories."})
+    @Option(
+            names = "--key-file",
+            paramLabel = "FILE",
+            description = {
+                "Read keys from FILE, one a line; the first encrypts, all decrypt.",
+                "FILE must not be open to group or others (chmod 600). Without it, FERNET_KEY_FILE, FERNET_KEY"
+                        + " or FERNET_KEYSTORE is used, as by the socket factories."
+            })
     Path keyFile;
 
     @Spec(Spec.Target.MIXEE)

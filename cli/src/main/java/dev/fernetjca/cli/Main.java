@@ -35,8 +35,7 @@ public final class Main {
     private static final Pattern COMMAND_NAME = Pattern.compile("[a-z][a-z0-9-]{0,30}");
     private static final Pattern KEY_LIKE = Pattern.compile("[A-Za-z0-9_+=-]{40,}");
 
-    private Main() {
-    }
+    private Main() {}
 
     /** Runs the command line in {@code args} against the process's standard streams and environment, then exits. */
     public static void main(String[] args) {
@@ -102,8 +101,12 @@ public final class Main {
      */
     private static String unknownCommand(String given, List<String> suggestions, CommandLine failed) {
         // picocli orders its suggestions nearest first
-        List<String> commands = suggestions.stream().filter(failed.getSubcommands()::containsKey).limit(1).toList();
-        String what = COMMAND_NAME.matcher(given).matches() ? "unknown command '" + given + "'"
+        List<String> commands = suggestions.stream()
+                .filter(failed.getSubcommands()::containsKey)
+                .limit(1)
+                .toList();
+        String what = COMMAND_NAME.matcher(given).matches()
+                ? "unknown command '" + given + "'"
                 : "unknown command (not repeated here, in case it is a key)";
         return commands.isEmpty()
                 ? what + "; the commands are " + FernetCommand.commands(failed.getCommandSpec())
@@ -117,14 +120,17 @@ public final class Main {
     private static String invalidValue(ArgSpec arg, String value) {
         String name = arg instanceof OptionSpec option ? option.longestName() : arg.paramLabel();
         Class<?> type = arg.type();
-        Long largest = type == int.class || type == Integer.class ? Long.valueOf(Integer.MAX_VALUE)
+        Long largest = type == int.class || type == Integer.class
+                ? Long.valueOf(Integer.MAX_VALUE)
                 : type == long.class || type == Long.class ? Long.valueOf(Long.MAX_VALUE) : null;
         if (largest != null && value.strip().matches("[0-9]+")) {
             return name + " is too large: at most " + largest;
         }
-        String expected = largest != null ? "a whole number"
-                : type.isEnum() ? "one of " + String.join(", ", arg.completionCandidates())
-                : "a " + type.getSimpleName().toLowerCase(Locale.ROOT);
+        String expected = largest != null
+                ? "a whole number"
+                : type.isEnum()
+                        ? "one of " + String.join(", ", arg.completionCandidates())
+                        : "a " + type.getSimpleName().toLowerCase(Locale.ROOT);
         return "invalid value for " + name + ": it takes " + arg.paramLabel() + ", " + expected
                 + " (the value given is not repeated here)";
     }
@@ -148,13 +154,16 @@ public final class Main {
 
     private static String describe(ParameterException e) {
         CommandLine failed = e.getCommandLine();
-        if (e instanceof UnmatchedArgumentException unmatched && !unmatched.getUnmatched().isEmpty()) {
+        if (e instanceof UnmatchedArgumentException unmatched
+                && !unmatched.getUnmatched().isEmpty()) {
             String first = unmatched.getUnmatched().get(0);
             if (OPTION_NAME.matcher(first).matches()) {
                 return "unknown option '" + first + "'";
             }
-            if (!failed.getSubcommands().isEmpty() && !first.startsWith("-")
-                    && failed.getParseResult() != null && failed.getParseResult().subcommand() == null) {
+            if (!failed.getSubcommands().isEmpty()
+                    && !first.startsWith("-")
+                    && failed.getParseResult() != null
+                    && failed.getParseResult().subcommand() == null) {
                 return unknownCommand(first, unmatched.getSuggestions(), failed);
             }
             return "unexpected argument (not repeated here, in case it is a key)";
@@ -165,7 +174,8 @@ public final class Main {
         // picocli's phrases are capitalized ("Missing required parameter"); ours may start with FERNET_KEY
         String message = String.valueOf(e.getMessage());
         boolean capitalized = message.length() > 1
-                && Character.isUpperCase(message.charAt(0)) && Character.isLowerCase(message.charAt(1));
+                && Character.isUpperCase(message.charAt(0))
+                && Character.isLowerCase(message.charAt(1));
         return capitalized ? message.substring(0, 1).toLowerCase(Locale.ROOT) + message.substring(1) : message;
     }
 }

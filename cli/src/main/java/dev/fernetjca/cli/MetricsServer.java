@@ -12,7 +12,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import javax.management.InstanceNotFoundException;
 import javax.management.JMException;
@@ -34,8 +33,8 @@ final class MetricsServer implements AutoCloseable {
     static final String MBEAN = "dev.fernetjca:type=Sockets";
     private static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
     /** Key reloads done by the tunnel itself, beside those the library's factories count. */
-
     private final HttpServer server;
+
     private final ExecutorService thread;
 
     private MetricsServer(HttpServer server, ExecutorService thread) {
@@ -51,8 +50,12 @@ final class MetricsServer implements AutoCloseable {
     static MetricsServer start(InetSocketAddress address, BooleanSupplier listening) throws IOException {
         HttpServer server = HttpServer.create(address, 16);
         server.createContext("/metrics", exchange -> answer(exchange, 200, prometheus()));
-        server.createContext("/healthz", exchange -> answer(exchange, listening.getAsBoolean() ? 200 : 503,
-                listening.getAsBoolean() ? "ok\n" : "not listening\n"));
+        server.createContext(
+                "/healthz",
+                exchange -> answer(
+                        exchange,
+                        listening.getAsBoolean() ? 200 : 503,
+                        listening.getAsBoolean() ? "ok\n" : "not listening\n"));
         ExecutorService thread = Executors.newSingleThreadExecutor(runnable -> {
             Thread worker = new Thread(runnable, "fernet-tunnel-metrics");
             worker.setDaemon(true);
@@ -99,27 +102,46 @@ final class MetricsServer implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         StringBuilder text = new StringBuilder(1024);
-        counter(text, "fernet_connections_total", "counter", "Fernet sockets that got a connection",
+        counter(
+                text,
+                "fernet_connections_total",
+                "counter",
+                "Fernet sockets that got a connection",
                 number(beans, name, "ConnectionsOpened"));
-        counter(text, "fernet_connections_active", "gauge", "Fernet sockets connected and not yet closed",
+        counter(
+                text,
+                "fernet_connections_active",
+                "gauge",
+                "Fernet sockets connected and not yet closed",
                 number(beans, name, "ConnectionsActive"));
-        counter(text, "fernet_handshakes_total", "counter", "TLS handshakes completed",
+        counter(
+                text,
+                "fernet_handshakes_total",
+                "counter",
+                "TLS handshakes completed",
                 number(beans, name, "HandshakesSucceeded"));
         header(text, "fernet_handshake_failures_total", "counter", "TLS handshakes that failed, by reason");
         for (CompositeData row : rows(beans, name, "HandshakeFailures")) {
-            series(text, "fernet_handshake_failures_total", "reason", (String) row.get("reason"),
-                    (Long) row.get("count"));
+            series(text, "fernet_handshake_failures_total", "reason", (String) row.get("reason"), (Long)
+                    row.get("count"));
         }
         header(text, "fernet_bytes_total", "counter", "application bytes through Fernet sockets, by direction");
         series(text, "fernet_bytes_total", "direction", "in", number(beans, name, "BytesIn"));
         series(text, "fernet_bytes_total", "direction", "out", number(beans, name, "BytesOut"));
-        header(text, "fernet_key_connections_total", "counter",
+        header(
+                text,
+                "fernet_key_connections_total",
+                "counter",
                 "completed handshakes by the PSK identity (public) of the key that matched");
         for (CompositeData row : rows(beans, name, "KeyConnections")) {
-            series(text, "fernet_key_connections_total", "identity", (String) row.get("identity"),
-                    (Long) row.get("count"));
+            series(text, "fernet_key_connections_total", "identity", (String) row.get("identity"), (Long)
+                    row.get("count"));
         }
-        counter(text, "fernet_keys_reloaded_total", "counter", "key reloads that took effect",
+        counter(
+                text,
+                "fernet_keys_reloaded_total",
+                "counter",
+                "key reloads that took effect",
                 number(beans, name, "KeysReloaded"));
         return text.toString();
     }
@@ -157,8 +179,14 @@ final class MetricsServer implements AutoCloseable {
 
     private static void series(StringBuilder text, String metric, String label, String value, long count) {
         String escaped = value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
-        text.append(metric).append('{').append(label).append("=\"").append(escaped).append("\"} ")
-                .append(count).append('\n');
+        text.append(metric)
+                .append('{')
+                .append(label)
+                .append("=\"")
+                .append(escaped)
+                .append("\"} ")
+                .append(count)
+                .append('\n');
     }
 
     @Override

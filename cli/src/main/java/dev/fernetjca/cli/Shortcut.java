@@ -1,5 +1,7 @@
 package dev.fernetjca.cli;
 
+import dev.fernetjca.provider.Fernet;
+import dev.fernetjca.provider.FernetKeyRing;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -8,8 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-import dev.fernetjca.provider.Fernet;
-import dev.fernetjca.provider.FernetKeyRing;
 
 /**
  * Runs {@code keygen}, {@code encrypt} and {@code decrypt} without picocli when the command line is one of their plain
@@ -27,8 +27,7 @@ import dev.fernetjca.provider.FernetKeyRing;
 final class Shortcut {
     private static final Pattern TTL = Pattern.compile("[0-9]{1,18}");
 
-    private Shortcut() {
-    }
+    private Shortcut() {}
 
     /**
      * Runs {@code args} if they are a plain token command whose keys load, and returns the exit status; returns null,
@@ -64,7 +63,10 @@ final class Shortcut {
             }
             if (name.equals("--key-file") && keyFile == null) {
                 keyFile = value;
-            } else if (name.equals("--ttl") && decrypt && ttl == null && TTL.matcher(value).matches()
+            } else if (name.equals("--ttl")
+                    && decrypt
+                    && ttl == null
+                    && TTL.matcher(value).matches()
                     && Long.parseLong(value) > 0) {
                 ttl = value;
             } else {
@@ -76,7 +78,8 @@ final class Shortcut {
             return null;
         }
         try {
-            return decrypt ? command.decryptWith(fernet, ttl == null ? null : Duration.ofSeconds(Long.parseLong(ttl)))
+            return decrypt
+                    ? command.decryptWith(fernet, ttl == null ? null : Duration.ofSeconds(Long.parseLong(ttl)))
                     : command.encryptWith(fernet);
         } catch (RuntimeException | OutOfMemoryError e) {
             return Main.failed(e, err);
@@ -115,13 +118,17 @@ final class Shortcut {
      * policy of the socket factories decides, and only picocli's path applies it.
      */
     private static boolean onlyTheSimpleKeySettings(String keyFile, Map<String, String> env) {
-        for (String property : List.of("fernet.keyFile", "fernet.key", "fernet.keyStore", "fernet.keyFile.permissions")) {
+        for (String property :
+                List.of("fernet.keyFile", "fernet.key", "fernet.keyStore", "fernet.keyFile.permissions")) {
             if (System.getProperty(property) != null || Security.getProperty(property) != null) {
                 return false;
             }
         }
-        List<String> variables = keyFile != null ? List.of("FERNET_KEY_FILE_PERMISSIONS")
+        List<String> variables = keyFile != null
+                ? List.of("FERNET_KEY_FILE_PERMISSIONS")
                 : List.of("FERNET_KEY_FILE", "FERNET_KEYSTORE", "FERNET_KEY_FILE_PERMISSIONS");
-        return variables.stream().allMatch(variable -> env.get(variable) == null || env.get(variable).isBlank());
+        return variables.stream()
+                .allMatch(variable ->
+                        env.get(variable) == null || env.get(variable).isBlank());
     }
 }

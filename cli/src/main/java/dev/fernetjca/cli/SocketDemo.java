@@ -1,5 +1,8 @@
 package dev.fernetjca.cli;
 
+import dev.fernetjca.net.FernetServerSocketFactory;
+import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.provider.FernetProvider;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,15 +15,15 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
-import dev.fernetjca.net.FernetServerSocketFactory;
-import dev.fernetjca.net.FernetSocketFactory;
-import dev.fernetjca.provider.FernetProvider;
+import javax.security.auth.DestroyFailedException;
 
 /**
  * The sockets section of {@code fernet demo}: an echo server from {@link FernetServerSocketFactory} and a client from
@@ -41,8 +44,7 @@ final class SocketDemo {
 
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
-    private SocketDemo() {
-    }
+    private SocketDemo() {}
 
     /** Runs the exchange and prints it; returns false if the echo differs or the plaintext crossed the wire. */
     static boolean run(PrintWriter out) throws IOException, GeneralSecurityException, InterruptedException {
@@ -55,7 +57,7 @@ final class SocketDemo {
         } finally {
             try {
                 key.destroy(); // the factories keep only the PSKs derived from it
-            } catch (javax.security.auth.DestroyFailedException e) {
+            } catch (DestroyFailedException e) {
                 // the provider's keys can always be destroyed
             }
         }
@@ -68,7 +70,7 @@ final class SocketDemo {
             return thread;
         });
         try (ServerSocket echoServer = servers.createServerSocket(0, 1, LOOPBACK);
-             ServerSocket relay = new ServerSocket(0, 1, LOOPBACK)) {
+                ServerSocket relay = new ServerSocket(0, 1, LOOPBACK)) {
             echoServer.setSoTimeout(TIMEOUT_MILLIS);
             relay.setSoTimeout(TIMEOUT_MILLIS);
             out.println("generated a new key (not shown)");
@@ -90,8 +92,8 @@ final class SocketDemo {
 
             out.println("sent:        " + Demo.MESSAGE);
             byte[] wire = toServer.bytes();
-            out.println("wire:        " + wire.length + " bytes to the server, " + toClient.size()
-                    + " back; the first " + Math.min(SHOWN_WIRE_BYTES, wire.length) + " to the server:");
+            out.println("wire:        " + wire.length + " bytes to the server, " + toClient.size() + " back; the first "
+                    + Math.min(SHOWN_WIRE_BYTES, wire.length) + " to the server:");
             HexFormat hex = HexFormat.ofDelimiter(" ");
             for (int from = 0; from < Math.min(SHOWN_WIRE_BYTES, wire.length); from += 16) {
                 out.println("             " + hex.formatHex(wire, from, Math.min(from + 16, wire.length)));
@@ -119,9 +121,11 @@ final class SocketDemo {
     }
 
     /** Accepts one connection and joins it to the echo server, copying and recording both directions. */
-    private static Void relay(ServerSocket relay, int serverPort, Recorder toServer, Recorder toClient,
-                              ExecutorService pool) throws Exception {
-        try (Socket client = relay.accept(); Socket server = new Socket(LOOPBACK, serverPort)) {
+    private static Void relay(
+            ServerSocket relay, int serverPort, Recorder toServer, Recorder toClient, ExecutorService pool)
+            throws Exception {
+        try (Socket client = relay.accept();
+                Socket server = new Socket(LOOPBACK, serverPort)) {
             client.setSoTimeout(TIMEOUT_MILLIS);
             server.setSoTimeout(TIMEOUT_MILLIS);
             Future<?> upstream = pool.submit(() -> pump(client, server, toServer));
@@ -147,10 +151,10 @@ final class SocketDemo {
     private static void await(Future<?> task) throws IOException, InterruptedException {
         try {
             task.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             throw cause instanceof IOException io ? io : new IOException("demo task failed: " + cause, cause);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new IOException("demo did not finish within " + TIMEOUT_MILLIS + " ms", e);
         }
     }

@@ -16,8 +16,7 @@ import java.nio.file.Path;
 final class StandardInput {
     private static final Path DESCRIPTOR = Path.of("/proc/self/fd/0");
 
-    private StandardInput() {
-    }
+    private StandardInput() {}
 
     /** Returns why standard input cannot be read ("is a directory", "is closed"), or null when it can be tried. */
     static String problem() {
@@ -32,7 +31,9 @@ final class StandardInput {
         } catch (IOException | UnsupportedOperationException e) {
             return null;
         }
-        Path javaHome = Path.of(System.getProperty("java.home", "/nonexistent")).toAbsolutePath().normalize();
+        Path javaHome = Path.of(System.getProperty("java.home", "/nonexistent"))
+                .toAbsolutePath()
+                .normalize();
         if (target.isAbsolute() && target.normalize().startsWith(javaHome)) {
             // descriptor 0 was free when the JVM opened its own files: the shell closed it
             return "is closed; give the input with < FILE or a pipe";

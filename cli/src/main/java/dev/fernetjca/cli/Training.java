@@ -1,5 +1,9 @@
 package dev.fernetjca.cli;
 
+import dev.fernetjca.net.FernetServerSocketFactory;
+import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.net.FernetSocketOptions;
+import dev.fernetjca.provider.FernetKeyRing;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,10 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.Map;
-import dev.fernetjca.net.FernetServerSocketFactory;
-import dev.fernetjca.net.FernetSocketFactory;
-import dev.fernetjca.net.FernetSocketOptions;
-import dev.fernetjca.provider.FernetKeyRing;
 
 /**
  * The training run of the class-data-sharing archive that the build makes next to {@code fernet.jar}: the cli
@@ -35,25 +35,31 @@ import dev.fernetjca.provider.FernetKeyRing;
 final class Training {
     private static final byte[] MESSAGE = "attack at dawn".getBytes(StandardCharsets.UTF_8);
 
-    private Training() {
-    }
+    private Training() {}
 
     /** Runs the training commands; throws {@link IllegalStateException} on any unexpected result. */
     public static void main(String[] args) throws IOException {
         boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
-        Path dir = posix ? Files.createTempDirectory("fernet-training",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")))
+        Path dir = posix
+                ? Files.createTempDirectory(
+                        "fernet-training",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")))
                 : Files.createTempDirectory("fernet-training");
         Path keyFile = dir.resolve("training.key");
         try {
             byte[] key = run(Map.of(), new byte[0], "keygen");
             // as chmod 600 leaves it: fernet refuses a key file open to group or others
-            Files.write(posix ? Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rw-------"))) : keyFile, key);
+            Files.write(
+                    posix
+                            ? Files.createFile(
+                                    keyFile,
+                                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+                            : keyFile,
+                    key);
             String keyText = new String(key, StandardCharsets.US_ASCII).trim();
             byte[] token = run(Map.of(), MESSAGE, "encrypt", "--key-file", keyFile.toString());
-            check(Arrays.equals(MESSAGE, run(Map.of(), token, "decrypt", "--key-file", keyFile.toString(),
-                    "--ttl", "60")));
+            check(Arrays.equals(
+                    MESSAGE, run(Map.of(), token, "decrypt", "--key-file", keyFile.toString(), "--ttl", "60")));
             byte[] fromEnvironment = run(Map.of(KeyOptions.ENV_VARIABLE, keyText), MESSAGE, "encrypt");
             check(Arrays.equals(MESSAGE, run(Map.of(KeyOptions.ENV_VARIABLE, keyText), fromEnvironment, "decrypt")));
             // a refused token loads the failure path too

@@ -1,5 +1,7 @@
 package dev.fernetjca.cli;
 
+import dev.fernetjca.net.FernetServerSocketFactory;
+import dev.fernetjca.net.FernetSocketFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -31,8 +33,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ServerSocketFactory;
 import javax.net.SocketFactory;
-import dev.fernetjca.net.FernetServerSocketFactory;
-import dev.fernetjca.net.FernetSocketFactory;
 
 /**
  * Forwards every connection accepted on one side to a new connection on the other, both directions at once, with
@@ -67,19 +67,30 @@ final class Tunnel implements AutoCloseable {
      *
      * @param idleTimeout null: connections may stay idle for ever (TCP keep-alive still finds dead peers)
      */
-    record Limits(int maxConnections, int maxPending, int maxPendingPerAddress, Duration handshakeTimeout,
-                  Duration connectTimeout, Duration idleTimeout) {
+    record Limits(
+            int maxConnections,
+            int maxPending,
+            int maxPendingPerAddress,
+            Duration handshakeTimeout,
+            Duration connectTimeout,
+            Duration idleTimeout) {
         static final int DEFAULT_MAX_CONNECTIONS = 64;
         static final int DEFAULT_MAX_PENDING = 128;
         /** Generous, since honest clients behind one NAT, or on loopback, share one address. */
         static final int DEFAULT_MAX_PENDING_PER_ADDRESS = 32;
         /** Shorter than the library's 10 s: a peer that holds the key needs one round trip. */
         static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+
         static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
         static Limits defaults() {
-            return new Limits(DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_PER_ADDRESS,
-                    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, null);
+            return new Limits(
+                    DEFAULT_MAX_CONNECTIONS,
+                    DEFAULT_MAX_PENDING,
+                    DEFAULT_MAX_PENDING_PER_ADDRESS,
+                    DEFAULT_HANDSHAKE_TIMEOUT,
+                    DEFAULT_CONNECT_TIMEOUT,
+                    null);
         }
 
         Limits withMaxConnections(int max) {
@@ -97,6 +108,7 @@ final class Tunnel implements AutoCloseable {
 
     /** Lines about unauthenticated peers that one source address may cause per window; more are only counted. */
     static final int LOG_LINES_PER_ADDRESS = 10;
+
     static final Duration LOG_WINDOW = Duration.ofMinutes(1);
 
     private final InetSocketAddress target;
@@ -106,8 +118,8 @@ final class Tunnel implements AutoCloseable {
     private final PrintWriter log;
     private final ServerSocket listener;
     // a cached pool whose idle threads go after 5 s, not 60: a burst of connections leaves no army of threads behind
-    private final ExecutorService threads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), runnable -> {
+    private final ExecutorService threads =
+            new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
                 Thread thread = new Thread(runnable, "fernet-tunnel");
                 thread.setDaemon(true);
                 return thread;
@@ -120,8 +132,13 @@ final class Tunnel implements AutoCloseable {
     private final LogLimiter limiter = new LogLimiter();
     private final AtomicInteger connectionNumber = new AtomicInteger();
 
-    private Tunnel(ServerSocket listener, Gate gate, InetSocketAddress target, SocketFactory connectSide,
-                   Limits limits, PrintWriter log) {
+    private Tunnel(
+            ServerSocket listener,
+            Gate gate,
+            InetSocketAddress target,
+            SocketFactory connectSide,
+            Limits limits,
+            PrintWriter log) {
         this.listener = listener;
         this.gate = gate;
         this.target = target;
@@ -131,18 +148,37 @@ final class Tunnel implements AutoCloseable {
     }
 
     /** Starts a TLS-mode tunnel (or a plain-accepting one) with the default limits but {@code maxConnections}. */
-    static Tunnel start(InetSocketAddress listen, ServerSocketFactory acceptSide, InetSocketAddress target,
-                        SocketFactory connectSide, int maxConnections, PrintWriter log) throws IOException {
-        return start(listen, acceptSide, acceptSide instanceof FernetServerSocketFactory ? Gate.HANDSHAKE : Gate.NONE,
-                target, connectSide, Limits.defaults().withMaxConnections(maxConnections), log);
+    static Tunnel start(
+            InetSocketAddress listen,
+            ServerSocketFactory acceptSide,
+            InetSocketAddress target,
+            SocketFactory connectSide,
+            int maxConnections,
+            PrintWriter log)
+            throws IOException {
+        return start(
+                listen,
+                acceptSide,
+                acceptSide instanceof FernetServerSocketFactory ? Gate.HANDSHAKE : Gate.NONE,
+                target,
+                connectSide,
+                Limits.defaults().withMaxConnections(maxConnections),
+                log);
     }
 
     /**
      * Binds {@code listen} with {@code acceptSide} and starts accepting; connections go to {@code target} once they
      * have passed {@code gate}.
      */
-    static Tunnel start(InetSocketAddress listen, ServerSocketFactory acceptSide, Gate gate, InetSocketAddress target,
-                        SocketFactory connectSide, Limits limits, PrintWriter log) throws IOException {
+    static Tunnel start(
+            InetSocketAddress listen,
+            ServerSocketFactory acceptSide,
+            Gate gate,
+            InetSocketAddress target,
+            SocketFactory connectSide,
+            Limits limits,
+            PrintWriter log)
+            throws IOException {
         ServerSocket listener = acceptSide.createServerSocket();
         try {
             listener.setReuseAddress(true);
@@ -155,8 +191,8 @@ final class Tunnel implements AutoCloseable {
         tunnel.threads.submit(tunnel::acceptLoop);
         long window = LOG_WINDOW.toMillis();
         // logged from a pool thread: a blocked stderr must not stop the timer thread that enforces deadlines
-        tunnel.timers.scheduleAtFixedRate(() -> tunnel.submitQuietly(tunnel::reportSuppressed), window, window,
-                TimeUnit.MILLISECONDS);
+        tunnel.timers.scheduleAtFixedRate(
+                () -> tunnel.submitQuietly(tunnel::reportSuppressed), window, window, TimeUnit.MILLISECONDS);
         return tunnel;
     }
 
@@ -190,8 +226,8 @@ final class Tunnel implements AutoCloseable {
             }
             String refusal = gate == Gate.NONE ? reserveConnection() : reservePending(source);
             if (refusal != null) {
-                logUnauthenticated(source, connectionLine(number, accepted.getRemoteSocketAddress() + " refused: "
-                        + refusal));
+                logUnauthenticated(
+                        source, connectionLine(number, accepted.getRemoteSocketAddress() + " refused: " + refusal));
                 FernetSocketFactory.abort(accepted);
                 continue;
             }
@@ -356,7 +392,7 @@ final class Tunnel implements AutoCloseable {
         private final Socket accepted;
         private final InetAddress source;
         private volatile Socket connected;
-        private final AtomicLong up = new AtomicLong();     // accepted side to connected side
+        private final AtomicLong up = new AtomicLong(); // accepted side to connected side
         private final AtomicLong down = new AtomicLong();
         private volatile String failure;
         private volatile boolean holdsPending;
@@ -416,8 +452,11 @@ final class Tunnel implements AutoCloseable {
                 return new byte[0];
             }
             Duration deadline = limits.handshakeTimeout();
-            timer = timers.schedule(() -> cut((gate == Gate.HANDSHAKE ? "no handshake within " : "no token within ")
-                    + seconds(deadline)), deadline.toMillis(), TimeUnit.MILLISECONDS);
+            timer = timers.schedule(
+                    () -> cut(
+                            (gate == Gate.HANDSHAKE ? "no handshake within " : "no token within ") + seconds(deadline)),
+                    deadline.toMillis(),
+                    TimeUnit.MILLISECONDS);
             byte[] first = new byte[0];
             if (gate == Gate.HANDSHAKE) {
                 FernetSocketFactory.handshake(accepted);
@@ -540,9 +579,11 @@ final class Tunnel implements AutoCloseable {
             }
             active.remove(this);
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            String line = connectionLine(number, accepted.getRemoteSocketAddress() + " -> " + target + " up "
-                    + up.get() + " B, down " + down.get() + " B, " + millis + " ms, "
-                    + (failure == null ? "closed cleanly" : "failed: " + failure));
+            String line = connectionLine(
+                    number,
+                    accepted.getRemoteSocketAddress() + " -> " + target + " up "
+                            + up.get() + " B, down " + down.get() + " B, " + millis + " ms, "
+                            + (failure == null ? "closed cleanly" : "failed: " + failure));
             if (connected == null) {
                 logUnauthenticated(source, line); // never reached the target: maybe a scanner
             } else {

@@ -9,8 +9,7 @@ import java.util.Map;
 
 /** Runs {@code fernet} in-process, as {@code main} would, with captured streams. */
 final class Cli {
-    private Cli() {
-    }
+    private Cli() {}
 
     record Result(int status, byte[] stdout, String stderr) {
         String out() {

@@ -12,6 +12,7 @@ import dev.fernetjca.provider.FernetKeySpec;
 import dev.fernetjca.provider.FernetParameterSpec;
 import dev.fernetjca.provider.FernetProvider;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,10 +20,13 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Random;
@@ -92,7 +96,8 @@ class FernetCommandTest {
 
     @Test
     void encryptWritesOneTokenAndANewline() throws IOException {
-        String token = encrypt(Map.of(), bytes("hello"), "--key-file", keyFile(newKey()).toString());
+        String token = encrypt(
+                Map.of(), bytes("hello"), "--key-file", keyFile(newKey()).toString());
         assertTrue(token.matches("gAAAAA[A-Za-z0-9_=-]+\n"), token);
     }
 
@@ -150,7 +155,8 @@ class FernetCommandTest {
     @Test
     void encryptUsesTheFirstKey() throws IOException {
         String primary = newKey();
-        String token = encrypt(Map.of(), bytes("new"), "--key-file", keyFile(primary, newKey()).toString());
+        String token = encrypt(
+                Map.of(), bytes("new"), "--key-file", keyFile(primary, newKey()).toString());
         Cli.Result decrypted = Cli.run(Map.of("FERNET_KEY", primary), bytes(token), "decrypt");
         assertEquals(0, decrypted.status(), decrypted.stderr());
         assertEquals("new", decrypted.out());
@@ -178,7 +184,8 @@ class FernetCommandTest {
         String key = newKey();
         Cipher cipher = Cipher.getInstance("Fernet", PROVIDER);
         Clock hourAgo = Clock.fixed(Instant.now().minus(Duration.ofHours(1)), ZoneOffset.UTC);
-        cipher.init(Cipher.ENCRYPT_MODE,
+        cipher.init(
+                Cipher.ENCRYPT_MODE,
                 SecretKeyFactory.getInstance("Fernet", PROVIDER).generateSecret(new FernetKeySpec(key)),
                 FernetParameterSpec.defaults().withClock(hourAgo));
         String token = new String(cipher.doFinal(bytes("stale")), StandardCharsets.US_ASCII);
@@ -195,19 +202,19 @@ class FernetCommandTest {
         Map<String, String> env = Map.of("FERNET_KEY", key);
         String token = encrypt(env, bytes("do not touch")).trim();
         int where = token.length() / 2;
-        String tampered = token.substring(0, where) + (token.charAt(where) == 'A' ? 'B' : 'A')
-                + token.substring(where + 1);
+        String tampered =
+                token.substring(0, where) + (token.charAt(where) == 'A' ? 'B' : 'A') + token.substring(where + 1);
 
-        assertRefused(Cli.run(env, bytes(tampered), "decrypt"), "fernet: token authentication failed",
-                key, token, tampered);
+        assertRefused(
+                Cli.run(env, bytes(tampered), "decrypt"), "fernet: token authentication failed", key, token, tampered);
     }
 
     @Test
     void decryptRefusesTokenOfAnotherKey() {
         String token = encrypt(Map.of("FERNET_KEY", newKey()), bytes("not yours"));
         String key = newKey();
-        assertRefused(Cli.run(Map.of("FERNET_KEY", key), bytes(token), "decrypt"),
-                "token authentication failed", key, token);
+        assertRefused(
+                Cli.run(Map.of("FERNET_KEY", key), bytes(token), "decrypt"), "token authentication failed", key, token);
     }
 
     @ParameterizedTest
@@ -221,7 +228,8 @@ class FernetCommandTest {
     @ValueSource(strings = {"encrypt", "decrypt"})
     void refusesInputOverTheLimit(String command) {
         // one byte more than the command reads: a plaintext over 64 MiB, or more than the largest token and its spaces
-        long over = command.equals("encrypt") ? FernetCommand.MAX_INPUT_BYTES + 1L
+        long over = command.equals("encrypt")
+                ? FernetCommand.MAX_INPUT_BYTES + 1L
                 : FernetCommand.MAX_TOKEN_BYTES + 2L * FernetCommand.MAX_SURROUNDING_WHITESPACE + 1L;
         InputStream endless = new InputStream() {
             private long given;
@@ -238,7 +246,7 @@ class FernetCommandTest {
                     return -1;
                 }
                 int n = (int) Math.min(len, left);
-                java.util.Arrays.fill(b, off, off + n, (byte) 'A');
+                Arrays.fill(b, off, off + n, (byte) 'A');
                 given += n;
                 return n;
             }
@@ -255,7 +263,7 @@ class FernetCommandTest {
         long seed = System.nanoTime();
         Random random = new Random(seed);
         for (int i = 0; i < plaintext.length; i += 4096) {
-            plaintext[i] = (byte) random.nextInt();  // enough to tell one 64 MiB input from another, cheaply
+            plaintext[i] = (byte) random.nextInt(); // enough to tell one 64 MiB input from another, cheaply
         }
         Cli.Result encrypted = Cli.run(env, plaintext, "encrypt");
         assertEquals(0, encrypted.status(), encrypted.stderr());
@@ -269,9 +277,12 @@ class FernetCommandTest {
     void decryptRefusesATokenLongerThanEncryptMakes() {
         String key = newKey();
         byte[] input = new byte[FernetCommand.MAX_TOKEN_BYTES + 4];
-        java.util.Arrays.fill(input, (byte) 'A');
-        assertRefused(Cli.run(Map.of("FERNET_KEY", key), input, "decrypt"), "fernet: input exceeds the limit of "
-                + FernetCommand.MAX_TOKEN_BYTES + " bytes (the token of 64 MiB of plaintext)", key);
+        Arrays.fill(input, (byte) 'A');
+        assertRefused(
+                Cli.run(Map.of("FERNET_KEY", key), input, "decrypt"),
+                "fernet: input exceeds the limit of " + FernetCommand.MAX_TOKEN_BYTES
+                        + " bytes (the token of 64 MiB of plaintext)",
+                key);
     }
 
     /**
@@ -282,8 +293,12 @@ class FernetCommandTest {
     private static Cli.Result runInShell(String shell, String key, String rest) throws Exception {
         assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "these checks use /proc (Linux)");
         Path javaBinary = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder builder = new ProcessBuilder(shell, "-c", "exec \"$0\" -cp \"$1\" dev.fernetjca.cli.Main " + rest,
-                javaBinary.toString(), System.getProperty("java.class.path"));
+        ProcessBuilder builder = new ProcessBuilder(
+                shell,
+                "-c",
+                "exec \"$0\" -cp \"$1\" dev.fernetjca.cli.Main " + rest,
+                javaBinary.toString(),
+                System.getProperty("java.class.path"));
         builder.environment().clear();
         builder.environment().put("FERNET_KEY", key);
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
@@ -302,8 +317,11 @@ class FernetCommandTest {
         Cli.Result result = runInShell(bash.toString(), "", "encrypt --key-file <(printf '%s\\n' " + key + ")");
         assertEquals(2, result.status(), result.stderr());
         assertTrue(result.stderr().startsWith("fernet: key file /dev/fd/"), result.stderr());
-        assertTrue(result.stderr().contains(" is a pipe, not a regular file; give the path of a key file (chmod 600),"
-                + " not <(...) or a pipe\n"), result.stderr());
+        assertTrue(
+                result.stderr()
+                        .contains(" is a pipe, not a regular file; give the path of a key file (chmod 600),"
+                                + " not <(...) or a pipe\n"),
+                result.stderr());
         assertFalse(result.stderr().contains(key), result.stderr());
     }
 
@@ -312,16 +330,20 @@ class FernetCommandTest {
     void closedStandardInputIsSaidToBeClosed(String command) throws Exception {
         // with descriptor 0 closed, the JVM's own lib/modules takes it: that must not be encrypted or called too large
         String key = newKey();
-        assertRefused(runInShell("/bin/sh", key, command + " <&-"),
-                "fernet: standard input is closed; give the input with < FILE or a pipe", key);
+        assertRefused(
+                runInShell("/bin/sh", key, command + " <&-"),
+                "fernet: standard input is closed; give the input with < FILE or a pipe",
+                key);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"encrypt", "decrypt"})
     void directoryAsStandardInputIsSaidToBeADirectory(String command) throws Exception {
         String key = newKey();
-        assertRefused(runInShell("/bin/sh", key, command + " < '" + dir + "'"),
-                "fernet: standard input is a directory; give a file with < FILE or a pipe", key);
+        assertRefused(
+                runInShell("/bin/sh", key, command + " < '" + dir + "'"),
+                "fernet: standard input is a directory; give a file with < FILE or a pipe",
+                key);
     }
 
     @Test
@@ -341,9 +363,13 @@ class FernetCommandTest {
                 throw new IOException("broken pipe");
             }
         });
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        int status = Main.run(new String[] {"encrypt"}, new ByteArrayInputStream(bytes("x")), broken,
-                new PrintStream(err, true), env);
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Main.run(
+                new String[] {"encrypt"},
+                new ByteArrayInputStream(bytes("x")),
+                broken,
+                new PrintStream(err, true),
+                env);
         assertEquals(1, status);
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("cannot write to standard output"));
     }
@@ -355,15 +381,17 @@ class FernetCommandTest {
         assertEquals(0, result.status(), result.stderr());
         assertEquals(0, result.stdout().length, "the key goes to the file only");
         assertEquals("", result.stderr());
-        if (Files.getFileAttributeView(file, java.nio.file.attribute.PosixFileAttributeView.class) != null) {
-            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
-                    Files.getPosixFilePermissions(file)));
+        if (Files.getFileAttributeView(file, PosixFileAttributeView.class) != null) {
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
         }
         String key = Files.readString(file);
         assertTrue(key.matches("[A-Za-z0-9_-]{43}=\n"), "one key and a line end");
         assertFalse(result.stderr().contains(key.trim()));
         String token = encrypt(Map.of(), bytes("from the new file"), "--key-file", file.toString());
-        assertEquals("from the new file", Cli.run(Map.of("FERNET_KEY", key.trim()), bytes(token), "decrypt").out());
+        assertEquals(
+                "from the new file",
+                Cli.run(Map.of("FERNET_KEY", key.trim()), bytes(token), "decrypt")
+                        .out());
     }
 
     @Test
@@ -374,8 +402,10 @@ class FernetCommandTest {
         Cli.Result again = Cli.run("keygen", "--out", file.toString());
         assertEquals(1, again.status());
         assertEquals(0, again.stdout().length);
-        assertEquals("fernet: " + file + " already exists; keygen --out never replaces a file (a key in use would be"
-                + " lost): remove it first or choose another name\n", again.stderr());
+        assertEquals(
+                "fernet: " + file + " already exists; keygen --out never replaces a file (a key in use would be"
+                        + " lost): remove it first or choose another name\n",
+                again.stderr());
         assertEquals(first, Files.readString(file));
         // nor writes through a link, dangling or not, to a file elsewhere
         Path link = Files.createSymbolicLink(dir.resolve("link.key"), dir.resolve("elsewhere.key"));
@@ -396,7 +426,8 @@ class FernetCommandTest {
 
     @Test
     void blankEnvironmentVariableCountsAsMissing() {
-        assertEquals(2, Cli.run(Map.of("FERNET_KEY", " "), bytes("x"), "encrypt").status());
+        assertEquals(
+                2, Cli.run(Map.of("FERNET_KEY", " "), bytes("x"), "encrypt").status());
     }
 
     @Test
@@ -431,28 +462,36 @@ class FernetCommandTest {
     void noCommandIsUsageErrorListingEveryCommand() {
         Cli.Result result = Cli.run();
         assertEquals(2, result.status());
-        assertTrue(result.stderr().startsWith(
-                "fernet: no command given; use one of demo, decrypt, encrypt, keygen, psk, tunnel\n"), result.stderr());
+        assertTrue(
+                result.stderr()
+                        .startsWith(
+                                "fernet: no command given; use one of demo, decrypt, encrypt, keygen, psk, tunnel\n"),
+                result.stderr());
     }
 
     @Test
     void unknownCommandSaysSoAndSuggestsTheNearest() {
         Cli.Result misspelt = Cli.run("encrpt");
         assertEquals(2, misspelt.status());
-        assertTrue(misspelt.stderr().startsWith("fernet: unknown command 'encrpt'; did you mean 'encrypt'?\n"),
+        assertTrue(
+                misspelt.stderr().startsWith("fernet: unknown command 'encrpt'; did you mean 'encrypt'?\n"),
                 misspelt.stderr());
         Cli.Result unlike = Cli.run("frobnicate");
         assertEquals(2, unlike.status());
-        assertTrue(unlike.stderr().startsWith("fernet: unknown command 'frobnicate'; the commands are demo, decrypt,"
-                + " encrypt, keygen, psk, tunnel\n"), unlike.stderr());
+        assertTrue(
+                unlike.stderr()
+                        .startsWith("fernet: unknown command 'frobnicate'; the commands are demo, decrypt,"
+                                + " encrypt, keygen, psk, tunnel\n"),
+                unlike.stderr());
     }
 
     @Test
     void overflowingTtlIsTooLarge() {
-        Cli.Result result = Cli.run(Map.of("FERNET_KEY", newKey()), bytes("x"), "decrypt", "--ttl",
-                "99999999999999999999");
+        Cli.Result result =
+                Cli.run(Map.of("FERNET_KEY", newKey()), bytes("x"), "decrypt", "--ttl", "99999999999999999999");
         assertEquals(2, result.status());
-        assertTrue(result.stderr().startsWith("fernet: --ttl is too large: at most 9223372036854775807 seconds\n"),
+        assertTrue(
+                result.stderr().startsWith("fernet: --ttl is too large: at most 9223372036854775807 seconds\n"),
                 result.stderr());
     }
 
@@ -462,13 +501,20 @@ class FernetCommandTest {
      * conversion, an unknown command or argument).
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {
-        "decrypt --ttl KEY", "decrypt --ttl=KEY", "encrypt --key-file KEY", "encrypt KEY", "decrypt --key KEY", "KEY",
-        "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --mode KEY",
-        "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --mode fernet-tokens --ttl KEY",
-        "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --max-connections KEY",
-        "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --max-connections=KEY",
-        "tunnel --listen KEY --connect 127.0.0.1:1 --encrypt"})
+    @ValueSource(
+            strings = {
+                "decrypt --ttl KEY",
+                "decrypt --ttl=KEY",
+                "encrypt --key-file KEY",
+                "encrypt KEY",
+                "decrypt --key KEY",
+                "KEY",
+                "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --mode KEY",
+                "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --mode fernet-tokens --ttl KEY",
+                "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --max-connections KEY",
+                "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --max-connections=KEY",
+                "tunnel --listen KEY --connect 127.0.0.1:1 --encrypt"
+            })
     void keyTypedForASettingIsNeverRepeated(String commandLine) {
         String key = newKey();
         String[] args = commandLine.replace("KEY", key).split(" ");
@@ -484,20 +530,41 @@ class FernetCommandTest {
     @ParameterizedTest
     @ValueSource(strings = {"--ttl", "--max-connections"})
     void typeConversionErrorNamesTheOptionAndWhatItTakes(String option) {
-        Cli.Result result = Cli.run(Map.of("FERNET_KEY", newKey()), bytes("x"), "tunnel", "--listen", "127.0.0.1:0",
-                "--connect", "127.0.0.1:1", "--encrypt", "--mode", "fernet-tokens", option, "twelve");
+        Cli.Result result = Cli.run(
+                Map.of("FERNET_KEY", newKey()),
+                bytes("x"),
+                "tunnel",
+                "--listen",
+                "127.0.0.1:0",
+                "--connect",
+                "127.0.0.1:1",
+                "--encrypt",
+                "--mode",
+                "fernet-tokens",
+                option,
+                "twelve");
         assertEquals(2, result.status());
-        assertTrue(result.stderr().startsWith("fernet: " + option + " takes a whole number from 1 to "),
-                result.stderr());
+        assertTrue(
+                result.stderr().startsWith("fernet: " + option + " takes a whole number from 1 to "), result.stderr());
         assertFalse(result.stderr().contains("twelve"), result.stderr());
     }
 
     @Test
     void overflowingNumberOptionIsTooLarge() {
-        Cli.Result result = Cli.run(Map.of("FERNET_KEY", newKey()), bytes("x"), "tunnel", "--listen", "127.0.0.1:0",
-                "--connect", "127.0.0.1:1", "--encrypt", "--max-connections", "99999999999");
+        Cli.Result result = Cli.run(
+                Map.of("FERNET_KEY", newKey()),
+                bytes("x"),
+                "tunnel",
+                "--listen",
+                "127.0.0.1:0",
+                "--connect",
+                "127.0.0.1:1",
+                "--encrypt",
+                "--max-connections",
+                "99999999999");
         assertEquals(2, result.status());
-        assertTrue(result.stderr().startsWith("fernet: --max-connections is too large: at most 1000000\n"),
+        assertTrue(
+                result.stderr().startsWith("fernet: --max-connections is too large: at most 1000000\n"),
                 result.stderr());
         assertFalse(result.stderr().contains("99999999999"), result.stderr());
     }

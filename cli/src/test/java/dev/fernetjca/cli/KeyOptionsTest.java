@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyStore;
+import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,9 +73,13 @@ class KeyOptionsTest {
     @Test
     void keyFileWinsOverEnvironment() throws IOException {
         String fileKey = newKey();
-        Cli.Result encrypted = encrypt(Map.of("FERNET_KEY", newKey()), "--key-file", keyFile(fileKey).toString());
+        Cli.Result encrypted = encrypt(
+                Map.of("FERNET_KEY", newKey()), "--key-file", keyFile(fileKey).toString());
         assertEquals(0, encrypted.status(), encrypted.stderr());
-        assertEquals("plaintext", Cli.run(Map.of("FERNET_KEY", fileKey), encrypted.stdout(), "decrypt").out());
+        assertEquals(
+                "plaintext",
+                Cli.run(Map.of("FERNET_KEY", fileKey), encrypted.stdout(), "decrypt")
+                        .out());
     }
 
     @Test
@@ -91,8 +97,11 @@ class KeyOptionsTest {
         String key = newKey();
         Path file = keyFile(key, "rw-r--r--");
         // root can read the file either way: the check is on the permission bits
-        assertUsageError(encrypt(Map.of(), "--key-file", file.toString()), "fernet: key file " + file
-                + " has permissions rw-r--r--, open to group or others; restrict it with chmod 600 " + file, key);
+        assertUsageError(
+                encrypt(Map.of(), "--key-file", file.toString()),
+                "fernet: key file " + file
+                        + " has permissions rw-r--r--, open to group or others; restrict it with chmod 600 " + file,
+                key);
     }
 
     @Test
@@ -103,15 +112,20 @@ class KeyOptionsTest {
 
     @Test
     void directoryAsKeyFileIsUsageError() {
-        assertUsageError(encrypt(Map.of(), "--key-file", dir.toString()),
+        assertUsageError(
+                encrypt(Map.of(), "--key-file", dir.toString()),
                 "fernet: key file " + dir + " is a directory, not a regular file");
     }
 
     @Test
     void keyGivenAsKeyFileIsNotRepeated() {
         String key = newKey();
-        assertUsageError(encrypt(Map.of(), "--key-file", key), "fernet: --key-file looks like a Fernet key (not"
-                + " repeated here); it should give the path of a key file", key, key.substring(0, 22),
+        assertUsageError(
+                encrypt(Map.of(), "--key-file", key),
+                "fernet: --key-file looks like a Fernet key (not"
+                        + " repeated here); it should give the path of a key file",
+                key,
+                key.substring(0, 22),
                 key.substring(22));
     }
 
@@ -120,16 +134,22 @@ class KeyOptionsTest {
         String good = newKey();
         String wrongAlphabet = good.substring(0, 20) + "!" + good.substring(21);
         Path file = keyFile(good + "\n\n" + wrongAlphabet);
-        assertUsageError(encrypt(Map.of(), "--key-file", file.toString()),
-                "key file " + file + " line 3: a Fernet key must be url-safe base64", wrongAlphabet, good);
+        assertUsageError(
+                encrypt(Map.of(), "--key-file", file.toString()),
+                "key file " + file + " line 3: a Fernet key must be url-safe base64",
+                wrongAlphabet,
+                good);
     }
 
     @Test
     void badEnvironmentKeyIsNamedButNotRepeated() {
         String good = newKey();
         String bad = good.substring(0, 43) + "!";
-        assertUsageError(encrypt(Map.of("FERNET_KEY", good + "," + bad)),
-                "FERNET_KEY entry 2: a Fernet key must be url-safe base64", bad, good);
+        assertUsageError(
+                encrypt(Map.of("FERNET_KEY", good + "," + bad)),
+                "FERNET_KEY entry 2: a Fernet key must be url-safe base64",
+                bad,
+                good);
     }
 
     @Test
@@ -145,7 +165,10 @@ class KeyOptionsTest {
     /** Asserts that {@code encrypted} succeeded with {@code key} as its primary. */
     private static void assertMadeWith(String key, Cli.Result encrypted) {
         assertEquals(0, encrypted.status(), encrypted.stderr());
-        assertEquals("plaintext", Cli.run(Map.of("FERNET_KEY", key), encrypted.stdout(), "decrypt").out());
+        assertEquals(
+                "plaintext",
+                Cli.run(Map.of("FERNET_KEY", key), encrypted.stdout(), "decrypt")
+                        .out());
     }
 
     @Test
@@ -161,18 +184,23 @@ class KeyOptionsTest {
     @Test
     void keyFileOptionWinsOverTheKeyFileVariable() throws IOException {
         String optionKey = newKey();
-        Map<String, String> env = Map.of("FERNET_KEY_FILE", keyFile(newKey() + "\n").toString());
-        Cli.Result encrypted = encrypt(env, "--key-file", keyFile(optionKey + "\n").toString());
+        Map<String, String> env =
+                Map.of("FERNET_KEY_FILE", keyFile(newKey() + "\n").toString());
+        Cli.Result encrypted =
+                encrypt(env, "--key-file", keyFile(optionKey + "\n").toString());
         assertEquals(0, encrypted.status(), encrypted.stderr());
         assertEquals("", encrypted.stderr(), "--key-file overrides the variables quietly");
-        assertEquals("plaintext", Cli.run(Map.of("FERNET_KEY", optionKey), encrypted.stdout(), "decrypt").out());
+        assertEquals(
+                "plaintext",
+                Cli.run(Map.of("FERNET_KEY", optionKey), encrypted.stdout(), "decrypt")
+                        .out());
     }
 
     @Test
     void keyFileVariableWinsOverInlineKeysAsForTheFactories() throws IOException {
         String fileKey = newKey();
-        Map<String, String> env = Map.of("FERNET_KEY_FILE", keyFile(fileKey + "\n").toString(),
-                "FERNET_KEY", newKey());
+        Map<String, String> env =
+                Map.of("FERNET_KEY_FILE", keyFile(fileKey + "\n").toString(), "FERNET_KEY", newKey());
         Cli.Result encrypted = encrypt(env);
         assertMadeWith(fileKey, encrypted);
     }
@@ -180,23 +208,31 @@ class KeyOptionsTest {
     @Test
     void keystoreIsHonoured() throws Exception {
         String key = newKey();
-        byte[] raw = java.util.Base64.getUrlDecoder().decode(key);
+        byte[] raw = Base64.getUrlDecoder().decode(key);
         java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
         store.load(null, null);
         char[] password = "store-password".toCharArray();
-        store.setEntry("fernet", new java.security.KeyStore.SecretKeyEntry(
-                new javax.crypto.spec.SecretKeySpec(raw, "HmacSHA256")),
-                new java.security.KeyStore.PasswordProtection(password));
+        store.setEntry(
+                "fernet",
+                new java.security.KeyStore.SecretKeyEntry(new javax.crypto.spec.SecretKeySpec(raw, "HmacSHA256")),
+                new KeyStore.PasswordProtection(password));
         Path file = dir.resolve("keys.p12");
         try (var out = Files.newOutputStream(file)) {
             store.store(out, password);
         }
-        Map<String, String> env = Map.of("FERNET_KEYSTORE", file.toString(),
-                "FERNET_KEYSTORE_PASSWORD", "store-password", "FERNET_KEY_ALIAS", "fernet");
+        Map<String, String> env = Map.of(
+                "FERNET_KEYSTORE",
+                file.toString(),
+                "FERNET_KEYSTORE_PASSWORD",
+                "store-password",
+                "FERNET_KEY_ALIAS",
+                "fernet");
         Cli.Result encrypted = encrypt(env);
         assertMadeWith(key, encrypted);
-        assertUsageError(encrypt(Map.of("FERNET_KEYSTORE", file.toString(), "FERNET_KEYSTORE_PASSWORD",
-                "store-password")), "no fernet.keyAlias or FERNET_KEY_ALIAS names the entry to use", key);
+        assertUsageError(
+                encrypt(Map.of("FERNET_KEYSTORE", file.toString(), "FERNET_KEYSTORE_PASSWORD", "store-password")),
+                "no fernet.keyAlias or FERNET_KEY_ALIAS names the entry to use",
+                key);
     }
 
     /** A Docker secret (0444) given with --key-file, accepted once the permissions setting says so. */
@@ -205,8 +241,8 @@ class KeyOptionsTest {
         String key = newKey();
         Path file = keyFile(key, "r--r--r--");
         assertUsageError(encrypt(Map.of(), "--key-file", file.toString()), "open to group or others", key);
-        Cli.Result encrypted = encrypt(Map.of("FERNET_KEY_FILE_PERMISSIONS", "readable"), "--key-file",
-                file.toString());
+        Cli.Result encrypted =
+                encrypt(Map.of("FERNET_KEY_FILE_PERMISSIONS", "readable"), "--key-file", file.toString());
         assertMadeWith(key, encrypted);
     }
 }

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.provider.FernetKeyRing;
+import dev.fernetjca.provider.FernetKeySpec;
+import dev.fernetjca.provider.FernetProvider;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,10 +15,6 @@ import java.util.List;
 import java.util.Map;
 import javax.crypto.SecretKey;
 import javax.crypto.SecretKeyFactory;
-import dev.fernetjca.net.FernetSocketFactory;
-import dev.fernetjca.provider.FernetKeyRing;
-import dev.fernetjca.provider.FernetKeySpec;
-import dev.fernetjca.provider.FernetProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,7 +52,11 @@ class PskCommandTest {
     void printsOneIdentityAndHexSecretPerKeyOfTheKeyFile() throws Exception {
         String primary = newKey();
         String older = newKey();
-        List<String> lines = pskLines(Cli.run(Map.of(), new byte[0], "psk", "--key-file",
+        List<String> lines = pskLines(Cli.run(
+                Map.of(),
+                new byte[0],
+                "psk",
+                "--key-file",
                 keyFile(primary, "", older).toString()));
         assertEquals(2, lines.size());
         for (String line : lines) {
@@ -76,7 +80,8 @@ class PskCommandTest {
     @Test
     void printsNoKey() throws Exception {
         String key = newKey();
-        Cli.Result result = Cli.run(Map.of(), new byte[0], "psk", "--key-file", keyFile(key).toString());
+        Cli.Result result =
+                Cli.run(Map.of(), new byte[0], "psk", "--key-file", keyFile(key).toString());
         assertFalse(result.out().contains(key), "psk printed the Fernet key");
     }
 

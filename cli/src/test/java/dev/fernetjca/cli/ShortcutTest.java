@@ -39,15 +39,14 @@ class ShortcutTest {
         }
     }
 
-    private record Outcome(Integer status, byte[] stdout, String stderr) {
-    }
+    private record Outcome(Integer status, byte[] stdout, String stderr) {}
 
     private static Outcome shortcut(Map<String, String> env, InputStream in, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         StringWriter err = new StringWriter();
         PrintWriter errWriter = new PrintWriter(err, true);
-        Integer status = Shortcut.run(args, new FernetCommand(in, new PrintStream(out, true), errWriter, env), env,
-                errWriter);
+        Integer status =
+                Shortcut.run(args, new FernetCommand(in, new PrintStream(out, true), errWriter, env), env, errWriter);
         return new Outcome(status, out.toByteArray(), err.toString());
     }
 
@@ -56,8 +55,8 @@ class ShortcutTest {
         StringWriter err = new StringWriter();
         PrintWriter errWriter = new PrintWriter(err, true);
         PrintStream outStream = new PrintStream(out, true);
-        int status = Main.parseAndRun(args, new FernetCommand(in, outStream, errWriter, env),
-                new PrintWriter(outStream, true), errWriter);
+        int status = Main.parseAndRun(
+                args, new FernetCommand(in, outStream, errWriter, env), new PrintWriter(outStream, true), errWriter);
         return new Outcome(status, out.toByteArray(), err.toString());
     }
 
@@ -67,26 +66,61 @@ class ShortcutTest {
             return file;
         }
         boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
-        Files.writeString(posix ? Files.createFile(file, PosixFilePermissions.asFileAttribute(
-                PosixFilePermissions.fromString(permissions))) : file, content);
+        Files.writeString(
+                posix
+                        ? Files.createFile(
+                                file,
+                                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(permissions)))
+                        : file,
+                content);
         return file;
     }
 
     private String[] args(String commandLine) throws IOException {
         String keyFile = keyFile(KEY + "\n", "rw-------").toString();
-        String line = commandLine.replace("KEYFILE", keyFile).replace("MISSING", dir.resolve("missing").toString());
+        String line = commandLine
+                .replace("KEYFILE", keyFile)
+                .replace("MISSING", dir.resolve("missing").toString());
         return line.isEmpty() ? new String[0] : line.split(" ");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "--help", "--version", "-V", "keygen --help", "keygen extra", "encrpt", "psk", "demo",
-        "psk --key-file KEYFILE", "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --key-file KEYFILE",
-        "encrypt --help", "encrypt -h", "encrypt --key-file", "encrypt --key-file=", "encrypt --key-file -h",
-        "encrypt --key-file KEYFILE --key-file KEYFILE", "encrypt --ttl 5", "encrypt --bogus x", "encrypt extra",
-        "encrypt --key-file KEYFILE extra", "encrypt -- --key-file KEYFILE", "encrypt --key-file MISSING",
-        "decrypt --ttl 0", "decrypt --ttl -1", "decrypt --ttl 1e3", "decrypt --ttl +5", "decrypt --ttl 5s",
-        "decrypt --ttl 1234567890123456789", "decrypt --ttl 5 --ttl 6", "decrypt --key-file KEYFILE --ttl",
-        "decrypt --key-file=MISSING", "decrypt --key KEYFILE"})
+    @ValueSource(
+            strings = {
+                "",
+                "--help",
+                "--version",
+                "-V",
+                "keygen --help",
+                "keygen extra",
+                "encrpt",
+                "psk",
+                "demo",
+                "psk --key-file KEYFILE",
+                "tunnel --listen 127.0.0.1:0 --connect 127.0.0.1:1 --encrypt --key-file KEYFILE",
+                "encrypt --help",
+                "encrypt -h",
+                "encrypt --key-file",
+                "encrypt --key-file=",
+                "encrypt --key-file -h",
+                "encrypt --key-file KEYFILE --key-file KEYFILE",
+                "encrypt --ttl 5",
+                "encrypt --bogus x",
+                "encrypt extra",
+                "encrypt --key-file KEYFILE extra",
+                "encrypt -- --key-file KEYFILE",
+                "encrypt --key-file MISSING",
+                "decrypt --ttl 0",
+                "decrypt --ttl -1",
+                "decrypt --ttl 1e3",
+                "decrypt --ttl +5",
+                "decrypt --ttl 5s",
+                "decrypt --ttl 1234567890123456789",
+                "decrypt --ttl 5 --ttl 6",
+                "decrypt --key-file KEYFILE --ttl",
+                "decrypt --key-file=MISSING",
+                "decrypt --key KEYFILE"
+            })
     void leavesAllButThePlainTokenCommandLinesToPicocli(String commandLine) throws IOException {
         Outcome outcome = shortcut(Map.of(KeyOptions.ENV_VARIABLE, KEY), new Unread(), args(commandLine));
         assertNull(outcome.status(), "Shortcut ran " + commandLine);
@@ -107,18 +141,32 @@ class ShortcutTest {
     @Test
     void leavesAnUnusableKeyFileToPicocli() throws IOException {
         for (Path file : new Path[] {keyFile("not a key\n", "rw-------"), keyFile("", "rw-------"), dir}) {
-            assertNull(shortcut(Map.of(), new Unread(), "encrypt", "--key-file", file.toString()).status(), "" + file);
+            assertNull(
+                    shortcut(Map.of(), new Unread(), "encrypt", "--key-file", file.toString())
+                            .status(),
+                    "" + file);
         }
         assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
         Path open = keyFile(KEY + "\n", "rw-r--r--");
-        assertNull(shortcut(Map.of(), new Unread(), "decrypt", "--key-file=" + open).status());
-        assertEquals(Main.USAGE, picocli(Map.of(), new Unread(), "decrypt", "--key-file=" + open).status());
+        assertNull(shortcut(Map.of(), new Unread(), "decrypt", "--key-file=" + open)
+                .status());
+        assertEquals(
+                Main.USAGE,
+                picocli(Map.of(), new Unread(), "decrypt", "--key-file=" + open).status());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"encrypt --key-file KEYFILE", "encrypt --key-file=KEYFILE", "encrypt",
-        "decrypt --key-file KEYFILE", "decrypt --ttl 60 --key-file KEYFILE", "decrypt --key-file=KEYFILE --ttl=60",
-        "decrypt --ttl 999999999999999999", "decrypt"})
+    @ValueSource(
+            strings = {
+                "encrypt --key-file KEYFILE",
+                "encrypt --key-file=KEYFILE",
+                "encrypt",
+                "decrypt --key-file KEYFILE",
+                "decrypt --ttl 60 --key-file KEYFILE",
+                "decrypt --key-file=KEYFILE --ttl=60",
+                "decrypt --ttl 999999999999999999",
+                "decrypt"
+            })
     void runsThePlainTokenCommandLinesAsPicocliDoes(String commandLine) throws Exception {
         Map<String, String> env = Map.of(KeyOptions.ENV_VARIABLE, KEY);
         Fernet fernet = Fernet.of(KEY);
@@ -126,9 +174,15 @@ class ShortcutTest {
         byte[] token = fernet.encrypt(plaintext);
         byte[] tampered = token.clone();
         tampered[tampered.length / 2] ^= 1;
-        byte[][] inputs = commandLine.startsWith("encrypt") ? new byte[][] {plaintext, new byte[0]}
-                : new byte[][] {token, (" \n" + new String(token, StandardCharsets.US_ASCII) + "\r\n").getBytes(
-                        StandardCharsets.US_ASCII), tampered, "hello".getBytes(StandardCharsets.US_ASCII), new byte[0]};
+        byte[][] inputs = commandLine.startsWith("encrypt")
+                ? new byte[][] {plaintext, new byte[0]}
+                : new byte[][] {
+                    token,
+                    (" \n" + new String(token, StandardCharsets.US_ASCII) + "\r\n").getBytes(StandardCharsets.US_ASCII),
+                    tampered,
+                    "hello".getBytes(StandardCharsets.US_ASCII),
+                    new byte[0]
+                };
         for (byte[] input : inputs) {
             Outcome quick = shortcut(env, new ByteArrayInputStream(input), args(commandLine));
             Outcome full = picocli(env, new ByteArrayInputStream(input), args(commandLine));
@@ -140,8 +194,11 @@ class ShortcutTest {
                 String quickToken = new String(quick.stdout(), StandardCharsets.US_ASCII);
                 assertEquals('\n', quickToken.charAt(quickToken.length() - 1));
                 assertArrayEquals(input, fernet.decrypt(quickToken.trim().getBytes(StandardCharsets.US_ASCII)));
-                assertArrayEquals(input, fernet.decrypt(new String(full.stdout(), StandardCharsets.US_ASCII).trim()
-                        .getBytes(StandardCharsets.US_ASCII)));
+                assertArrayEquals(
+                        input,
+                        fernet.decrypt(new String(full.stdout(), StandardCharsets.US_ASCII)
+                                .trim()
+                                .getBytes(StandardCharsets.US_ASCII)));
             } else {
                 assertArrayEquals(full.stdout(), quick.stdout(), commandLine);
             }

@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.fernetjca.net.FernetServerSocketFactory;
+import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.provider.FernetProvider;
+import dev.fernetjca.testing.EchoServer;
+import dev.fernetjca.testing.Fuzzing;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,11 +27,6 @@ import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
 import javax.net.ServerSocketFactory;
 import javax.net.SocketFactory;
-import dev.fernetjca.net.FernetServerSocketFactory;
-import dev.fernetjca.net.FernetSocketFactory;
-import dev.fernetjca.provider.FernetProvider;
-import dev.fernetjca.testing.EchoServer;
-import dev.fernetjca.testing.Fuzzing;
 
 /**
  * The tunnel fed raw bytes, both ways. Hostile: fuzzed bytes sent straight to a decrypting tunnel's port must never
@@ -41,7 +41,7 @@ class TunnelFuzzTest {
     }
 
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-    private static final int ANSWER_TIMEOUT_MILLIS = 30_000;   // the default 10 s handshake deadline, and margin
+    private static final int ANSWER_TIMEOUT_MILLIS = 30_000; // the default 10 s handshake deadline, and margin
     private static final SecretKey KEY = newKey();
     private static final AtomicLong HOSTILE_BYTES_DELIVERED = new AtomicLong();
     private static final StringWriter LOG_TEXT = new StringWriter();
@@ -52,13 +52,23 @@ class TunnelFuzzTest {
     static {
         try {
             EchoServer mustStayUnread = EchoServer.plain(TunnelFuzzTest::countHostileBytes);
-            HOSTILE_ENTRY = Tunnel.start(any(), new FernetServerSocketFactory(KEY), at(mustStayUnread.port()),
-                    SocketFactory.getDefault(), 64, LOG);
+            HOSTILE_ENTRY = Tunnel.start(
+                    any(),
+                    new FernetServerSocketFactory(KEY),
+                    at(mustStayUnread.port()),
+                    SocketFactory.getDefault(),
+                    64,
+                    LOG);
             EchoServer echo = new EchoServer();
-            Tunnel decrypting = Tunnel.start(any(), new FernetServerSocketFactory(KEY), at(echo.port()),
-                    SocketFactory.getDefault(), 64, LOG);
-            HONEST_ENTRY = Tunnel.start(any(), ServerSocketFactory.getDefault(), at(decrypting.port()),
-                    new FernetSocketFactory(KEY), 64, LOG);
+            Tunnel decrypting = Tunnel.start(
+                    any(), new FernetServerSocketFactory(KEY), at(echo.port()), SocketFactory.getDefault(), 64, LOG);
+            HONEST_ENTRY = Tunnel.start(
+                    any(),
+                    ServerSocketFactory.getDefault(),
+                    at(decrypting.port()),
+                    new FernetSocketFactory(KEY),
+                    64,
+                    LOG);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

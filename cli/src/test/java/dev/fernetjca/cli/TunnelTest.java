@@ -7,33 +7,37 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.fernetjca.net.FernetServerSocketFactory;
+import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.net.FernetSocketOptions;
+import dev.fernetjca.provider.FernetProvider;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.io.InputStream;
 import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
 import javax.net.ServerSocketFactory;
 import javax.net.SocketFactory;
-import dev.fernetjca.net.FernetServerSocketFactory;
-import dev.fernetjca.net.FernetSocketFactory;
-import dev.fernetjca.net.FernetSocketOptions;
-import dev.fernetjca.provider.FernetProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -93,11 +97,16 @@ class TunnelTest {
     void carriesBothDirectionsWithHalfCloseThroughTwoTunnels() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = reversingServer();
-             Tunnel decrypting = Tunnel.start(any(), new FernetServerSocketFactory(key), at(server),
-                     SocketFactory.getDefault(), 8, log);
-             Tunnel encrypting = Tunnel.start(any(), ServerSocketFactory.getDefault(),
-                     new InetSocketAddress(LOOPBACK, decrypting.port()), new FernetSocketFactory(key), 8, log);
-             Socket client = new Socket(LOOPBACK, encrypting.port())) {
+                Tunnel decrypting = Tunnel.start(
+                        any(), new FernetServerSocketFactory(key), at(server), SocketFactory.getDefault(), 8, log);
+                Tunnel encrypting = Tunnel.start(
+                        any(),
+                        ServerSocketFactory.getDefault(),
+                        new InetSocketAddress(LOOPBACK, decrypting.port()),
+                        new FernetSocketFactory(key),
+                        8,
+                        log);
+                Socket client = new Socket(LOOPBACK, encrypting.port())) {
             byte[] message = new byte[300_000];
             new Random(4).nextBytes(message);
             client.getOutputStream().write(message);
@@ -112,7 +121,8 @@ class TunnelTest {
         assertTrue(lines.contains("closed cleanly"), lines);
         // one line per connection and tunnel, each with a timestamp
         assertEquals(2, lines.lines().count(), lines);
-        assertTrue(lines.lines().allMatch(line -> line.matches("fernet tunnel: #1 \\d{4}-\\d\\d-\\d\\dT\\S+Z /.*")),
+        assertTrue(
+                lines.lines().allMatch(line -> line.matches("fernet tunnel: #1 \\d{4}-\\d\\d-\\d\\dT\\S+Z /.*")),
                 lines);
     }
 
@@ -120,8 +130,8 @@ class TunnelTest {
     void aClientWithTheWrongKeyFailsOnlyItsOwnConnection() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = reversingServer();
-             Tunnel decrypting = Tunnel.start(any(), new FernetServerSocketFactory(key), at(server),
-                     SocketFactory.getDefault(), 8, log)) {
+                Tunnel decrypting = Tunnel.start(
+                        any(), new FernetServerSocketFactory(key), at(server), SocketFactory.getDefault(), 8, log)) {
             try (Socket intruder = new FernetSocketFactory(newKey()).createSocket(LOOPBACK, decrypting.port())) {
                 assertThrows(IOException.class, () -> {
                     intruder.getOutputStream().write(1);
@@ -141,13 +151,14 @@ class TunnelTest {
     void refusesConnectionsBeyondTheLimit() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket silent = new ServerSocket(0, 50, LOOPBACK);
-             Tunnel encrypting = Tunnel.start(any(), ServerSocketFactory.getDefault(), at(silent),
-                     new FernetSocketFactory(key), 1, log);
-             Socket first = new Socket(LOOPBACK, encrypting.port())) {
+                Tunnel encrypting = Tunnel.start(
+                        any(), ServerSocketFactory.getDefault(), at(silent), new FernetSocketFactory(key), 1, log);
+                Socket first = new Socket(LOOPBACK, encrypting.port())) {
             waitFor(() -> encrypting.activeConnections() == 1);
             try (Socket second = new Socket(LOOPBACK, encrypting.port())) {
                 // refused with a reset: a clean end would look like a served connection that had nothing to say
-                assertThrows(SocketException.class, () -> second.getInputStream().read());
+                assertThrows(
+                        SocketException.class, () -> second.getInputStream().read());
             }
             assertTrue(logText.toString().contains("refused: 1 connections already open"), logText.toString());
         }
@@ -157,9 +168,9 @@ class TunnelTest {
     void shutdownLetsOpenConnectionsFinish() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = reversingServer();
-             Tunnel decrypting = Tunnel.start(any(), new FernetServerSocketFactory(key), at(server),
-                     SocketFactory.getDefault(), 8, log);
-             Socket client = new FernetSocketFactory(key).createSocket(LOOPBACK, decrypting.port())) {
+                Tunnel decrypting = Tunnel.start(
+                        any(), new FernetServerSocketFactory(key), at(server), SocketFactory.getDefault(), 8, log);
+                Socket client = new FernetSocketFactory(key).createSocket(LOOPBACK, decrypting.port())) {
             client.getOutputStream().write("draining".getBytes(UTF_8));
             waitFor(() -> decrypting.activeConnections() == 1);
             Future<Integer> cut = pool.submit(() -> decrypting.shutdown(Duration.ofSeconds(10)));
@@ -167,7 +178,8 @@ class TunnelTest {
             // no new connections once stopping
             assertThrows(IOException.class, () -> new Socket(LOOPBACK, decrypting.port()).close());
             client.shutdownOutput();
-            assertArrayEquals("gniniard".getBytes(UTF_8), client.getInputStream().readAllBytes());
+            assertArrayEquals(
+                    "gniniard".getBytes(UTF_8), client.getInputStream().readAllBytes());
             assertEquals(0, cut.get(10, TimeUnit.SECONDS));
         }
     }
@@ -197,22 +209,30 @@ class TunnelTest {
     private record Factories(FernetServerSocketFactory server, FernetSocketFactory client, Tunnel.Gate gate) {
         static Factories of(String mode, SecretKey key) {
             if (mode.equals("tls")) {
-                return new Factories(new FernetServerSocketFactory(key), new FernetSocketFactory(key),
-                        Tunnel.Gate.HANDSHAKE);
+                return new Factories(
+                        new FernetServerSocketFactory(key), new FernetSocketFactory(key), Tunnel.Gate.HANDSHAKE);
             }
-            return new Factories(new FernetServerSocketFactory(key, FernetSocketOptions.fernetTokens(null)),
-                    new FernetSocketFactory(key, FernetSocketOptions.fernetTokens(null)), Tunnel.Gate.FIRST_TOKEN);
+            return new Factories(
+                    new FernetServerSocketFactory(key, FernetSocketOptions.fernetTokens(null)),
+                    new FernetSocketFactory(key, FernetSocketOptions.fernetTokens(null)),
+                    Tunnel.Gate.FIRST_TOKEN);
         }
     }
 
     private Tunnel decrypting(Factories factories, ServerSocket target, Tunnel.Limits limits) throws IOException {
-        return Tunnel.start(any(), factories.server(), factories.gate(), at(target), SocketFactory.getDefault(),
-                limits, log);
+        return Tunnel.start(
+                any(), factories.server(), factories.gate(), at(target), SocketFactory.getDefault(), limits, log);
     }
 
     private Tunnel encrypting(Factories factories, Tunnel next) throws IOException {
-        return Tunnel.start(any(), ServerSocketFactory.getDefault(), Tunnel.Gate.NONE,
-                new InetSocketAddress(LOOPBACK, next.port()), factories.client(), Tunnel.Limits.defaults(), log);
+        return Tunnel.start(
+                any(),
+                ServerSocketFactory.getDefault(),
+                Tunnel.Gate.NONE,
+                new InetSocketAddress(LOOPBACK, next.port()),
+                factories.client(),
+                Tunnel.Limits.defaults(),
+                log);
     }
 
     /** Reads to the end and fails if the end is clean: what a program behind a tunnel must see of a failure. */
@@ -241,9 +261,9 @@ class TunnelTest {
         Factories factories = Factories.of(mode, newKey());
         BlockingQueue<Socket> accepted = new LinkedBlockingQueue<>();
         try (ServerSocket server = backend(accepted);
-             Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults());
-             Tunnel encrypting = encrypting(factories, decrypting);
-             Socket client = new Socket(LOOPBACK, encrypting.port())) {
+                Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults());
+                Tunnel encrypting = encrypting(factories, decrypting);
+                Socket client = new Socket(LOOPBACK, encrypting.port())) {
             client.getOutputStream().write("hello".getBytes(UTF_8)); // fernet-tokens: the first token opens the way
             Socket behind = accepted.poll(20, TimeUnit.SECONDS);
             behind.getOutputStream().write(new byte[5000]);
@@ -251,7 +271,11 @@ class TunnelTest {
             behind.close(); // a reset after 5,000 bytes
             readUntilFailure(client, 5000);
         }
-        waitFor(() -> logText.toString().lines().filter(line -> line.contains(", failed: ")).count() == 2);
+        waitFor(() -> logText.toString()
+                        .lines()
+                        .filter(line -> line.contains(", failed: "))
+                        .count()
+                == 2);
     }
 
     @ParameterizedTest
@@ -260,9 +284,9 @@ class TunnelTest {
         Factories factories = Factories.of(mode, newKey());
         BlockingQueue<Socket> accepted = new LinkedBlockingQueue<>();
         try (ServerSocket server = backend(accepted);
-             Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults());
-             Tunnel encrypting = encrypting(factories, decrypting);
-             Socket client = new Socket(LOOPBACK, encrypting.port())) {
+                Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults());
+                Tunnel encrypting = encrypting(factories, decrypting);
+                Socket client = new Socket(LOOPBACK, encrypting.port())) {
             client.getOutputStream().write(new byte[5000]);
             Socket behind = accepted.poll(20, TimeUnit.SECONDS);
             behind.getInputStream().readNBytes(5000);
@@ -278,15 +302,15 @@ class TunnelTest {
         Factories factories = Factories.of(mode, newKey());
         BlockingQueue<Socket> accepted = new LinkedBlockingQueue<>();
         try (ServerSocket server = backend(accepted);
-             Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults());
-             Tunnel encrypting = encrypting(factories, decrypting);
-             Socket client = new Socket(LOOPBACK, encrypting.port())) {
+                Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults());
+                Tunnel encrypting = encrypting(factories, decrypting);
+                Socket client = new Socket(LOOPBACK, encrypting.port())) {
             client.getOutputStream().write("open".getBytes(UTF_8));
             Socket behind = accepted.poll(20, TimeUnit.SECONDS);
             assertEquals("open", new String(behind.getInputStream().readNBytes(4), UTF_8));
             assertEquals(1, decrypting.shutdown(Duration.ofMillis(200)), "the open connection was not cut");
-            readUntilFailure(behind, 0);  // the service sees the cut, never a clean end of its client's input
-            readUntilFailure(client, 0);  // and so does the client, through the encrypting tunnel
+            readUntilFailure(behind, 0); // the service sees the cut, never a clean end of its client's input
+            readUntilFailure(client, 0); // and so does the client, through the encrypting tunnel
             assertTrue(logText.toString().contains("failed: cut at shutdown"), logText.toString());
         }
     }
@@ -296,8 +320,8 @@ class TunnelTest {
         SecretKey key = newKey();
         List<Socket> silent = new ArrayList<>();
         try (ServerSocket server = reversingServer();
-             Tunnel decrypting = Tunnel.start(any(), new FernetServerSocketFactory(key), at(server),
-                     SocketFactory.getDefault(), 64, log)) {
+                Tunnel decrypting = Tunnel.start(
+                        any(), new FernetServerSocketFactory(key), at(server), SocketFactory.getDefault(), 64, log)) {
             // 64 silent sockets used to fill every slot, reopened as each deadline closed them
             InetAddress elsewhere = InetAddress.getByName("127.0.0.2");
             for (int i = 0; i < 64; i++) {
@@ -312,8 +336,7 @@ class TunnelTest {
                 client.shutdownOutput();
                 assertArrayEquals("cba".getBytes(UTF_8), client.getInputStream().readAllBytes());
             }
-            assertTrue(logText.toString().contains("handshakes already pending from this address"),
-                    logText.toString());
+            assertTrue(logText.toString().contains("handshakes already pending from this address"), logText.toString());
         } finally {
             for (Socket socket : silent) {
                 socket.close();
@@ -327,20 +350,30 @@ class TunnelTest {
         List<Socket> silent = new ArrayList<>();
         Tunnel.Limits limits = Tunnel.Limits.defaults().withMaxConnections(1).withPending(4, 2);
         try (ServerSocket server = reversingServer();
-             Tunnel decrypting = Tunnel.start(any(), new FernetServerSocketFactory(key), Tunnel.Gate.HANDSHAKE,
-                     at(server), SocketFactory.getDefault(), limits, log);
-             Socket established = new FernetSocketFactory(key).createSocket(LOOPBACK, decrypting.port())) {
+                Tunnel decrypting = Tunnel.start(
+                        any(),
+                        new FernetServerSocketFactory(key),
+                        Tunnel.Gate.HANDSHAKE,
+                        at(server),
+                        SocketFactory.getDefault(),
+                        limits,
+                        log);
+                Socket established = new FernetSocketFactory(key).createSocket(LOOPBACK, decrypting.port())) {
             FernetSocketFactory.handshake(established); // holds the one connection slot
             // a third from 127.0.0.2 is over its address's limit; one from 127.0.0.5 over the whole budget
-            String[] sources = {"127.0.0.2", "127.0.0.2", "127.0.0.3", "refused 127.0.0.2", "127.0.0.4",
-                "refused 127.0.0.5"};
+            String[] sources = {
+                "127.0.0.2", "127.0.0.2", "127.0.0.3", "refused 127.0.0.2", "127.0.0.4", "refused 127.0.0.5"
+            };
             for (String source : sources) {
                 Socket socket = new Socket();
                 socket.bind(new InetSocketAddress(source.replace("refused ", ""), 0));
                 socket.connect(new InetSocketAddress(LOOPBACK, decrypting.port()));
                 if (source.startsWith("refused")) {
                     try (socket) {
-                        assertThrows(SocketException.class, () -> socket.getInputStream().read(), source);
+                        assertThrows(
+                                SocketException.class,
+                                () -> socket.getInputStream().read(),
+                                source);
                     }
                 } else {
                     silent.add(socket);
@@ -351,7 +384,8 @@ class TunnelTest {
             // the established connection never noticed
             established.getOutputStream().write("still here".getBytes(UTF_8));
             established.shutdownOutput();
-            assertArrayEquals("ereh llits".getBytes(UTF_8), established.getInputStream().readAllBytes());
+            assertArrayEquals(
+                    "ereh llits".getBytes(UTF_8), established.getInputStream().readAllBytes());
             String lines = logText.toString();
             assertTrue(lines.contains("refused: 2 handshakes already pending from this address"), lines);
             assertTrue(lines.contains("refused: 4 handshakes already pending"), lines);
@@ -367,18 +401,18 @@ class TunnelTest {
     void aSilentPeerIsClosedAtTheHandshakeDeadlineAndNeverReachesTheTarget(String mode) throws Exception {
         Factories factories = Factories.of(mode, newKey());
         BlockingQueue<Socket> accepted = new LinkedBlockingQueue<>();
-        Tunnel.Limits limits = Tunnel.Limits.defaults().withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(10),
-                null);
+        Tunnel.Limits limits =
+                Tunnel.Limits.defaults().withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(10), null);
         try (ServerSocket server = backend(accepted);
-             Tunnel decrypting = decrypting(factories, server, limits);
-             Socket silent = new Socket(LOOPBACK, decrypting.port())) {
+                Tunnel decrypting = decrypting(factories, server, limits);
+                Socket silent = new Socket(LOOPBACK, decrypting.port())) {
             long start = System.nanoTime();
             silent.setSoTimeout(20_000);
             assertThrows(SocketException.class, () -> silent.getInputStream().read());
             long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
             assertTrue(seconds < 15, "closed after " + seconds + " s");
-            waitFor(() -> logText.toString().contains(mode.equals("tls") ? "failed: no handshake within 1 s"
-                    : "failed: no token within 1 s"));
+            waitFor(() -> logText.toString()
+                    .contains(mode.equals("tls") ? "failed: no handshake within 1 s" : "failed: no token within 1 s"));
             assertEquals(0, accepted.size(), "the target saw a connection from a peer that proved no key");
         }
     }
@@ -388,8 +422,8 @@ class TunnelTest {
         Factories factories = Factories.of("fernet-tokens", newKey());
         BlockingQueue<Socket> accepted = new LinkedBlockingQueue<>();
         try (ServerSocket server = backend(accepted);
-             Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults());
-             Socket client = factories.client().createSocket(LOOPBACK, decrypting.port())) {
+                Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults());
+                Socket client = factories.client().createSocket(LOOPBACK, decrypting.port())) {
             assertEquals(null, accepted.poll(500, TimeUnit.MILLISECONDS), "connected before any token");
             client.getOutputStream().write("first".getBytes(UTF_8));
             Socket behind = accepted.poll(20, TimeUnit.SECONDS);
@@ -403,9 +437,11 @@ class TunnelTest {
         Factories factories = Factories.of("fernet-tokens", newKey());
         BlockingQueue<Socket> accepted = new LinkedBlockingQueue<>();
         try (ServerSocket server = backend(accepted);
-             Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults().withTimeouts(
-                     Duration.ofSeconds(60), Duration.ofSeconds(10), null));
-             Socket garbage = new Socket(LOOPBACK, decrypting.port())) {
+                Tunnel decrypting = decrypting(
+                        factories,
+                        server,
+                        Tunnel.Limits.defaults().withTimeouts(Duration.ofSeconds(60), Duration.ofSeconds(10), null));
+                Socket garbage = new Socket(LOOPBACK, decrypting.port())) {
             garbage.getOutputStream().write("not a token\n".getBytes(UTF_8));
             garbage.setSoTimeout(20_000); // far less than the 60 s deadline, or the read times out and the test fails
             assertThrows(SocketException.class, () -> garbage.getInputStream().read());
@@ -418,12 +454,21 @@ class TunnelTest {
     void idleTimeoutEndsAQuietPairAsAFailure() throws Exception {
         SecretKey key = newKey();
         BlockingQueue<Socket> accepted = new LinkedBlockingQueue<>();
-        Tunnel.Limits limits = Tunnel.Limits.defaults().withTimeouts(Tunnel.Limits.DEFAULT_HANDSHAKE_TIMEOUT,
-                Duration.ofSeconds(10), Duration.ofSeconds(2)); // 2 s: room for a loaded machine before the first byte
+        Tunnel.Limits limits = Tunnel.Limits.defaults()
+                .withTimeouts(
+                        Tunnel.Limits.DEFAULT_HANDSHAKE_TIMEOUT,
+                        Duration.ofSeconds(10),
+                        Duration.ofSeconds(2)); // 2 s: room for a loaded machine before the first byte
         try (ServerSocket server = backend(accepted);
-             Tunnel decrypting = Tunnel.start(any(), new FernetServerSocketFactory(key), Tunnel.Gate.HANDSHAKE,
-                     at(server), SocketFactory.getDefault(), limits, log);
-             Socket client = new FernetSocketFactory(key).createSocket(LOOPBACK, decrypting.port())) {
+                Tunnel decrypting = Tunnel.start(
+                        any(),
+                        new FernetServerSocketFactory(key),
+                        Tunnel.Gate.HANDSHAKE,
+                        at(server),
+                        SocketFactory.getDefault(),
+                        limits,
+                        log);
+                Socket client = new FernetSocketFactory(key).createSocket(LOOPBACK, decrypting.port())) {
             client.getOutputStream().write("x".getBytes(UTF_8));
             Socket behind = accepted.poll(20, TimeUnit.SECONDS);
             assertEquals('x', behind.getInputStream().read());
@@ -463,8 +508,12 @@ class TunnelTest {
     void endedConnectionsLeaveNoTimerBehind() throws Exception {
         Factories factories = Factories.of("tls", newKey());
         try (ServerSocket server = reversingServer();
-             Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults().withTimeouts(
-                     Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(600)))) {
+                Tunnel decrypting = decrypting(
+                        factories,
+                        server,
+                        Tunnel.Limits.defaults()
+                                .withTimeouts(
+                                        Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(600)))) {
             for (int i = 0; i < 20; i++) {
                 try (Socket garbage = new Socket(LOOPBACK, decrypting.port())) {
                     garbage.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(UTF_8));
@@ -486,18 +535,21 @@ class TunnelTest {
         Factories factories = Factories.of("fernet-tokens", newKey());
         int attempts = Tunnel.LOG_LINES_PER_ADDRESS + 7;
         try (ServerSocket server = reversingServer();
-             Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults())) {
+                Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults())) {
             for (int i = 0; i < attempts; i++) {
                 try (Socket garbage = new Socket(LOOPBACK, decrypting.port())) {
                     garbage.getOutputStream().write("x\n".getBytes(UTF_8));
                     garbage.setSoTimeout(20_000);
-                    assertThrows(IOException.class, () -> garbage.getInputStream().read());
+                    assertThrows(
+                            IOException.class, () -> garbage.getInputStream().read());
                 }
             }
             waitFor(() -> decrypting.activeConnections() == 0);
         }
         String lines = logText.toString();
-        assertEquals(Tunnel.LOG_LINES_PER_ADDRESS, lines.lines().filter(line -> line.contains(" failed: ")).count(),
+        assertEquals(
+                Tunnel.LOG_LINES_PER_ADDRESS,
+                lines.lines().filter(line -> line.contains(" failed: ")).count(),
                 lines);
         assertTrue(lines.contains(" 7 more lines about 127.0.0.1 not logged in the last 60 s"), lines);
     }
@@ -508,9 +560,14 @@ class TunnelTest {
         try (ServerSocket gone = new ServerSocket(0, 1, LOOPBACK)) {
             closedPort = gone.getLocalPort();
         }
-        try (Tunnel plain = Tunnel.start(any(), ServerSocketFactory.getDefault(),
-                     new InetSocketAddress(LOOPBACK, closedPort), SocketFactory.getDefault(), 8, log);
-             Socket client = new Socket(LOOPBACK, plain.port())) {
+        try (Tunnel plain = Tunnel.start(
+                        any(),
+                        ServerSocketFactory.getDefault(),
+                        new InetSocketAddress(LOOPBACK, closedPort),
+                        SocketFactory.getDefault(),
+                        8,
+                        log);
+                Socket client = new Socket(LOOPBACK, plain.port())) {
             readUntilFailure(client, 0);
             waitFor(() -> logText.toString().contains("failed: target refused the connection"));
         }
@@ -518,13 +575,12 @@ class TunnelTest {
 
     /** Runs {@code fernet tunnel ARGS} that must fail before listening; returns standard error. */
     private static String tunnelUsageError(String... args) {
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         String[] all = new String[args.length + 1];
         all[0] = "tunnel";
         System.arraycopy(args, 0, all, 1, args.length);
-        int status = Main.run(all, java.io.InputStream.nullInputStream(), new java.io.PrintStream(out),
-                new java.io.PrintStream(err), java.util.Map.of());
+        int status = Main.run(all, InputStream.nullInputStream(), new PrintStream(out), new PrintStream(err), Map.of());
         String text = err.toString(UTF_8);
         assertEquals(Main.USAGE, status, text);
         return text;
@@ -532,7 +588,7 @@ class TunnelTest {
 
     @Test
     void tunnelOptionsNameWhatTheyExpectAndNeverRepeatTheValue() throws Exception {
-        String pasted = java.util.Base64.getUrlEncoder().encodeToString(newKey().getEncoded());
+        String pasted = Base64.getUrlEncoder().encodeToString(newKey().getEncoded());
         String[][] cases = {
             {"--ttl", pasted, "--ttl applies to fernet-tokens mode only"},
             {"--mode", pasted, "--mode must be tls or fernet-tokens"},
@@ -545,22 +601,30 @@ class TunnelTest {
             {"--idle-timeout", "0", "--idle-timeout takes a whole number from 1 to"},
         };
         for (String[] option : cases) {
-            String err = tunnelUsageError("--listen", "127.0.0.1:0", "--connect", "127.0.0.1:1", "--decrypt",
-                    option[0], option[1]);
+            String err = tunnelUsageError(
+                    "--listen", "127.0.0.1:0", "--connect", "127.0.0.1:1", "--decrypt", option[0], option[1]);
             assertTrue(err.contains(option[2]), err);
             assertTrue(!err.contains(pasted), "the message repeats the value: " + err);
         }
         String err = tunnelUsageError("--listen", "127.0.0.1:0", "--connect", pasted, "--decrypt");
         assertTrue(err.contains("--connect expects HOST:PORT"), err);
         assertTrue(!err.contains(pasted), "the message repeats the value: " + err);
-        assertTrue(tunnelUsageError("--listen", "127.0.0.1:0", "--connect", "ttl-in-fernet-tokens:1", "--decrypt",
-                "--mode", "fernet-tokens", "--ttl", "-5").contains("--ttl takes a whole number from 1 to"));
+        assertTrue(tunnelUsageError(
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--connect",
+                        "ttl-in-fernet-tokens:1",
+                        "--decrypt",
+                        "--mode",
+                        "fernet-tokens",
+                        "--ttl",
+                        "-5")
+                .contains("--ttl takes a whole number from 1 to"));
     }
 
     @Test
     void aConnectHostThatDoesNotResolveFailsAtStart() {
-        String err = tunnelUsageError("--listen", "127.0.0.1:0", "--connect", "no-such-host.invalid:5432",
-                "--decrypt");
+        String err = tunnelUsageError("--listen", "127.0.0.1:0", "--connect", "no-such-host.invalid:5432", "--decrypt");
         assertTrue(err.contains("--connect has a host that does not resolve"), err);
     }
 

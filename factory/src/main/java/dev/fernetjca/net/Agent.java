@@ -26,11 +26,11 @@ import java.rmi.server.RMISocketFactory;
 final class Agent {
     /** Exit status when the agent cannot start, as the CLI's for a configuration error. */
     static final int CONFIGURATION_ERROR = 2;
+
     private static final String JMX_PORT = "com.sun.management.jmxremote.port";
     private static final String JMX_HOST = "com.sun.management.jmxremote.host";
 
-    private Agent() {
-    }
+    private Agent() {}
 
     /**
      * Installs the Fernet RMI socket factory for the whole JVM; called by the JVM for {@code -javaagent}.
@@ -59,8 +59,8 @@ final class Agent {
                     + "bcutil jars in the agent jar's directory or on the class path");
             return;
         }
-        System.getLogger(Agent.class.getName()).log(System.Logger.Level.DEBUG, "RMI socket factory installed: {0}",
-                factory);
+        System.getLogger(Agent.class.getName())
+                .log(System.Logger.Level.DEBUG, "RMI socket factory installed: {0}", factory);
     }
 
     private static void exit(String why) {

@@ -27,8 +27,7 @@ public final class FernetRMIClientSocketFactory implements RMIClientSocketFactor
     private transient volatile FernetSocketFactory sockets;
 
     /** Creates a factory that will use the configured keys of whichever JVM it is used in. */
-    public FernetRMIClientSocketFactory() {
-    }
+    public FernetRMIClientSocketFactory() {}
 
     /**
      * Returns a socket connected to {@code host:port}; the TLS handshake runs on its first read or write.

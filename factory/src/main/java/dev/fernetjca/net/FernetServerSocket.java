@@ -15,7 +15,7 @@ import java.util.function.Supplier;
  * <p>Thread-safe, as ServerSocket.
  */
 final class FernetServerSocket extends ServerSocket {
-    private final Supplier<Settings> settings;    // asked on each accept: the keys may have been reloaded
+    private final Supplier<Settings> settings; // asked on each accept: the keys may have been reloaded
 
     FernetServerSocket(Supplier<Settings> settings) throws IOException {
         this.settings = settings;

@@ -3,7 +3,6 @@ package dev.fernetjca.net;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.time.Duration;
 import java.util.Map;
 import javax.crypto.SecretKey;
 import javax.net.ServerSocketFactory;

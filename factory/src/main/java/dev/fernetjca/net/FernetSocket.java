@@ -24,8 +24,8 @@ final class FernetSocket extends DelegatingSocket {
     private final Settings settings;
     private final InputStream input = new TlsInput();
     private final OutputStream output = new TlsOutput();
-    private volatile Connection connection;  // null until connected
-    private volatile int soTimeout;      // the caller's; the handshake borrows the raw timeout
+    private volatile Connection connection; // null until connected
+    private volatile int soTimeout; // the caller's; the handshake borrows the raw timeout
     private volatile boolean inputShutdown;
     private volatile boolean closingCleanly; // set by close(): a fernet-tokens failure resets instead
     private final AtomicBoolean counted = new AtomicBoolean(); // by Metrics, from connection to close
@@ -58,8 +58,8 @@ final class FernetSocket extends DelegatingSocket {
             if (settings.mode == Settings.Mode.FERNET_TOKENS) {
                 // this mode's clean end is TCP's own FIN between lines, so a stream that fails must end with a reset
                 // or the peer would take the cut for a clean end
-                connection = new TokenLineStream(settings.ring, settings.tokenParameters, rawIn, rawOut,
-                        () -> closeRaw(!closingCleanly), peer);
+                connection = new TokenLineStream(
+                        settings.ring, settings.tokenParameters, rawIn, rawOut, () -> closeRaw(!closingCleanly), peer);
             } else {
                 connection = client
                         ? TlsEngine.client(Settings.CRYPTO, settings.psks, rawIn, rawOut, raw, peer)

@@ -1,18 +1,18 @@
 package dev.fernetjca.net;
 
+import dev.fernetjca.provider.FernetKeyRing;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.time.Duration;
 import java.util.Map;
 import javax.crypto.SecretKey;
 import javax.net.SocketFactory;
-import dev.fernetjca.provider.FernetKeyRing;
 
 /**
  * Makes client sockets that speak TLS 1.3 with a pre-shared key derived from a Fernet key (docs/protocol.md). Code
@@ -68,8 +68,10 @@ public final class FernetSocketFactory extends SocketFactory {
      *     never a line), or, for null, if no keys are configured
      */
     public FernetSocketFactory(String keyFile) {
-        this(keyFile == null || keyFile.isBlank() ? KeyWatch.configured(Lookup.PROCESS)
-                : KeyWatch.fixed(withRing(KeySource.keyFile(keyFile))),
+        this(
+                keyFile == null || keyFile.isBlank()
+                        ? KeyWatch.configured(Lookup.PROCESS)
+                        : KeyWatch.fixed(withRing(KeySource.keyFile(keyFile))),
                 Settings.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
     }
 
@@ -163,7 +165,8 @@ public final class FernetSocketFactory extends SocketFactory {
      */
     public static void handshake(Socket socket) throws IOException {
         if (!(socket instanceof FernetSocket fernetSocket)) {
-            throw new IllegalArgumentException("not a socket of a Fernet socket factory: " + socket.getClass().getName());
+            throw new IllegalArgumentException("not a socket of a Fernet socket factory: "
+                    + socket.getClass().getName());
         }
         fernetSocket.handshake();
     }
@@ -246,7 +249,7 @@ public final class FernetSocketFactory extends SocketFactory {
 
     private Socket connected(InetSocketAddress remote, InetSocketAddress local) throws IOException {
         if (remote.isUnresolved()) {
-            throw new java.net.UnknownHostException(remote.getHostString());
+            throw new UnknownHostException(remote.getHostString());
         }
         Socket raw = new Socket();
         try {

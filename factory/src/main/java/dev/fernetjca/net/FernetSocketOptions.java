@@ -26,9 +26,9 @@ public final class FernetSocketOptions {
     private static final FernetSocketOptions TLS = new FernetSocketOptions(Settings.Mode.TLS, null, null);
     private static final FernetSocketOptions CONFIGURED = new FernetSocketOptions(null, null, null);
 
-    private final Settings.Mode mode;           // null: fernet.mode decides, with fernet.ttl
-    private final Duration ttl;                 // fernet-tokens mode; null: tokens never expire
-    private final Duration handshakeTimeout;    // null: fernet.handshakeTimeout, else 10 seconds
+    private final Settings.Mode mode; // null: fernet.mode decides, with fernet.ttl
+    private final Duration ttl; // fernet-tokens mode; null: tokens never expire
+    private final Duration handshakeTimeout; // null: fernet.handshakeTimeout, else 10 seconds
 
     private FernetSocketOptions(Settings.Mode mode, Duration ttl, Duration handshakeTimeout) {
         this.mode = mode;
@@ -118,8 +118,12 @@ public final class FernetSocketOptions {
 
     @Override
     public String toString() {
-        String modeText = mode == null ? "configured mode" : mode.label + (mode == Settings.Mode.FERNET_TOKENS
-                ? ", ttl " + (ttl == null ? "none" : ttl.toSeconds() + " s") : "");
+        String modeText = mode == null
+                ? "configured mode"
+                : mode.label
+                        + (mode == Settings.Mode.FERNET_TOKENS
+                                ? ", ttl " + (ttl == null ? "none" : ttl.toSeconds() + " s")
+                                : "");
         return "FernetSocketOptions[" + modeText + ", handshake timeout "
                 + (handshakeTimeout == null ? "configured" : handshakeTimeout.toMillis() + " ms") + "]";
     }

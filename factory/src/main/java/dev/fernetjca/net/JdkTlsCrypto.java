@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.NoSuchPaddingException;
 import javax.crypto.spec.IvParameterSpec;
@@ -48,8 +49,14 @@ final class JdkTlsCrypto extends JcaTlsCrypto {
             return super.createCipher(parameters, encryptionAlgorithm, macAlgorithm);
         }
         try {
-            return new TlsAEADCipher(parameters, new ChaCha20Poly1305(true), new ChaCha20Poly1305(false), 32, 16,
-                    TlsAEADCipher.AEAD_CHACHA20_POLY1305, null);
+            return new TlsAEADCipher(
+                    parameters,
+                    new ChaCha20Poly1305(true),
+                    new ChaCha20Poly1305(false),
+                    32,
+                    16,
+                    TlsAEADCipher.AEAD_CHACHA20_POLY1305,
+                    null);
         } catch (GeneralSecurityException e) {
             throw new TlsFatalAlert(AlertDescription.internal_error, e);
         }
@@ -95,15 +102,16 @@ final class JdkTlsCrypto extends JcaTlsCrypto {
         }
 
         @Override
-        public int doFinal(byte[] additionalData, byte[] input, int inputOffset, int inputLength, byte[] output,
-                           int outputOffset) throws IOException {
+        public int doFinal(
+                byte[] additionalData, byte[] input, int inputOffset, int inputLength, byte[] output, int outputOffset)
+                throws IOException {
             try {
                 cipher.init(mode, key, new IvParameterSpec(nonce));
                 if (additionalData != null) {
                     cipher.updateAAD(additionalData);
                 }
                 return cipher.doFinal(input, inputOffset, inputLength, output, outputOffset);
-            } catch (javax.crypto.AEADBadTagException e) {
+            } catch (AEADBadTagException e) {
                 throw new TlsFatalAlert(AlertDescription.bad_record_mac, e);
             } catch (GeneralSecurityException e) {
                 throw new TlsFatalAlert(AlertDescription.internal_error, e);

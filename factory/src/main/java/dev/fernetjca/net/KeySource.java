@@ -5,8 +5,8 @@ import dev.fernetjca.provider.FernetKeySpec;
 import dev.fernetjca.provider.FernetProvider;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.CharBuffer;
 import java.lang.System.Logger.Level;
+import java.nio.CharBuffer;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
@@ -76,13 +76,13 @@ final class KeySource {
 
     /** Length of a key string in a keystore entry, as {@code keytool -importpass} stores it. */
     private static final int KEY_STRING_BYTES = 44;
+
     private static final FernetProvider PROVIDER = new FernetProvider();
     private static final System.Logger LOG = System.getLogger(KeySource.class.getName());
     private static final Pattern KEY_LIKE = Pattern.compile("[A-Za-z0-9_+=-]{40,}");
     private static final AtomicBoolean READABLE_ANNOUNCED = new AtomicBoolean();
 
-    private KeySource() {
-    }
+    private KeySource() {}
 
     /**
      * Returns the configured keys as a ring, the primary first, read from the system properties, security properties
@@ -125,8 +125,11 @@ final class KeySource {
             throw new IllegalStateException(permissions.origin + " must be strict or readable");
         }
         if (READABLE_ANNOUNCED.compareAndSet(false, true)) {
-            LOG.log(Level.INFO, "{0}=readable is in effect: key files that group or others may read (but not write)"
-                    + " are accepted", permissions.origin);
+            LOG.log(
+                    Level.INFO,
+                    "{0}=readable is in effect: key files that group or others may read (but not write)"
+                            + " are accepted",
+                    permissions.origin);
         }
         return true;
     }
@@ -137,7 +140,9 @@ final class KeySource {
      *
      * @throws IllegalStateException as {@link #configured()}
      */
-    static FernetKeyRing from(Function<String, String> systemProperties, Function<String, String> securityProperties,
+    static FernetKeyRing from(
+            Function<String, String> systemProperties,
+            Function<String, String> securityProperties,
             Function<String, String> environment) {
         return from(new Lookup(systemProperties, securityProperties, environment));
     }
@@ -156,7 +161,9 @@ final class KeySource {
             return inline(key);
         }
         if (keyStore != null) {
-            return keyStore(keyStore, sources.find(KEY_STORE_TYPE, KEY_STORE_TYPE_VARIABLE),
+            return keyStore(
+                    keyStore,
+                    sources.find(KEY_STORE_TYPE, KEY_STORE_TYPE_VARIABLE),
                     sources.find(KEY_STORE_PASSWORD, KEY_STORE_PASSWORD_VARIABLE),
                     sources.find(KEY_ALIAS, KEY_ALIAS_VARIABLE));
         }
@@ -209,16 +216,16 @@ final class KeySource {
 
     // ---- keystore
 
-    private static FernetKeyRing keyStore(Lookup.Found store, Lookup.Found type, Lookup.Found password,
-            Lookup.Found alias) {
+    private static FernetKeyRing keyStore(
+            Lookup.Found store, Lookup.Found type, Lookup.Found password, Lookup.Found alias) {
         if (password == null) {
             throw new IllegalStateException(store.origin + " is set, but no " + KEY_STORE_PASSWORD + " or "
                     + KEY_STORE_PASSWORD_VARIABLE + " gives its password");
         }
         // no guessing among entries: a store that gains a second key must not change which key is used
         if (alias == null) {
-            throw new IllegalStateException(store.origin + " is set, but no " + KEY_ALIAS + " or "
-                    + KEY_ALIAS_VARIABLE + " names the entry to use");
+            throw new IllegalStateException(store.origin + " is set, but no " + KEY_ALIAS + " or " + KEY_ALIAS_VARIABLE
+                    + " names the entry to use");
         }
         refuseKeyLike(store, "the keystore's path");
         refuseKeyLike(type, "a keystore type");
@@ -245,7 +252,12 @@ final class KeySource {
             }
             KeyStore.SecretKeyEntry entry = (KeyStore.SecretKeyEntry) keyStore.getEntry(aliasName, protection);
             FernetKeyRing ring = entryRing(entry.getSecretKey(), path, aliasName);
-            LOG.log(Level.DEBUG, "{0} from keystore {1} entry {2} ({3})", count(ring.size()), path, aliasName,
+            LOG.log(
+                    Level.DEBUG,
+                    "{0} from keystore {1} entry {2} ({3})",
+                    count(ring.size()),
+                    path,
+                    aliasName,
                     store.origin);
             return ring;
         } catch (NoSuchFileException e) {
@@ -257,8 +269,8 @@ final class KeySource {
             // no cause: a parser's message may quote bytes of the file, which could be a key file given by mistake
             throw new IllegalStateException("keystore " + path + " cannot be read as " + typeName);
         } catch (UnrecoverableEntryException e) {
-            throw new IllegalStateException("keystore " + path + " entry " + aliasName
-                    + " cannot be recovered with the keystore password");
+            throw new IllegalStateException(
+                    "keystore " + path + " entry " + aliasName + " cannot be recovered with the keystore password");
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("keystore " + path + " cannot be read as " + typeName);
         } finally {
@@ -284,8 +296,8 @@ final class KeySource {
                 try {
                     return FernetKeyRing.parseKeys(CharBuffer.wrap(keyString));
                 } catch (IllegalArgumentException e) {
-                    throw new IllegalStateException("keystore " + path + " entry " + alias
-                            + " is 44 bytes but not a Fernet key string");
+                    throw new IllegalStateException(
+                            "keystore " + path + " entry " + alias + " is 44 bytes but not a Fernet key string");
                 }
             }
             try {
@@ -324,8 +336,8 @@ final class KeySource {
      */
     private static void refuseKeyLike(Lookup.Found setting, String expected) {
         if (setting != null && looksLikeKey(setting.value)) {
-            throw new IllegalStateException(setting.origin + " looks like a Fernet key (not repeated here); it should"
-                    + " give " + expected);
+            throw new IllegalStateException(
+                    setting.origin + " looks like a Fernet key (not repeated here); it should" + " give " + expected);
         }
     }
 

@@ -30,16 +30,21 @@ final class KeyWatch {
 
     private static final System.Logger LOG = System.getLogger(KeyWatch.class.getName());
 
-    private final Lookup lookup;          // null: fixed settings
+    private final Lookup lookup; // null: fixed settings
     private final FernetSocketOptions options; // how the keys read become settings
-    private final Path keyFile;           // null: nothing to watch
+    private final Path keyFile; // null: nothing to watch
     private final long refreshNanos;
     private volatile Settings current;
     private volatile long nextCheck;
-    private FileState seen;               // guarded by this
+    private FileState seen; // guarded by this
 
-    private KeyWatch(Lookup lookup, FernetSocketOptions options, Path keyFile, long refreshNanos, Settings current,
-                     FileState seen) {
+    private KeyWatch(
+            Lookup lookup,
+            FernetSocketOptions options,
+            Path keyFile,
+            long refreshNanos,
+            Settings current,
+            FileState seen) {
         this.lookup = lookup;
         this.options = options;
         this.keyFile = keyFile;
@@ -97,8 +102,8 @@ final class KeyWatch {
             return Duration.ofSeconds(Long.parseLong(value));
         }
         // the value is not repeated: it may be a key set in the wrong place
-        throw new IllegalStateException(REFRESH_PROPERTY + " (or " + REFRESH_VARIABLE
-                + ") must be a whole number of seconds, 0 to 999999999");
+        throw new IllegalStateException(
+                REFRESH_PROPERTY + " (or " + REFRESH_VARIABLE + ") must be a whole number of seconds, 0 to 999999999");
     }
 
     /** Returns the settings for a new connection, after a look at the key file when one is due. */
@@ -144,13 +149,19 @@ final class KeyWatch {
             fresh = read(lookup, options);
         } catch (IllegalStateException | IllegalArgumentException e) {
             // KeySource's messages name the file and a line number, never a line
-            LOG.log(Level.ERROR, "key file {0} changed but cannot be used, so the keys read before stay in force: {1}",
-                    keyFile, e.getMessage());
+            LOG.log(
+                    Level.ERROR,
+                    "key file {0} changed but cannot be used, so the keys read before stay in force: {1}",
+                    keyFile,
+                    e.getMessage());
             return false;
         }
         current = fresh;
         Metrics.keysReloaded(); // the tunnel's /metrics and the MBean count every reload, timed or on SIGHUP
-        LOG.log(Level.INFO, "keys reloaded from key file {0}: {1} for new connections", keyFile,
+        LOG.log(
+                Level.INFO,
+                "keys reloaded from key file {0}: {1} for new connections",
+                keyFile,
                 fresh.keyCount() == 1 ? "1 key" : fresh.keyCount() + " keys");
         return true;
     }
@@ -162,19 +173,24 @@ final class KeyWatch {
      * that a vanished file counts as a change once.
      */
     private record FileState(Object modified, Object changed, Object size, Object fileKey, String problem) {
-        private static final boolean UNIX = FileSystems.getDefault().supportedFileAttributeViews().contains("unix");
+        private static final boolean UNIX =
+                FileSystems.getDefault().supportedFileAttributeViews().contains("unix");
 
         static FileState of(Path keyFile) {
             try {
                 if (UNIX) {
-                    Map<String, Object> unix = Files.readAttributes(keyFile,
-                            "unix:lastModifiedTime,ctime,size,fileKey");
-                    return new FileState(unix.get("lastModifiedTime"), unix.get("ctime"), unix.get("size"),
-                            unix.get("fileKey"), null);
+                    Map<String, Object> unix =
+                            Files.readAttributes(keyFile, "unix:lastModifiedTime,ctime,size,fileKey");
+                    return new FileState(
+                            unix.get("lastModifiedTime"),
+                            unix.get("ctime"),
+                            unix.get("size"),
+                            unix.get("fileKey"),
+                            null);
                 }
                 BasicFileAttributes attributes = Files.readAttributes(keyFile, BasicFileAttributes.class);
-                return new FileState(attributes.lastModifiedTime(), null, attributes.size(), attributes.fileKey(),
-                        null);
+                return new FileState(
+                        attributes.lastModifiedTime(), null, attributes.size(), attributes.fileKey(), null);
             } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
                 return new FileState(null, null, null, null, e.getClass().getSimpleName());
             }

@@ -21,8 +21,10 @@ final class Lookup {
     private final Function<String, String> environment;
 
     /** Each function returns a setting's value by name, or null when it is not set. */
-    Lookup(Function<String, String> systemProperties, Function<String, String> securityProperties,
-           Function<String, String> environment) {
+    Lookup(
+            Function<String, String> systemProperties,
+            Function<String, String> securityProperties,
+            Function<String, String> environment) {
         this.systemProperties = systemProperties;
         this.securityProperties = securityProperties;
         this.environment = environment;

@@ -54,6 +54,7 @@ final class Metrics {
     private static final Map<String, LongAdder> FAILURES = new ConcurrentHashMap<>();
     /** Keyed by our own identities only, which the keys held bound; a peer's identity never becomes a key here. */
     private static final Map<String, LongAdder> BY_IDENTITY = new ConcurrentHashMap<>();
+
     private static final AtomicBoolean REGISTERED = new AtomicBoolean();
 
     static {
@@ -62,8 +63,7 @@ final class Metrics {
         }
     }
 
-    private Metrics() {
-    }
+    private Metrics() {}
 
     /** Counts a socket that got its connection; {@code counted} makes {@link #closed} count it once. */
     static void opened(AtomicBoolean counted) {
@@ -84,7 +84,9 @@ final class Metrics {
     static void handshakeSucceeded(List<String> held, int index) {
         HANDSHAKES.increment();
         if (index >= 0 && index < held.size()) {
-            BY_IDENTITY.computeIfAbsent(held.get(index), identity -> new LongAdder()).increment();
+            BY_IDENTITY
+                    .computeIfAbsent(held.get(index), identity -> new LongAdder())
+                    .increment();
         }
     }
 
@@ -143,23 +145,31 @@ final class Metrics {
 
     /** The read-only open MBean, so that jconsole and any JMX client read it without our classes. */
     private static final class Bean implements DynamicMBean {
-        static final TabularType FAILURES_TYPE = tableType("HandshakeFailures", "reason",
+        static final TabularType FAILURES_TYPE = tableType(
+                "HandshakeFailures",
+                "reason",
                 "handshakes that failed, by reason: " + String.join(", ", TlsFailures.REASONS));
-        static final TabularType IDENTITIES_TYPE = tableType("KeyConnections", "identity",
+        static final TabularType IDENTITIES_TYPE = tableType(
+                "KeyConnections",
+                "identity",
                 "completed handshakes by the PSK identity of the key that matched (public, docs/protocol.md)");
-        private static final MBeanInfo INFO = new OpenMBeanInfoSupport(Bean.class.getName(),
-                "fernet-jca sockets of this JVM", new OpenMBeanAttributeInfoSupport[] {
+        private static final MBeanInfo INFO = new OpenMBeanInfoSupport(
+                Bean.class.getName(),
+                "fernet-jca sockets of this JVM",
+                new OpenMBeanAttributeInfoSupport[] {
                     counter("ConnectionsOpened", "sockets that got a connection"),
                     counter("ConnectionsActive", "of those, not yet closed"),
                     counter("HandshakesSucceeded", "TLS handshakes completed"),
-                    new OpenMBeanAttributeInfoSupport("HandshakeFailures", FAILURES_TYPE.getDescription(),
-                            FAILURES_TYPE, true, false, false),
+                    new OpenMBeanAttributeInfoSupport(
+                            "HandshakeFailures", FAILURES_TYPE.getDescription(), FAILURES_TYPE, true, false, false),
                     counter("BytesIn", "application bytes read"),
                     counter("BytesOut", "application bytes written"),
-                    new OpenMBeanAttributeInfoSupport("KeyConnections", IDENTITIES_TYPE.getDescription(),
-                            IDENTITIES_TYPE, true, false, false),
-                    counter("KeysReloaded", "reloads of configured keys that took effect")},
-                new OpenMBeanConstructorInfoSupport[0], new OpenMBeanOperationInfoSupport[0],
+                    new OpenMBeanAttributeInfoSupport(
+                            "KeyConnections", IDENTITIES_TYPE.getDescription(), IDENTITIES_TYPE, true, false, false),
+                    counter("KeysReloaded", "reloads of configured keys that took effect")
+                },
+                new OpenMBeanConstructorInfoSupport[0],
+                new OpenMBeanOperationInfoSupport[0],
                 new MBeanNotificationInfo[0]);
 
         private static OpenMBeanAttributeInfoSupport counter(String name, String description) {
@@ -168,8 +178,12 @@ final class Metrics {
 
         private static TabularType tableType(String name, String keyName, String description) {
             try {
-                CompositeType row = new CompositeType(name + "Row", description, new String[] {keyName, "count"},
-                        new String[] {keyName, "how many"}, new OpenType<?>[] {SimpleType.STRING, SimpleType.LONG});
+                CompositeType row = new CompositeType(
+                        name + "Row",
+                        description,
+                        new String[] {keyName, "count"},
+                        new String[] {keyName, "how many"},
+                        new OpenType<?>[] {SimpleType.STRING, SimpleType.LONG});
                 return new TabularType(name, description, row, new String[] {keyName});
             } catch (OpenDataException e) {
                 throw new IllegalStateException("bad metrics type " + name, e);
@@ -181,8 +195,13 @@ final class Metrics {
             String keyName = type.getIndexNames().get(0);
             for (Map.Entry<String, LongAdder> entry : new TreeMap<>(counts).entrySet()) {
                 try {
-                    table.put(new CompositeDataSupport(type.getRowType(),
-                            Map.of(keyName, entry.getKey(), "count", entry.getValue().sum())));
+                    table.put(new CompositeDataSupport(
+                            type.getRowType(),
+                            Map.of(
+                                    keyName,
+                                    entry.getKey(),
+                                    "count",
+                                    entry.getValue().sum())));
                 } catch (OpenDataException e) {
                     throw new IllegalStateException("bad metrics row", e);
                 }

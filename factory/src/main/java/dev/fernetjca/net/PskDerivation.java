@@ -1,16 +1,17 @@
 package dev.fernetjca.net;
 
+import dev.fernetjca.provider.FernetKeyRing;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import javax.crypto.SecretKey;
+import javax.security.auth.DestroyFailedException;
 import javax.security.auth.Destroyable;
 import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.bouncycastle.crypto.generators.HKDFBytesGenerator;
 import org.bouncycastle.crypto.params.HKDFParameters;
-import dev.fernetjca.provider.FernetKeyRing;
 
 /**
  * The TLS 1.3 external PSK for one Fernet key: an identity sent in clear and a 32-byte secret, both derived with
@@ -27,7 +28,7 @@ final class PskDerivation implements Destroyable {
     static final int IDENTITY_HASH_BYTES = 16;
     static final int SECRET_BYTES = 32;
 
-    private final byte[] identity;  // public: it crosses the wire in the ClientHello
+    private final byte[] identity; // public: it crosses the wire in the ClientHello
     private final byte[] secret;
     private volatile boolean destroyed;
 
@@ -112,7 +113,7 @@ final class PskDerivation implements Destroyable {
     static void destroyQuietly(Destroyable destroyable) {
         try {
             destroyable.destroy();
-        } catch (javax.security.auth.DestroyFailedException e) {
+        } catch (DestroyFailedException e) {
             // a key that cannot be wiped is garbage collected like any other object
         }
     }

@@ -64,8 +64,8 @@ final class PskTlsClient extends AbstractTlsClient {
         for (PskDerivation psk : psks) {
             byte[] secret = psk.secret();
             try {
-                offered.add(new BasicTlsPSKExternal(psk.identity(), getCrypto().createSecret(secret),
-                        PRFAlgorithm.tls13_hkdf_sha256));
+                offered.add(new BasicTlsPSKExternal(
+                        psk.identity(), getCrypto().createSecret(secret), PRFAlgorithm.tls13_hkdf_sha256));
             } finally {
                 Arrays.fill(secret, (byte) 0);
             }
@@ -110,7 +110,8 @@ final class PskTlsClient extends AbstractTlsClient {
     public TlsAuthentication getAuthentication() throws IOException {
         serverChoseCertificate = true; // it has sent its Certificate message
 
-        throw new TlsFatalAlert(AlertDescription.handshake_failure, "server sent a certificate instead of using our key");
+        throw new TlsFatalAlert(
+                AlertDescription.handshake_failure, "server sent a certificate instead of using our key");
     }
 
     /** Returns which key of the ring the server accepted, 0 for the primary, -1 before the handshake. */

@@ -67,8 +67,8 @@ final class PskTlsServer extends AbstractTlsServer {
                     selectedIndex = i;
                     byte[] secret = psk.secret();
                     try {
-                        return new BasicTlsPSKExternal(psk.identity(), getCrypto().createSecret(secret),
-                                PRFAlgorithm.tls13_hkdf_sha256);
+                        return new BasicTlsPSKExternal(
+                                psk.identity(), getCrypto().createSecret(secret), PRFAlgorithm.tls13_hkdf_sha256);
                     } finally {
                         Arrays.fill(secret, (byte) 0);
                     }

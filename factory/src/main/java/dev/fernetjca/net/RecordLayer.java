@@ -46,10 +46,10 @@ final class RecordLayer {
     private final ReentrantLock readLock = new ReentrantLock();
     private final RecordProtection opener;
     private final byte[] header = new byte[HEADER];
-    private int headerFill;                   // bytes of the next record's header read so far
-    private byte[] inbound;                   // the record being read, opened in place
-    private int bodyFill;                     // bytes of its body read so far
-    private int plainPosition;                // unread application data: inbound[plainPosition..plainEnd)
+    private int headerFill; // bytes of the next record's header read so far
+    private byte[] inbound; // the record being read, opened in place
+    private int bodyFill; // bytes of its body read so far
+    private int plainPosition; // unread application data: inbound[plainPosition..plainEnd)
     private int plainEnd;
     private volatile int available;
     private byte[] handshakeBytes = new byte[0]; // a post-handshake message split over records
@@ -59,10 +59,10 @@ final class RecordLayer {
     private final RecordProtection sealer;
     private byte[] outbound;
     private boolean outputClosed;
-    private volatile boolean keyUpdateOwed;   // the peer asked for our KeyUpdate; the next record sender pays it
+    private volatile boolean keyUpdateOwed; // the peer asked for our KeyUpdate; the next record sender pays it
 
     private volatile boolean destroyed;
-    private final boolean client;             // only a server may send NewSessionTicket (RFC 8446 4.6.1)
+    private final boolean client; // only a server may send NewSessionTicket (RFC 8446 4.6.1)
 
     RecordLayer(InputStream in, OutputStream out, RecordProtection opener, RecordProtection sealer, boolean client) {
         this.client = client;
@@ -158,7 +158,10 @@ final class RecordLayer {
             // RFC 8446 5.1: nothing may come between the records of one handshake message
             throw new TlsFatalAlert(AlertDescription.unexpected_message, "record inside a split handshake message");
         }
-        if (type == HANDSHAKE && !client && contentLength > 0 && handshakeBytes.length == 0
+        if (type == HANDSHAKE
+                && !client
+                && contentLength > 0
+                && handshakeBytes.length == 0
                 && inbound[HEADER] == HANDSHAKE_NEW_SESSION_TICKET) {
             throw new TlsFatalAlert(AlertDescription.unexpected_message, "NewSessionTicket from a client");
         }
@@ -201,7 +204,8 @@ final class RecordLayer {
         int position = 0;
         while (messages.length - position >= 4) {
             int type = messages[position] & 0xff;
-            int length = ((messages[position + 1] & 0xff) << 16) | ((messages[position + 2] & 0xff) << 8)
+            int length = ((messages[position + 1] & 0xff) << 16)
+                    | ((messages[position + 2] & 0xff) << 8)
                     | (messages[position + 3] & 0xff);
             if (length > MAX_HANDSHAKE_MESSAGE) {
                 throw new TlsFatalAlert(AlertDescription.unexpected_message, "post-handshake message too long");
@@ -215,8 +219,8 @@ final class RecordLayer {
                 continue;
             }
             if (type != HANDSHAKE_KEY_UPDATE) {
-                throw new TlsFatalAlert(AlertDescription.unexpected_message, "handshake message " + type
-                        + " after the handshake");
+                throw new TlsFatalAlert(
+                        AlertDescription.unexpected_message, "handshake message " + type + " after the handshake");
             }
             if (length != 1) {
                 throw new TlsFatalAlert(AlertDescription.decode_error, "KeyUpdate of " + length + " bytes");

@@ -30,6 +30,7 @@ final class RecordProtection {
     static final int MAX_PLAINTEXT = 1 << 14;
     /** RFC 8446 5.2: the largest ciphertext a peer may send. */
     static final int MAX_CIPHERTEXT = MAX_PLAINTEXT + 256;
+
     static final byte APPLICATION_DATA = 23;
     static final byte ALERT = 21;
     static final byte HANDSHAKE = 22;
@@ -52,7 +53,7 @@ final class RecordProtection {
     private final byte[] nonce = new byte[NONCE];
     private final byte[] keyBytes;
     private WipeableKey key;
-    private long sequence;            // unsigned; -1 (2^64 - 1) is never used, so that it cannot wrap
+    private long sequence; // unsigned; -1 (2^64 - 1) is never used, so that it cannot wrap
     private boolean destroyed;
 
     /**
@@ -200,8 +201,8 @@ final class RecordProtection {
         info[1] = (byte) length;
         info[2] = (byte) fullLabel.length;
         System.arraycopy(fullLabel, 0, info, 3, fullLabel.length);
-        info[3 + fullLabel.length] = 0;      // empty context
-        info[info.length - 1] = 1;           // HKDF-Expand's counter: one block is enough
+        info[3 + fullLabel.length] = 0; // empty context
+        info[info.length - 1] = 1; // HKDF-Expand's counter: one block is enough
         try {
             Mac hmac = Mac.getInstance("HmacSHA256");
             hmac.init(new WipeableKey(secret, "HmacSHA256"));

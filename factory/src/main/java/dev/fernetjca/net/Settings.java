@@ -1,16 +1,12 @@
 package dev.fernetjca.net;
 
-import java.security.NoSuchAlgorithmException;
-import java.security.Provider;
-import java.security.SecureRandom;
-import java.security.Security;
+import dev.fernetjca.provider.FernetKeyRing;
+import dev.fernetjca.provider.FernetParameterSpec;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import javax.crypto.SecretKey;
 import org.bouncycastle.tls.crypto.TlsCrypto;
-import dev.fernetjca.provider.FernetKeyRing;
-import dev.fernetjca.provider.FernetParameterSpec;
 
 /**
  * What every socket of a factory shares: the wire mode, the keys (PSKs derived from them for TLS, the ring itself for
@@ -59,13 +55,17 @@ final class Settings {
     static final TlsCrypto CRYPTO = new JdkTlsCrypto();
 
     final Mode mode;
-    final List<PskDerivation> psks;         // TLS mode
-    final FernetKeyRing ring;               // fernet-tokens mode; null in TLS mode
+    final List<PskDerivation> psks; // TLS mode
+    final FernetKeyRing ring; // fernet-tokens mode; null in TLS mode
     final FernetParameterSpec tokenParameters;
     final long handshakeTimeoutMillis;
 
-    private Settings(Mode mode, List<PskDerivation> psks, FernetKeyRing ring, FernetParameterSpec tokenParameters,
-                     long handshakeTimeoutMillis) {
+    private Settings(
+            Mode mode,
+            List<PskDerivation> psks,
+            FernetKeyRing ring,
+            FernetParameterSpec tokenParameters,
+            long handshakeTimeoutMillis) {
         this.mode = mode;
         this.psks = psks;
         this.ring = ring;
@@ -89,12 +89,14 @@ final class Settings {
      * @param ttl in fernet-tokens mode, the age beyond which tokens are refused; null for none
      */
     static Settings of(SecretKey keyOrRing, Mode mode, Duration ttl, Duration handshakeTimeout) {
-        if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()
+        if (handshakeTimeout.isNegative()
+                || handshakeTimeout.isZero()
                 || handshakeTimeout.compareTo(MAX_HANDSHAKE_TIMEOUT) > 0) {
-            throw new IllegalArgumentException("handshake timeout must be positive and at most a day, got "
-                    + handshakeTimeout);
+            throw new IllegalArgumentException(
+                    "handshake timeout must be positive and at most a day, got " + handshakeTimeout);
         }
-        FernetParameterSpec tokenParameters = ttl == null ? FernetParameterSpec.defaults() : FernetParameterSpec.ttl(ttl);
+        FernetParameterSpec tokenParameters =
+                ttl == null ? FernetParameterSpec.defaults() : FernetParameterSpec.ttl(ttl);
         FernetKeyRing ring = FernetKeyRing.of(keyOrRing);
         if (mode == Mode.FERNET_TOKENS) {
             return new Settings(mode, List.of(), ring, tokenParameters, handshakeTimeout.toMillis());

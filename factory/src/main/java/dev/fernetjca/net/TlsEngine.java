@@ -54,27 +54,32 @@ final class TlsEngine implements Connection {
     private final OutputStream rawOut;
     private final Closeable transport;
     private final String peer;
-    private final List<String> heldIdentities;               // public, for failure messages
+    private final List<String> heldIdentities; // public, for failure messages
 
-    private volatile Side side;                               // Bouncy Castle, until the handshake is done
-    private final Object protocolLock = new Object();        // guards every call into Bouncy Castle
+    private volatile Side side; // Bouncy Castle, until the handshake is done
+    private final Object protocolLock = new Object(); // guards every call into Bouncy Castle
     private final ReentrantLock handshakeWriteLock = new ReentrantLock();
     private final ReentrantLock handshakeLock = new ReentrantLock();
-    private volatile RecordLayer records;                     // ours, once the handshake is done
+    private volatile RecordLayer records; // ours, once the handshake is done
 
     private volatile boolean outboundClosed;
     private volatile boolean closed;
     private volatile IOException failure;
     private final Object failureLock = new Object();
 
-    private final byte[] firstBytes = new byte[2];            // the peer's first bytes: do they begin a TLS record?
+    private final byte[] firstBytes = new byte[2]; // the peer's first bytes: do they begin a TLS record?
     private volatile long bytesReceived;
-    private volatile boolean answered;                        // our first handshake flight has been sent
+    private volatile boolean answered; // our first handshake flight has been sent
     private volatile int matchedKeyIndex = -1;
     private volatile TlsFailures.Evidence doneEvidence;
 
-    private TlsEngine(Side side, List<PskDerivation> psks, InputStream rawIn, OutputStream rawOut,
-                      Closeable transport, String peer) {
+    private TlsEngine(
+            Side side,
+            List<PskDerivation> psks,
+            InputStream rawIn,
+            OutputStream rawOut,
+            Closeable transport,
+            String peer) {
         this.side = side;
         this.rawIn = rawIn;
         this.rawOut = rawOut;
@@ -83,13 +88,23 @@ final class TlsEngine implements Connection {
         this.heldIdentities = psks.stream().map(PskDerivation::identityText).toList();
     }
 
-    static TlsEngine client(TlsCrypto crypto, List<PskDerivation> psks, InputStream rawIn, OutputStream rawOut,
-                            Closeable transport, String peer) {
+    static TlsEngine client(
+            TlsCrypto crypto,
+            List<PskDerivation> psks,
+            InputStream rawIn,
+            OutputStream rawOut,
+            Closeable transport,
+            String peer) {
         return new TlsEngine(new ClientSide(new PskTlsClient(crypto, psks)), psks, rawIn, rawOut, transport, peer);
     }
 
-    static TlsEngine server(TlsCrypto crypto, List<PskDerivation> psks, InputStream rawIn, OutputStream rawOut,
-                            Closeable transport, String peer) {
+    static TlsEngine server(
+            TlsCrypto crypto,
+            List<PskDerivation> psks,
+            InputStream rawIn,
+            OutputStream rawOut,
+            Closeable transport,
+            String peer) {
         return new TlsEngine(new ServerSide(new PskTlsServer(crypto, psks)), psks, rawIn, rawOut, transport, peer);
     }
 
@@ -134,8 +149,10 @@ final class TlsEngine implements Connection {
                             // fail now instead of waiting for a body that never comes
                             current.offerInput(record, 0, HEADER);
                         }
-                        throw new TlsFatalAlert(length > MAX_CIPHERTEXT ? AlertDescription.record_overflow
-                                : AlertDescription.unexpected_message);
+                        throw new TlsFatalAlert(
+                                length > MAX_CIPHERTEXT
+                                        ? AlertDescription.record_overflow
+                                        : AlertDescription.unexpected_message);
                     }
                     readHandshake(record, HEADER, length, deadline, readTimeout);
                     synchronized (protocolLock) {
@@ -148,14 +165,17 @@ final class TlsEngine implements Connection {
                 }
                 records = takeOver(current);
             } catch (SocketTimeoutException e) {
-                throw fail(new SSLHandshakeException("handshake with " + peer + " did not complete within "
-                        + timeoutMillis + " ms"), e);
+                throw fail(
+                        new SSLHandshakeException(
+                                "handshake with " + peer + " did not complete within " + timeoutMillis + " ms"),
+                        e);
             } catch (IOException | RuntimeException e) {
                 throw fail(e);
             }
             Metrics.handshakeSucceeded(heldIdentities, matchedKeyIndex);
-            LOG.log(System.Logger.Level.DEBUG, () -> "handshake with " + peer + " done, key "
-                    + (matchedKeyIndex + 1) + " of the ring");
+            LOG.log(
+                    System.Logger.Level.DEBUG,
+                    () -> "handshake with " + peer + " done, key " + (matchedKeyIndex + 1) + " of the ring");
         } finally {
             handshakeLock.unlock();
         }
@@ -348,8 +368,7 @@ final class TlsEngine implements Connection {
     private void received(byte[] bytes, int offset, int got) {
         long before = bytesReceived;
         if (before < firstBytes.length) {
-            System.arraycopy(bytes, offset, firstBytes, (int) before,
-                    (int) Math.min(got, firstBytes.length - before));
+            System.arraycopy(bytes, offset, firstBytes, (int) before, (int) Math.min(got, firstBytes.length - before));
         }
         bytesReceived = before + got;
     }
@@ -459,13 +478,16 @@ final class TlsEngine implements Connection {
 
     /** Closes the transport after {@code millis} unless cancelled: a goodbye must not wait on a peer that never reads. */
     private ScheduledFuture<?> cutAfter(long millis) {
-        return WATCHDOG.schedule(() -> {
-            try {
-                transport.close();
-            } catch (IOException ignored) {
-                // closing is all that was asked
-            }
-        }, millis, TimeUnit.MILLISECONDS);
+        return WATCHDOG.schedule(
+                () -> {
+                    try {
+                        transport.close();
+                    } catch (IOException ignored) {
+                        // closing is all that was asked
+                    }
+                },
+                millis,
+                TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -480,8 +502,13 @@ final class TlsEngine implements Connection {
 
         int selectedIndex();
 
-        TlsFailures.Evidence evidence(String peer, boolean handshakeDone, long received, boolean spokeTls,
-                                      List<String> heldIdentities, boolean answered);
+        TlsFailures.Evidence evidence(
+                String peer,
+                boolean handshakeDone,
+                long received,
+                boolean spokeTls,
+                List<String> heldIdentities,
+                boolean answered);
 
         SecurityParameters securityParameters();
 
@@ -521,10 +548,25 @@ final class TlsEngine implements Connection {
         }
 
         @Override
-        public TlsFailures.Evidence evidence(String peer, boolean handshakeDone, long received, boolean spokeTls,
-                                             List<String> heldIdentities, boolean answered) {
-            return new TlsFailures.Evidence(peer, true, handshakeDone, received, spokeTls, heldIdentities,
-                    settings.serverHelloSeen(), "", settings.serverChoseCertificate(), false, answered);
+        public TlsFailures.Evidence evidence(
+                String peer,
+                boolean handshakeDone,
+                long received,
+                boolean spokeTls,
+                List<String> heldIdentities,
+                boolean answered) {
+            return new TlsFailures.Evidence(
+                    peer,
+                    true,
+                    handshakeDone,
+                    received,
+                    spokeTls,
+                    heldIdentities,
+                    settings.serverHelloSeen(),
+                    "",
+                    settings.serverChoseCertificate(),
+                    false,
+                    answered);
         }
 
         @Override
@@ -556,11 +598,26 @@ final class TlsEngine implements Connection {
         }
 
         @Override
-        public TlsFailures.Evidence evidence(String peer, boolean handshakeDone, long received, boolean spokeTls,
-                                             List<String> heldIdentities, boolean answered) {
+        public TlsFailures.Evidence evidence(
+                String peer,
+                boolean handshakeDone,
+                long received,
+                boolean spokeTls,
+                List<String> heldIdentities,
+                boolean answered) {
             String offered = settings.offeredIdentities();
-            return new TlsFailures.Evidence(peer, false, handshakeDone, received, spokeTls, heldIdentities,
-                    offered != null, offered == null ? "" : offered, false, settings.selectedIndex() >= 0, answered);
+            return new TlsFailures.Evidence(
+                    peer,
+                    false,
+                    handshakeDone,
+                    received,
+                    spokeTls,
+                    heldIdentities,
+                    offered != null,
+                    offered == null ? "" : offered,
+                    false,
+                    settings.selectedIndex() >= 0,
+                    answered);
         }
 
         @Override

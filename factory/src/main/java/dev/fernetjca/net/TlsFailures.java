@@ -34,8 +34,7 @@ final class TlsFailures {
     private static final String NO_MATCHING_KEY = " does not hold a matching Fernet key: ";
     private static final String NOT_A_PEER = " is not a fernet-jca peer: ";
 
-    private TlsFailures() {
-    }
+    private TlsFailures() {}
 
     /** Returns which of {@link #REASONS} explains a handshake failure that {@link #translate} produced. */
     static String reason(IOException translated) {
@@ -67,10 +66,18 @@ final class TlsFailures {
      * @param identityMatched server: one of the client's identities is ours
      * @param answered server: we had sent our ServerHello
      */
-    record Evidence(String peer, boolean client, boolean handshakeDone, long bytesReceived, boolean spokeTls,
-                    List<String> held, boolean peerHelloSeen, String offeredByPeer,
-                    boolean peerChoseCertificate, boolean identityMatched, boolean answered) {
-    }
+    record Evidence(
+            String peer,
+            boolean client,
+            boolean handshakeDone,
+            long bytesReceived,
+            boolean spokeTls,
+            List<String> held,
+            boolean peerHelloSeen,
+            String offeredByPeer,
+            boolean peerChoseCertificate,
+            boolean identityMatched,
+            boolean answered) {}
 
     /** Tells whether {@code count} first bytes from a peer can begin a TLS record: a known content type, then 3. */
     static boolean looksLikeTls(byte[] first, int count) {
@@ -125,22 +132,28 @@ final class TlsFailures {
         }
         String peer = evidence.peer();
         if (failure instanceof TlsFatalAlertReceived received) {
-            return withCause(new SSLException(peer + " sent alert " + AlertDescription.getText(
-                    received.getAlertDescription())), failure);
+            return withCause(
+                    new SSLException(peer + " sent alert " + AlertDescription.getText(received.getAlertDescription())),
+                    failure);
         }
         if (failure instanceof TlsFatalAlert raised) {
             short alert = raised.getAlertDescription();
             if (alert == AlertDescription.bad_record_mac) {
-                return withCause(new SSLException("record from " + peer
-                        + " failed authentication: forged, corrupted or replayed data"), failure);
+                return withCause(
+                        new SSLException(
+                                "record from " + peer + " failed authentication: forged, corrupted or replayed data"),
+                        failure);
             }
             if (alert == AlertDescription.record_overflow) {
                 return withCause(new SSLException("record from " + peer + " exceeds the TLS record limit"), failure);
             }
-            return withCause(evidence.handshakeDone()
-                    ? new SSLException("connection with " + peer + " failed: " + AlertDescription.getText(alert))
-                    : new SSLHandshakeException("handshake with " + peer + " failed: "
-                            + AlertDescription.getText(alert)), failure);
+            return withCause(
+                    evidence.handshakeDone()
+                            ? new SSLException(
+                                    "connection with " + peer + " failed: " + AlertDescription.getText(alert))
+                            : new SSLHandshakeException(
+                                    "handshake with " + peer + " failed: " + AlertDescription.getText(alert)),
+                    failure);
         }
         if (failure instanceof InterruptedIOException && !(failure instanceof SocketTimeoutException)) {
             return (IOException) failure;
@@ -148,7 +161,9 @@ final class TlsFailures {
         if (failure instanceof IOException io) {
             return io;
         }
-        return withCause(new SSLException("TLS failure with " + peer + ": " + failure.getClass().getSimpleName()),
+        return withCause(
+                new SSLException(
+                        "TLS failure with " + peer + ": " + failure.getClass().getSimpleName()),
                 failure);
     }
 
@@ -156,8 +171,8 @@ final class TlsFailures {
     private static IOException diagnoseHandshake(Throwable failure, Evidence evidence) {
         String peer = evidence.peer();
         if (evidence.bytesReceived() > 0 && !evidence.spokeTls()) {
-            return new SSLHandshakeException(peer + NOT_A_PEER + "it did not "
-                    + (evidence.client() ? "answer with" : "speak") + " TLS");
+            return new SSLHandshakeException(
+                    peer + NOT_A_PEER + "it did not " + (evidence.client() ? "answer with" : "speak") + " TLS");
         }
         if (evidence.client()) {
             return evidence.peerChoseCertificate()
@@ -179,8 +194,8 @@ final class TlsFailures {
         String alertText = " (alert " + AlertDescription.getText(alert) + ")";
         if (alert == AlertDescription.unknown_psk_identity) {
             // what a PSK server says when it holds none of the offered identities, as ours does
-            return new SSLHandshakeException(peer + NO_MATCHING_KEY + "it knows none of the"
-                    + " identities we offered, " + offered + alertText);
+            return new SSLHandshakeException(
+                    peer + NO_MATCHING_KEY + "it knows none of the" + " identities we offered, " + offered + alertText);
         }
         if (!evidence.peerHelloSeen()
                 && (alert == AlertDescription.decrypt_error || alert == AlertDescription.illegal_parameter)) {
@@ -208,11 +223,11 @@ final class TlsFailures {
         String held = list(evidence.held());
         if (alert == AlertDescription.unknown_psk_identity) {
             if (!evidence.peerHelloSeen()) {
-                return new SSLHandshakeException(peer + NOT_A_PEER + "it offered no pre-shared key"
-                        + " (we hold " + held + ")");
+                return new SSLHandshakeException(
+                        peer + NOT_A_PEER + "it offered no pre-shared key" + " (we hold " + held + ")");
             }
-            return new SSLHandshakeException(peer + NO_MATCHING_KEY + "it offered "
-                    + evidence.offeredByPeer() + "; we hold " + held);
+            return new SSLHandshakeException(
+                    peer + NO_MATCHING_KEY + "it offered " + evidence.offeredByPeer() + "; we hold " + held);
         }
         if (alert == AlertDescription.decrypt_error && evidence.identityMatched() && !evidence.answered()) {
             return new SSLHandshakeException(peer + NO_MATCHING_KEY + "it offered "

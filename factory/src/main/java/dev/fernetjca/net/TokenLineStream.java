@@ -1,5 +1,8 @@
 package dev.fernetjca.net;
 
+import dev.fernetjca.provider.FernetKeyRing;
+import dev.fernetjca.provider.FernetParameterSpec;
+import dev.fernetjca.provider.FernetProvider;
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
@@ -17,9 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
-import dev.fernetjca.provider.FernetKeyRing;
-import dev.fernetjca.provider.FernetParameterSpec;
-import dev.fernetjca.provider.FernetProvider;
 
 /**
  * The fernet-tokens mode: every write becomes newline-terminated Fernet tokens of at most {@link #CHUNK_BYTES} of
@@ -71,28 +71,34 @@ final class TokenLineStream implements Connection {
     private final Cipher encrypt;
     private final Cipher decrypt;
 
-    private final byte[] readAhead = new byte[8192];   // reader only
+    private final byte[] readAhead = new byte[8192]; // reader only
     private int readPosition;
     private int readLimit;
     private byte[] line = new byte[LINE_BUFFER_BYTES]; // the partial line, kept across read timeouts
     private int lineLength;
-    private long lineStartNanos;                       // when the partial line's first byte arrived
-    private ScheduledFuture<?> lineCutoff;             // armed while the reader waits in the middle of a line
-    private byte[] plaintext = EMPTY;                  // decrypted and not yet returned
+    private long lineStartNanos; // when the partial line's first byte arrived
+    private ScheduledFuture<?> lineCutoff; // armed while the reader waits in the middle of a line
+    private byte[] plaintext = EMPTY; // decrypted and not yet returned
     private int plaintextPosition;
-    private byte[] outbound = new byte[0];             // writer only
+    private byte[] outbound = new byte[0]; // writer only
 
     private volatile long handshakeTimeoutMillis = Settings.DEFAULT_HANDSHAKE_TIMEOUT.toMillis();
-    private volatile boolean started;                  // the socket has passed its handshake timeout
-    private volatile boolean authenticated;            // a token from the peer has authenticated
+    private volatile boolean started; // the socket has passed its handshake timeout
+    private volatile boolean authenticated; // a token from the peer has authenticated
     private volatile boolean inputEnded;
     private volatile boolean closed;
     private final Object plaintextLock = new Object(); // the reader's copy against close()'s wipe
-    private final Object failureLock = new Object(); // not the writer's monitor: a blocked writer must not stall the watchdog
+    private final Object failureLock =
+            new Object(); // not the writer's monitor: a blocked writer must not stall the watchdog
     private volatile IOException failure;
 
-    TokenLineStream(FernetKeyRing keys, FernetParameterSpec decryptParameters, InputStream rawIn,
-                    OutputStream rawOut, Closeable transport, String peer) {
+    TokenLineStream(
+            FernetKeyRing keys,
+            FernetParameterSpec decryptParameters,
+            InputStream rawIn,
+            OutputStream rawOut,
+            Closeable transport,
+            String peer) {
         this.rawIn = rawIn;
         this.rawOut = rawOut;
         this.transport = transport;
@@ -115,9 +121,11 @@ final class TokenLineStream implements Connection {
      */
     static void warnInEffect(String origin) {
         if (WARNED.compareAndSet(false, true)) {
-            LOG.log(System.Logger.Level.WARNING, "fernet-tokens mode is in effect, chosen by " + origin
-                    + ": no forward secrecy, and tokens can be replayed, reordered or dropped; use tls unless a peer"
-                    + " speaks only Fernet tokens");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "fernet-tokens mode is in effect, chosen by " + origin
+                            + ": no forward secrecy, and tokens can be replayed, reordered or dropped; use tls unless a peer"
+                            + " speaks only Fernet tokens");
         }
     }
 
@@ -288,7 +296,8 @@ final class TokenLineStream implements Connection {
         } catch (AEADBadTagException e) {
             throw fail(new ProtocolException("token from " + peer + " rejected: " + e.getMessage()));
         } catch (GeneralSecurityException e) {
-            throw fail(new ProtocolException("token from " + peer + " rejected: " + e.getClass().getSimpleName()));
+            throw fail(new ProtocolException(
+                    "token from " + peer + " rejected: " + e.getClass().getSimpleName()));
         }
     }
 

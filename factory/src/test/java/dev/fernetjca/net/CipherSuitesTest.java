@@ -16,14 +16,17 @@ import org.junit.jupiter.api.Test;
 class CipherSuitesTest {
     @Test
     void offersAes128GcmAndChaCha20Poly1305() {
-        assertArrayEquals(new int[] {CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_CHACHA20_POLY1305_SHA256},
+        assertArrayEquals(
+                new int[] {CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_CHACHA20_POLY1305_SHA256},
                 PskTlsClient.CIPHER_SUITES);
     }
 
     @Test
     void cryptoRunsEveryOfferedSuite() {
-        IntStream.of(PskTlsClient.CIPHER_SUITES).forEach(suite -> assertTrue(
-                Settings.CRYPTO.hasEncryptionAlgorithm(TlsUtils.getEncryptionAlgorithm(suite)),
-                "suite 0x" + Integer.toHexString(suite) + " is offered, but Settings.CRYPTO has no cipher for it"));
+        IntStream.of(PskTlsClient.CIPHER_SUITES)
+                .forEach(suite -> assertTrue(
+                        Settings.CRYPTO.hasEncryptionAlgorithm(TlsUtils.getEncryptionAlgorithm(suite)),
+                        "suite 0x" + Integer.toHexString(suite)
+                                + " is offered, but Settings.CRYPTO has no cipher for it"));
     }
 }

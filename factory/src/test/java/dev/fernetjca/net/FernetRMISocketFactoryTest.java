@@ -13,11 +13,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.fernetjca.testing.EchoServer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
+import java.io.ObjectStreamClass;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.Security;
@@ -27,7 +29,6 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import javax.crypto.SecretKey;
-import dev.fernetjca.testing.EchoServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,8 +49,11 @@ class FernetRMISocketFactoryTest {
     @BeforeEach
     void configureKey() {
         // the system property is consulted only when no key file is configured: a developer's FERNET_KEY_FILE would win
-        assumeTrue(System.getProperty(KeySource.KEY_FILE) == null && Security.getProperty(KeySource.KEY_FILE) == null
-                && System.getenv(KeySource.KEY_FILE_VARIABLE) == null, "a key file is configured for this JVM");
+        assumeTrue(
+                System.getProperty(KeySource.KEY_FILE) == null
+                        && Security.getProperty(KeySource.KEY_FILE) == null
+                        && System.getenv(KeySource.KEY_FILE_VARIABLE) == null,
+                "a key file is configured for this JVM");
         key = newKey();
         byte[] raw = key.getEncoded();
         keyString = Base64.getUrlEncoder().encodeToString(raw);
@@ -70,8 +74,7 @@ class FernetRMISocketFactoryTest {
     void serializedClientFactoryHoldsNoKeyMaterial() throws Exception {
         FernetRMIClientSocketFactory factory = new FernetRMIClientSocketFactory();
         // use it first, so that the factory has read the configured keys before it is written
-        try (EchoServer echo = new EchoServer(
-                SocketTestSupport.serverFactory(key, HANDSHAKE)::createServerSocket)) {
+        try (EchoServer echo = new EchoServer(SocketTestSupport.serverFactory(key, HANDSHAKE)::createServerSocket)) {
             assertEchoes(factory, echo.port());
         }
         byte[] serialized = serialize(factory);
@@ -98,8 +101,7 @@ class FernetRMISocketFactoryTest {
     void deserializedClientFactoryUsesTheKeysOfTheJvmThatReadsIt() throws Exception {
         byte[] serialized = serialize(new FernetRMIClientSocketFactory());
         FernetRMIClientSocketFactory copy = (FernetRMIClientSocketFactory) deserialize(serialized);
-        try (EchoServer echo = new EchoServer(
-                SocketTestSupport.serverFactory(key, HANDSHAKE)::createServerSocket)) {
+        try (EchoServer echo = new EchoServer(SocketTestSupport.serverFactory(key, HANDSHAKE)::createServerSocket)) {
             assertEchoes(copy, echo.port());
         }
 
@@ -107,22 +109,26 @@ class FernetRMISocketFactoryTest {
         SecretKey otherKey = newKey();
         System.setProperty(KeySource.KEY, Base64.getUrlEncoder().encodeToString(otherKey.getEncoded()));
         FernetRMIClientSocketFactory elsewhere = (FernetRMIClientSocketFactory) deserialize(serialized);
-        try (EchoServer echo = new EchoServer(
-                SocketTestSupport.serverFactory(otherKey, HANDSHAKE)::createServerSocket)) {
+        try (EchoServer echo =
+                new EchoServer(SocketTestSupport.serverFactory(otherKey, HANDSHAKE)::createServerSocket)) {
             assertEchoes(elsewhere, echo.port());
         }
     }
 
     @Test
     void clientFactoryWithoutKeysFailsOnUseWithAnIOException() throws Exception {
-        assumeTrue(Security.getProperty(KeySource.KEY) == null && Security.getProperty(KeySource.KEY_STORE) == null
-                && System.getenv(KeySource.KEY_VARIABLE) == null && System.getenv(KeySource.KEY_STORE_VARIABLE) == null
-                && System.getProperty(KeySource.KEY_STORE) == null, "keys are configured outside this test");
+        assumeTrue(
+                Security.getProperty(KeySource.KEY) == null
+                        && Security.getProperty(KeySource.KEY_STORE) == null
+                        && System.getenv(KeySource.KEY_VARIABLE) == null
+                        && System.getenv(KeySource.KEY_STORE_VARIABLE) == null
+                        && System.getProperty(KeySource.KEY_STORE) == null,
+                "keys are configured outside this test");
         System.clearProperty(KeySource.KEY);
         FernetRMIClientSocketFactory factory = new FernetRMIClientSocketFactory(); // no keys needed to create it
         try (ServerSocket server = new ServerSocket(0, 50, LOOPBACK)) {
-            IOException e = assertThrows(IOException.class,
-                    () -> factory.createSocket(LOOPBACK.getHostAddress(), server.getLocalPort()));
+            IOException e = assertThrows(
+                    IOException.class, () -> factory.createSocket(LOOPBACK.getHostAddress(), server.getLocalPort()));
             assertTrue(e.getMessage().startsWith("no Fernet keys configured"), e.getMessage());
             assertInstanceOf(IllegalStateException.class, e.getCause());
             assertThrows(IllegalStateException.class, FernetRMIServerSocketFactory::new);
@@ -144,10 +150,11 @@ class FernetRMISocketFactoryTest {
                 }
             });
             echo.start();
-            try (Socket socket = SocketTestSupport.clientFactory(key, HANDSHAKE)
-                    .createSocket(LOOPBACK, server.getLocalPort())) {
+            try (Socket socket =
+                    SocketTestSupport.clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort())) {
                 socket.getOutputStream().write("hello".getBytes(UTF_8));
-                assertArrayEquals("hello".getBytes(UTF_8), socket.getInputStream().readAllBytes());
+                assertArrayEquals(
+                        "hello".getBytes(UTF_8), socket.getInputStream().readAllBytes());
             }
             echo.join(10_000);
         }
@@ -191,7 +198,9 @@ class FernetRMISocketFactoryTest {
         byte[] serialized = serialize(new FernetRMIClientSocketFactory());
         FernetRMIClientSocketFactory copy = (FernetRMIClientSocketFactory) deserialize(serialized);
         assertEquals(new FernetRMIClientSocketFactory(), copy);
-        assertEquals(0, java.io.ObjectStreamClass.lookup(FernetRMIClientSocketFactory.class).getFields().length,
+        assertEquals(
+                0,
+                ObjectStreamClass.lookup(FernetRMIClientSocketFactory.class).getFields().length,
                 "the serialized form has fields");
     }
 

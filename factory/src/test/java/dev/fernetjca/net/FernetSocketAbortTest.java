@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
@@ -37,7 +38,7 @@ class FernetSocketAbortTest {
                     socket.getOutputStream().write("hi".getBytes(UTF_8)); // runs the handshake
                     return socket;
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             });
             try (Socket client = clientFactory(key, DEADLINE).createSocket(LOOPBACK, server.getLocalPort())) {
@@ -53,8 +54,8 @@ class FernetSocketAbortTest {
     void aFernetTokensStreamThatFailsResetsItsPeer() throws Exception {
         Settings tokens = Settings.of(newKey(), Settings.Mode.FERNET_TOKENS, null, DEADLINE);
         try (ServerSocket server = new FernetServerSocketFactory(tokens).createServerSocket(0, 50, LOOPBACK);
-             Socket peer = new Socket(LOOPBACK, server.getLocalPort());
-             Socket accepted = server.accept()) {
+                Socket peer = new Socket(LOOPBACK, server.getLocalPort());
+                Socket accepted = server.accept()) {
             peer.getOutputStream().write("not a token\n".getBytes(UTF_8));
             assertThrows(IOException.class, () -> accepted.getInputStream().read());
             peer.setSoTimeout(20_000);
@@ -67,8 +68,8 @@ class FernetSocketAbortTest {
     void anAbortedFernetTokensSocketResetsItsPeer() throws Exception {
         Settings tokens = Settings.of(newKey(), Settings.Mode.FERNET_TOKENS, null, DEADLINE);
         try (ServerSocket server = new FernetServerSocketFactory(tokens).createServerSocket(0, 50, LOOPBACK);
-             Socket peer = new Socket(LOOPBACK, server.getLocalPort());
-             Socket accepted = server.accept()) {
+                Socket peer = new Socket(LOOPBACK, server.getLocalPort());
+                Socket accepted = server.accept()) {
             FernetSocketFactory.abort(accepted);
             peer.setSoTimeout(20_000);
             assertThrows(SocketException.class, () -> peer.getInputStream().read());
@@ -78,8 +79,8 @@ class FernetSocketAbortTest {
     @Test
     void anAbortedPlainSocketResetsItsPeer() throws Exception {
         try (ServerSocket server = new ServerSocket(0, 50, LOOPBACK);
-             Socket peer = new Socket(LOOPBACK, server.getLocalPort());
-             Socket accepted = server.accept()) {
+                Socket peer = new Socket(LOOPBACK, server.getLocalPort());
+                Socket accepted = server.accept()) {
             FernetSocketFactory.abort(accepted);
             peer.setSoTimeout(20_000);
             assertThrows(SocketException.class, () -> peer.getInputStream().read());

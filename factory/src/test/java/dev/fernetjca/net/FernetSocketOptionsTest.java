@@ -43,8 +43,9 @@ class FernetSocketOptionsTest {
             assertEquals('g', firstByte(new FernetSocketFactory(key, FernetSocketOptions.fernetTokens(null))));
             assertEquals('g', firstByte(new FernetSocketFactory(key, FernetSocketOptions.fromConfiguration())));
             System.setProperty(Settings.MODE_PROPERTY, "tls");
-            assertEquals('g', firstByte(new FernetSocketFactory(key,
-                    FernetSocketOptions.fernetTokens(Duration.ofSeconds(60)))));
+            assertEquals(
+                    'g',
+                    firstByte(new FernetSocketFactory(key, FernetSocketOptions.fernetTokens(Duration.ofSeconds(60)))));
             assertEquals(0x16, firstByte(new FernetSocketFactory(key, FernetSocketOptions.fromConfiguration())));
         } finally {
             if (saved == null) {
@@ -58,13 +59,14 @@ class FernetSocketOptionsTest {
     @Test
     void handshakeTimeoutInCodeCutsASilentPeer() throws Exception {
         SecretKey key = newKey();
-        FernetServerSocketFactory servers = new FernetServerSocketFactory(key,
-                FernetSocketOptions.tls().withHandshakeTimeout(Duration.ofMillis(300)));
+        FernetServerSocketFactory servers = new FernetServerSocketFactory(
+                key, FernetSocketOptions.tls().withHandshakeTimeout(Duration.ofMillis(300)));
         try (ServerSocket server = servers.createServerSocket(0, 1, LOOPBACK);
-             Socket silent = new Socket(LOOPBACK, server.getLocalPort());
-             Socket accepted = server.accept()) {
+                Socket silent = new Socket(LOOPBACK, server.getLocalPort());
+                Socket accepted = server.accept()) {
             long start = System.nanoTime();
-            SSLException e = assertThrows(SSLException.class, () -> accepted.getInputStream().read());
+            SSLException e = assertThrows(
+                    SSLException.class, () -> accepted.getInputStream().read());
             long millis = (System.nanoTime() - start) / 1_000_000;
             assertTrue(e.getMessage().contains("did not complete within 300 ms"), e.getMessage());
             assertTrue(millis >= 250 && millis < 8_000, millis + " ms");
@@ -73,13 +75,14 @@ class FernetSocketOptionsTest {
 
     @Test
     void optionsAreValidatedAndSayWhatTheyHold() {
-        assertThrows(IllegalArgumentException.class,
-                () -> FernetSocketOptions.tls().withHandshakeTimeout(Duration.ZERO));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class, () -> FernetSocketOptions.tls().withHandshakeTimeout(Duration.ZERO));
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> FernetSocketOptions.tls().withHandshakeTimeout(Duration.ofDays(2)));
         assertThrows(IllegalArgumentException.class, () -> FernetSocketOptions.fernetTokens(Duration.ofSeconds(-1)));
-        FernetSocketOptions options = FernetSocketOptions.fernetTokens(Duration.ofSeconds(60))
-                .withHandshakeTimeout(Duration.ofSeconds(3));
+        FernetSocketOptions options =
+                FernetSocketOptions.fernetTokens(Duration.ofSeconds(60)).withHandshakeTimeout(Duration.ofSeconds(3));
         assertEquals(Optional.of(Duration.ofSeconds(60)), options.getTtl());
         assertEquals(Optional.of(Duration.ofSeconds(3)), options.getHandshakeTimeout());
         assertEquals(Optional.empty(), FernetSocketOptions.tls().getHandshakeTimeout());
@@ -93,16 +96,15 @@ class FernetSocketOptionsTest {
         SecretKey second = newKey();
         Path firstFile = keyFile(first);
         Path secondFile = keyFile(second);
-        try (EchoServer firstServer = new EchoServer(
-                new FernetServerSocketFactory(first)::createServerSocket);
-             EchoServer secondServer = new EchoServer(
-                     new FernetServerSocketFactory(second)::createServerSocket)) {
+        try (EchoServer firstServer = new EchoServer(new FernetServerSocketFactory(first)::createServerSocket);
+                EchoServer secondServer = new EchoServer(new FernetServerSocketFactory(second)::createServerSocket)) {
             FernetSocketFactory toFirst = new FernetSocketFactory(firstFile.toString());
             FernetSocketFactory toSecond = new FernetSocketFactory(secondFile.toString());
             assertEcho(toFirst, firstServer.port());
             assertEcho(toSecond, secondServer.port());
             try (Socket wrong = toFirst.createSocket(LOOPBACK, secondServer.port())) {
-                SSLException e = assertThrows(SSLException.class, () -> wrong.getOutputStream().write(1));
+                SSLException e = assertThrows(
+                        SSLException.class, () -> wrong.getOutputStream().write(1));
                 assertTrue(e.getMessage().contains("does not hold a matching Fernet key"), e.getMessage());
             }
         }
@@ -130,8 +132,8 @@ class FernetSocketOptionsTest {
     /** Returns the first byte a client of {@code factory} sends when asked to write. */
     private static int firstByte(FernetSocketFactory factory) throws IOException {
         try (ServerSocket plain = new ServerSocket(0, 1, LOOPBACK);
-             Socket socket = factory.createSocket(LOOPBACK, plain.getLocalPort());
-             Socket accepted = plain.accept()) {
+                Socket socket = factory.createSocket(LOOPBACK, plain.getLocalPort());
+                Socket accepted = plain.accept()) {
             // fernet-tokens writes its token at once; TLS sends its ClientHello first, then waits: run it aside
             Thread writer = new Thread(() -> {
                 try {

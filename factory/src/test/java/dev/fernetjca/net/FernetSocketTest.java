@@ -13,6 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fernetjca.provider.FernetKeyRing;
+import dev.fernetjca.testing.EchoServer;
+import dev.fernetjca.testing.Relay;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,9 +41,6 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import javax.crypto.SecretKey;
 import javax.net.ssl.SSLException;
-import dev.fernetjca.provider.FernetKeyRing;
-import dev.fernetjca.testing.EchoServer;
-import dev.fernetjca.testing.Relay;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -63,7 +63,7 @@ class FernetSocketTest {
     void echoesThroughTlsWithHalfClose() throws Exception {
         SecretKey key = newKey();
         try (EchoServer echo = new EchoServer(serverFactory(key, HANDSHAKE)::createServerSocket);
-             Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, echo.port())) {
+                Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, echo.port())) {
             socket.getOutputStream().write("hello over tls".getBytes(UTF_8));
             socket.shutdownOutput();
             assertTrue(socket.isOutputShutdown());
@@ -78,7 +78,7 @@ class FernetSocketTest {
     void unconnectedSocketConnectsLater() throws Exception {
         SecretKey key = newKey();
         try (EchoServer echo = new EchoServer(serverFactory(key, HANDSHAKE)::createServerSocket);
-             Socket socket = clientFactory(key, HANDSHAKE).createSocket()) {
+                Socket socket = clientFactory(key, HANDSHAKE).createSocket()) {
             assertFalse(socket.isConnected());
             assertThrows(SocketException.class, socket::getInputStream);
             socket.connect(new InetSocketAddress(LOOPBACK, echo.port()), 5000);
@@ -94,8 +94,8 @@ class FernetSocketTest {
     void optionsAndAddressesAreThePlainSocketsOwn() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort());
-             Socket accepted = server.accept()) {
+                Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort());
+                Socket accepted = server.accept()) {
             assertEquals(LOOPBACK, socket.getInetAddress());
             assertEquals(server.getLocalPort(), socket.getPort());
             assertEquals(socket.getLocalPort(), accepted.getPort());
@@ -116,7 +116,7 @@ class FernetSocketTest {
     @Test
     void acceptReturnsBeforeAnyHandshake() throws Exception {
         try (ServerSocket server = serverFactory(newKey(), HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Socket silent = new Socket(LOOPBACK, server.getLocalPort())) {
+                Socket silent = new Socket(LOOPBACK, server.getLocalPort())) {
             server.setSoTimeout(5000);
             long start = System.nanoTime();
             try (Socket accepted = server.accept()) {
@@ -130,10 +130,11 @@ class FernetSocketTest {
     void silentClientFailsWithinTheHandshakeTimeoutAndTheServerGoesOn() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, SHORT_HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Socket silent = new Socket(LOOPBACK, server.getLocalPort());
-             Socket accepted = server.accept()) {
+                Socket silent = new Socket(LOOPBACK, server.getLocalPort());
+                Socket accepted = server.accept()) {
             long start = System.nanoTime();
-            SSLException e = assertThrows(SSLException.class, () -> accepted.getInputStream().read());
+            SSLException e = assertThrows(
+                    SSLException.class, () -> accepted.getInputStream().read());
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertTrue(e.getMessage().contains("did not complete within 800 ms"), e.getMessage());
             assertTrue(millis >= 700 && millis < 5000, "took " + millis + " ms");
@@ -146,8 +147,8 @@ class FernetSocketTest {
     void stalledHalfHandshakeFailsWithinTheTimeout() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, SHORT_HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Socket staller = new Socket(LOOPBACK, server.getLocalPort());
-             Socket accepted = server.accept()) {
+                Socket staller = new Socket(LOOPBACK, server.getLocalPort());
+                Socket accepted = server.accept()) {
             // a TLS record header announcing 300 bytes, then ten of them, then nothing
             staller.getOutputStream().write(new byte[] {22, 3, 1, 1, 44, 1, 0, 1, 40, 3, 3, 0, 0, 0, 0});
             assertThrows(SSLException.class, () -> accepted.getInputStream().read());
@@ -159,8 +160,10 @@ class FernetSocketTest {
     void wrongKeyFailsClearlyOnBothSidesAndTheServerGoesOn() throws Exception {
         SecretKey serverKey = newKey();
         SecretKey clientKey = newKey();
-        String serverIdentity = FernetSocketFactory.externalPsks(serverKey).get(0).split(" ")[0];
-        String clientIdentity = FernetSocketFactory.externalPsks(clientKey).get(0).split(" ")[0];
+        String serverIdentity =
+                FernetSocketFactory.externalPsks(serverKey).get(0).split(" ")[0];
+        String clientIdentity =
+                FernetSocketFactory.externalPsks(clientKey).get(0).split(" ")[0];
         List<String> warnings = new ArrayList<>();
         Handler handler = capture(warnings);
         try (ServerSocket server = serverFactory(serverKey, HANDSHAKE).createServerSocket(0, 5, LOOPBACK)) {
@@ -174,15 +177,20 @@ class FernetSocketTest {
             });
             try (Socket socket = clientFactory(clientKey, HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort())) {
                 long start = System.nanoTime();
-                IOException e = assertThrows(IOException.class, () -> socket.getOutputStream().write(1));
+                IOException e = assertThrows(
+                        IOException.class, () -> socket.getOutputStream().write(1));
                 assertTrue(e.getMessage().contains("does not hold a matching Fernet key"), e.getMessage());
                 assertTrue(e.getMessage().contains(clientIdentity), "names what we offered: " + e.getMessage());
                 assertTrue(System.nanoTime() - start < HANDSHAKE.toNanos());
             }
             IOException serverFailure = serverSide.get(10, TimeUnit.SECONDS);
-            assertTrue(serverFailure.getMessage().contains("127.0.0.1")
-                    && serverFailure.getMessage().contains("does not hold a matching Fernet key: it offered "
-                    + clientIdentity + "; we hold " + serverIdentity), serverFailure.getMessage());
+            assertTrue(
+                    serverFailure.getMessage().contains("127.0.0.1")
+                            && serverFailure
+                                    .getMessage()
+                                    .contains("does not hold a matching Fernet key: it offered " + clientIdentity
+                                            + "; we hold " + serverIdentity),
+                    serverFailure.getMessage());
             assertServes(server, serverKey);
         } finally {
             Logger.getLogger(TlsEngine.class.getName()).removeHandler(handler);
@@ -203,18 +211,21 @@ class FernetSocketTest {
                 return null;
             });
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, plain.getLocalPort())) {
-                IOException e = assertThrows(IOException.class, () -> socket.getInputStream().read());
-                assertTrue(e.getMessage().endsWith("is not a fernet-jca peer: it did not answer with TLS"),
+                IOException e = assertThrows(
+                        IOException.class, () -> socket.getInputStream().read());
+                assertTrue(
+                        e.getMessage().endsWith("is not a fernet-jca peer: it did not answer with TLS"),
                         e.getMessage());
             }
             answers.get(10, TimeUnit.SECONDS);
         }
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Socket browser = new Socket(LOOPBACK, server.getLocalPort());
-             Socket accepted = server.accept()) {
+                Socket browser = new Socket(LOOPBACK, server.getLocalPort());
+                Socket accepted = server.accept()) {
             browser.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
             long start = System.nanoTime();
-            IOException e = assertThrows(IOException.class, () -> accepted.getInputStream().read());
+            IOException e = assertThrows(
+                    IOException.class, () -> accepted.getInputStream().read());
             assertTrue(e.getMessage().endsWith("is not a fernet-jca peer: it did not speak TLS"), e.getMessage());
             // judged by its first bytes, not by waiting for a "record" of 0x202f bytes until the handshake deadline
             assertTrue(System.nanoTime() - start < HANDSHAKE.toNanos() / 2, "refused only at the deadline");
@@ -230,16 +241,16 @@ class FernetSocketTest {
             FernetSocketFactory clients = new FernetSocketFactory(key);
             FernetServerSocketFactory servers = new FernetServerSocketFactory(key);
             try (EchoServer echo = new EchoServer(servers::createServerSocket);
-                 Socket socket = clients.createSocket(LOOPBACK, echo.port())) {
+                    Socket socket = clients.createSocket(LOOPBACK, echo.port())) {
                 socket.getOutputStream().write("tls".getBytes(UTF_8));
                 socket.shutdownOutput();
                 assertArrayEquals("tls".getBytes(UTF_8), socket.getInputStream().readAllBytes());
             }
             // code that says it takes the mode from the configuration gets it
             try (ServerSocket plain = new ServerSocket(0, 1, LOOPBACK);
-                 Socket socket = new FernetSocketFactory(key, FernetSocketOptions.fromConfiguration()).createSocket(LOOPBACK,
-                         plain.getLocalPort());
-                 Socket accepted = plain.accept()) {
+                    Socket socket = new FernetSocketFactory(key, FernetSocketOptions.fromConfiguration())
+                            .createSocket(LOOPBACK, plain.getLocalPort());
+                    Socket accepted = plain.accept()) {
                 socket.getOutputStream().write("tokens".getBytes(UTF_8));
                 byte[] line = accepted.getInputStream().readNBytes(6);
                 assertEquals("gAAAAA", new String(line, UTF_8), "a Fernet token, not a TLS record");
@@ -264,7 +275,8 @@ class FernetSocketTest {
             new FernetServerSocketFactory(key, FernetSocketOptions.fernetTokens(Duration.ofSeconds(60)));
             new FernetSocketFactory(key, FernetSocketOptions.fernetTokens(null));
             assertEquals(1, warnings.size(), warnings.toString());
-            assertTrue(warnings.get(0).startsWith("fernet-tokens mode is in effect, chosen by code: no forward secrecy"),
+            assertTrue(
+                    warnings.get(0).startsWith("fernet-tokens mode is in effect, chosen by code: no forward secrecy"),
                     warnings.get(0));
 
             TokenLineStream.WARNED.set(false);
@@ -302,12 +314,13 @@ class FernetSocketTest {
             oversized[4] = (byte) 20_000;
             for (byte[] attack : List.of(garbage, oversized)) {
                 try (Socket attacker = new Socket(LOOPBACK, server.getLocalPort());
-                     Socket accepted = server.accept()) {
+                        Socket accepted = server.accept()) {
                     pool.submit(() -> {
                         attacker.getOutputStream().write(attack);
                         return null;
                     });
-                    assertThrows(IOException.class, () -> accepted.getInputStream().read());
+                    assertThrows(
+                            IOException.class, () -> accepted.getInputStream().read());
                     assertTrue(accepted.isClosed());
                 }
                 assertServes(server, key);
@@ -319,17 +332,19 @@ class FernetSocketTest {
     void readTimeoutKeepsTheSocketUsable() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort());
-             Socket accepted = server.accept()) {
-            CompletableFuture<Void> serverDone = CompletableFuture.runAsync(() -> {
-                try {
-                    assertEquals(1, accepted.getInputStream().read());
-                    Thread.sleep(600);
-                    accepted.getOutputStream().write("late".getBytes(UTF_8));
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            }, pool);
+                Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort());
+                Socket accepted = server.accept()) {
+            CompletableFuture<Void> serverDone = CompletableFuture.runAsync(
+                    () -> {
+                        try {
+                            assertEquals(1, accepted.getInputStream().read());
+                            Thread.sleep(600);
+                            accepted.getOutputStream().write("late".getBytes(UTF_8));
+                        } catch (Exception e) {
+                            throw new RuntimeException(e);
+                        }
+                    },
+                    pool);
             socket.getOutputStream().write(1);
             socket.setSoTimeout(100);
             InputStream in = socket.getInputStream();
@@ -349,9 +364,9 @@ class FernetSocketTest {
     void readTimeoutInTheMiddleOfARecordLosesNothing() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Relay relay = Relay.to(server.getLocalPort());
-             Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port());
-             Socket accepted = server.accept()) {
+                Relay relay = Relay.to(server.getLocalPort());
+                Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port());
+                Socket accepted = server.accept()) {
             handshakeInBackground(accepted);
             socket.getOutputStream().write(1);
             assertEquals(1, accepted.getInputStream().read());
@@ -383,12 +398,13 @@ class FernetSocketTest {
     void halfCloseLeavesTheOtherDirectionWorking() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort());
-             Socket accepted = server.accept()) {
+                Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort());
+                Socket accepted = server.accept()) {
             handshakeInBackground(accepted);
             socket.getOutputStream().write("request".getBytes(UTF_8));
             socket.shutdownOutput();
-            assertArrayEquals("request".getBytes(UTF_8), accepted.getInputStream().readAllBytes());
+            assertArrayEquals(
+                    "request".getBytes(UTF_8), accepted.getInputStream().readAllBytes());
             OutputStream reply = accepted.getOutputStream();
             for (int i = 0; i < 100; i++) {
                 reply.write(("reply " + i + "\n").getBytes(UTF_8));
@@ -403,8 +419,8 @@ class FernetSocketTest {
     void closeIsCleanAndIdempotent() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort());
-             Socket accepted = server.accept()) {
+                Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort());
+                Socket accepted = server.accept()) {
             handshakeInBackground(accepted);
             socket.getOutputStream().write(9);
             assertEquals(9, accepted.getInputStream().read());
@@ -421,9 +437,9 @@ class FernetSocketTest {
     void connectionCutWithoutCloseNotifyIsAnError() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Relay relay = Relay.to(server.getLocalPort());
-             Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port());
-             Socket accepted = server.accept()) {
+                Relay relay = Relay.to(server.getLocalPort());
+                Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port());
+                Socket accepted = server.accept()) {
             handshakeInBackground(accepted);
             socket.getOutputStream().write(5);
             assertEquals(5, accepted.getInputStream().read());
@@ -501,7 +517,7 @@ class FernetSocketTest {
         // step 3: old is dropped everywhere; a straggler on the old key is refused
         assertConnects(newKey, newKey);
         try (ServerSocket server = serverFactory(newKey, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Socket straggler = clientFactory(oldKey, HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort())) {
+                Socket straggler = clientFactory(oldKey, HANDSHAKE).createSocket(LOOPBACK, server.getLocalPort())) {
             pool.submit(() -> {
                 try (Socket accepted = server.accept()) {
                     accepted.getInputStream().read();
@@ -514,7 +530,7 @@ class FernetSocketTest {
 
     private void assertConnects(SecretKey serverKey, SecretKey clientKey) throws Exception {
         try (EchoServer echo = new EchoServer(serverFactory(serverKey, HANDSHAKE)::createServerSocket);
-             Socket socket = clientFactory(clientKey, HANDSHAKE).createSocket(LOOPBACK, echo.port())) {
+                Socket socket = clientFactory(clientKey, HANDSHAKE).createSocket(LOOPBACK, echo.port())) {
             socket.getOutputStream().write("ping".getBytes(UTF_8));
             socket.shutdownOutput();
             assertArrayEquals("ping".getBytes(UTF_8), socket.getInputStream().readAllBytes());
@@ -561,12 +577,10 @@ class FernetSocketTest {
             }
 
             @Override
-            public void flush() {
-            }
+            public void flush() {}
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
         Logger.getLogger(loggerClass.getName()).addHandler(handler);
         return handler;
@@ -574,7 +588,8 @@ class FernetSocketTest {
 
     @Test
     void socketsOfOtherFactoriesAreRefusedByHandshake() {
-        assertInstanceOf(IllegalArgumentException.class,
+        assertInstanceOf(
+                IllegalArgumentException.class,
                 assertThrows(IllegalArgumentException.class, () -> FernetSocketFactory.handshake(new Socket())));
     }
 }

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.logging.Handler;
+import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
@@ -66,19 +67,17 @@ class KeySourceTest {
         }
 
         @Override
-        public void flush() {
-        }
+        public void flush() {}
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     };
-    private java.util.logging.Level previousLevel;
+    private Level previousLevel;
 
     @BeforeEach
     void captureLog() {
         previousLevel = julLogger.getLevel();
-        julLogger.setLevel(java.util.logging.Level.ALL);
+        julLogger.setLevel(Level.ALL);
         julLogger.addHandler(capture);
         secrets.add(PASSWORD);
     }
@@ -149,8 +148,10 @@ class KeySourceTest {
         systemProperties.put("fernet.key", encode(inline));
         configureKeyStore(keyStore("PKCS12", "fernet", new SecretKeySpec(inStore, "HmacSHA256")), "fernet");
         assertRing(load(), inFile);
-        assertTrue(logged.contains("system property fernet.key is ignored: environment variable FERNET_KEY_FILE"
-                + " takes precedence"), logged::toString);
+        assertTrue(
+                logged.contains("system property fernet.key is ignored: environment variable FERNET_KEY_FILE"
+                        + " takes precedence"),
+                logged::toString);
         environment.remove("FERNET_KEY_FILE");
         assertRing(load(), inline);
         systemProperties.remove("fernet.key");
@@ -170,9 +171,19 @@ class KeySourceTest {
     void nothingConfiguredNamesEveryPropertyAndVariable() {
         environment.put("FERNET_KEYSTORE_PASSWORD", PASSWORD); // alone, it configures nothing
         String message = failure();
-        for (String name : List.of("fernet.keyFile", "fernet.key", "fernet.keyStore", "fernet.keyStoreType",
-                "fernet.keyStorePassword", "fernet.keyAlias", "FERNET_KEY_FILE", "FERNET_KEY", "FERNET_KEYSTORE",
-                "FERNET_KEYSTORE_TYPE", "FERNET_KEYSTORE_PASSWORD", "FERNET_KEY_ALIAS")) {
+        for (String name : List.of(
+                "fernet.keyFile",
+                "fernet.key",
+                "fernet.keyStore",
+                "fernet.keyStoreType",
+                "fernet.keyStorePassword",
+                "fernet.keyAlias",
+                "FERNET_KEY_FILE",
+                "FERNET_KEY",
+                "FERNET_KEYSTORE",
+                "FERNET_KEYSTORE_TYPE",
+                "FERNET_KEYSTORE_PASSWORD",
+                "FERNET_KEY_ALIAS")) {
             assertTrue(message.contains(name), () -> message + " does not name " + name);
         }
         assertTrue(message.contains("system or security property"), message);
@@ -206,7 +217,8 @@ class KeySourceTest {
                 + encode(older)); // no final newline
         systemProperties.put("fernet.keyFile", file.toString());
         assertRing(load(), primary, older);
-        assertTrue(logged.contains("2 keys from key file " + file + " (system property fernet.keyFile)"),
+        assertTrue(
+                logged.contains("2 keys from key file " + file + " (system property fernet.keyFile)"),
                 logged::toString);
     }
 
@@ -216,19 +228,24 @@ class KeySourceTest {
         String bad = spoil(encode(rawKey()), "standard alphabet");
         Path file = keyFile("# keys\n" + good + "\n\n" + bad + "\n" + good + "\n");
         systemProperties.put("fernet.keyFile", file.toString());
-        assertEquals("key file " + file + " line 4: a Fernet key must be url-safe base64"
-                + " (system property fernet.keyFile)", failure());
+        assertEquals(
+                "key file " + file + " line 4: a Fernet key must be url-safe base64"
+                        + " (system property fernet.keyFile)",
+                failure());
     }
 
     @Test
     void refusesKeyFileAccessibleToGroupOrOthers() throws IOException {
-        assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"),
+        assumeTrue(
+                FileSystems.getDefault().supportedFileAttributeViews().contains("posix"),
                 "this file system has no POSIX permissions; the check is skipped there");
         Path file = keyFile(encode(rawKey()) + "\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
         environment.put("FERNET_KEY_FILE", file.toString());
-        assertEquals("key file " + file + " has permissions rw-r-----, open to group or others; restrict it with"
-                + " chmod 600 " + file + " (environment variable FERNET_KEY_FILE)", failure());
+        assertEquals(
+                "key file " + file + " has permissions rw-r-----, open to group or others; restrict it with"
+                        + " chmod 600 " + file + " (environment variable FERNET_KEY_FILE)",
+                failure());
     }
 
     @Test
@@ -243,8 +260,10 @@ class KeySourceTest {
         String bad = spoil(encode(rawKey()), "truncated");
         environment.put("FERNET_KEY", encode(rawKey()) + "," + bad);
         String message = failure();
-        assertEquals("environment variable FERNET_KEY entry 2: a Fernet key is 44 characters of url-safe base64,"
-                + " got 40", message);
+        assertEquals(
+                "environment variable FERNET_KEY entry 2: a Fernet key is 44 characters of url-safe base64,"
+                        + " got 40",
+                message);
         assertFalse(message.contains(bad), message);
     }
 
@@ -263,15 +282,18 @@ class KeySourceTest {
         Path store = keyStore("PKCS12", "fernet-2024", new SecretKeySpec(raw, algorithm));
         configureKeyStore(store, "fernet-2024");
         assertRing(load(), raw);
-        assertTrue(logged.contains("1 key from keystore " + store + " entry fernet-2024"
-                + " (environment variable FERNET_KEYSTORE)"), logged::toString);
+        assertTrue(
+                logged.contains("1 key from keystore " + store + " entry fernet-2024"
+                        + " (environment variable FERNET_KEYSTORE)"),
+                logged::toString);
     }
 
     @Test
     void readsKeyStringStoredAsKeytoolImportpassDoes() throws Exception {
         byte[] raw = rawKey();
         // keytool -importpass stores the typed text as a PBE key: its encoding is the 44 characters
-        SecretKey text = SecretKeyFactory.getInstance("PBE").generateSecret(new PBEKeySpec(encode(raw).toCharArray()));
+        SecretKey text = SecretKeyFactory.getInstance("PBE")
+                .generateSecret(new PBEKeySpec(encode(raw).toCharArray()));
         Path store = keyStore("PKCS12", "fernet", text);
         configureKeyStore(store, "fernet");
         assertRing(load(), raw);
@@ -284,9 +306,19 @@ class KeySourceTest {
         byte[] raw = rawKey();
         Path store = dir.resolve("keytool.p12");
         // as docs/configuration.md shows; keytool reads the key twice, from standard input when not a terminal
-        Process process = new ProcessBuilder(keytool.toString(), "-importpass", "-alias", "fernet",
-                "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", PASSWORD)
-                .redirectErrorStream(true).start();
+        Process process = new ProcessBuilder(
+                        keytool.toString(),
+                        "-importpass",
+                        "-alias",
+                        "fernet",
+                        "-keystore",
+                        store.toString(),
+                        "-storetype",
+                        "PKCS12",
+                        "-storepass",
+                        PASSWORD)
+                .redirectErrorStream(true)
+                .start();
         try (OutputStream in = process.getOutputStream()) {
             in.write((encode(raw) + "\n" + encode(raw) + "\n").getBytes(StandardCharsets.US_ASCII));
         }
@@ -337,8 +369,8 @@ class KeySourceTest {
         configureKeyStore(store, "fernet");
         environment.remove("FERNET_KEYSTORE_PASSWORD");
         String message = failure();
-        assertTrue(message.contains("fernet.keyStorePassword") && message.contains("FERNET_KEYSTORE_PASSWORD"),
-                message);
+        assertTrue(
+                message.contains("fernet.keyStorePassword") && message.contains("FERNET_KEYSTORE_PASSWORD"), message);
     }
 
     @ParameterizedTest(name = "{0} bytes")
@@ -348,8 +380,10 @@ class KeySourceTest {
         RANDOM.nextBytes(wrongLength);
         Path store = keyStore("PKCS12", "fernet", new SecretKeySpec(wrongLength, "HmacSHA256"));
         configureKeyStore(store, "fernet");
-        assertEquals("keystore " + store + " entry fernet is " + length
-                + " bytes; a Fernet key entry holds 32 raw bytes or the 44-character key string", failure());
+        assertEquals(
+                "keystore " + store + " entry fernet is " + length
+                        + " bytes; a Fernet key entry holds 32 raw bytes or the 44-character key string",
+                failure());
     }
 
     @Test
@@ -397,8 +431,10 @@ class KeySourceTest {
             case "FERNET_KEYSTORE_TYPE" -> "a keystore type";
             default -> "an entry's alias";
         };
-        assertEquals("environment variable " + variable + " looks like a Fernet key (not repeated here); it should give "
-                + expected, failure());
+        assertEquals(
+                "environment variable " + variable + " looks like a Fernet key (not repeated here); it should give "
+                        + expected,
+                failure());
     }
 
     @Test
@@ -406,8 +442,10 @@ class KeySourceTest {
         // a key pasted after a directory, or two keys with a comma: still a key in the wrong place
         String key = encode(rawKey());
         systemProperties.put("fernet.keyFile", dir + "/" + key + "," + encode(rawKey()));
-        assertEquals("system property fernet.keyFile looks like a Fernet key (not repeated here); it should give the"
-                + " path of a key file", failure());
+        assertEquals(
+                "system property fernet.keyFile looks like a Fernet key (not repeated here); it should give the"
+                        + " path of a key file",
+                failure());
     }
 
     /** The socket settings name the property and what it takes; a key set there is not repeated. */
@@ -416,7 +454,8 @@ class KeySourceTest {
         "fernet.mode, fernet.mode (or FERNET_MODE) must be tls or fernet-tokens",
         "fernet.ttl, fernet.ttl (or FERNET_TTL) must be a positive whole number of seconds",
         "fernet.handshakeTimeout, fernet.handshakeTimeout (or FERNET_HANDSHAKE_TIMEOUT) must be a positive whole"
-                + " number of milliseconds"})
+                + " number of milliseconds"
+    })
     void keyInASocketSettingIsNotRepeated(String property, String expected) {
         String key = encode(rawKey());
         String previous = System.setProperty(property, key);
@@ -439,8 +478,8 @@ class KeySourceTest {
         String previous = System.setProperty("fernet.ttl", "99999999999999999999");
         try {
             IllegalStateException e = assertThrows(IllegalStateException.class, Settings::configuredTtl);
-            assertEquals("fernet.ttl (or FERNET_TTL) is too large: at most 9223372036854775807 seconds",
-                    e.getMessage());
+            assertEquals(
+                    "fernet.ttl (or FERNET_TTL) is too large: at most 9223372036854775807 seconds", e.getMessage());
         } finally {
             restore("fernet.ttl", previous);
         }

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -53,8 +54,8 @@ class KeyWatchTest {
     private final Map<String, String> environment = new HashMap<>();
     private final List<String> secrets = new ArrayList<>();
     private final List<String> logged = new ArrayList<>();
-    private final List<Logger> loggers = List.of(Logger.getLogger(KeyWatch.class.getName()),
-            Logger.getLogger(KeySource.class.getName()));
+    private final List<Logger> loggers =
+            List.of(Logger.getLogger(KeyWatch.class.getName()), Logger.getLogger(KeySource.class.getName()));
     private final Handler capture = new Handler() {
         private final SimpleFormatter formatter = new SimpleFormatter();
 
@@ -64,12 +65,10 @@ class KeyWatchTest {
         }
 
         @Override
-        public void flush() {
-        }
+        public void flush() {}
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     };
 
     @BeforeEach
@@ -100,11 +99,12 @@ class KeyWatchTest {
     void editedKeyFileAppliesToNewConnectionsAndEstablishedOnesStayUp() throws Exception {
         Path keyFile = keyFile(dir.resolve("fernet.key"), oldKey);
         environment.put("FERNET_KEY_FILE", keyFile.toString());
-        try (Echo server = echo(FernetServerSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration())::createServerSocket)) {
+        try (Echo server = echo(FernetServerSocketFactory.configured(
+                environment, FernetSocketOptions.fromConfiguration())::createServerSocket)) {
             Socket established = connect(server, oldKey);
             assertEcho(established);
 
-            Files.writeString(keyFile, text(newKey) + "\n");  // in place, as an editor without a backup does
+            Files.writeString(keyFile, text(newKey) + "\n"); // in place, as an editor without a backup does
 
             assertEcho(connect(server, newKey));
             assertRefused(server, oldKey);
@@ -118,7 +118,8 @@ class KeyWatchTest {
     void replaceByRenameIsSeen() throws Exception {
         Path keyFile = keyFile(dir.resolve("fernet.key"), oldKey);
         environment.put("FERNET_KEY_FILE", keyFile.toString());
-        try (Echo server = echo(FernetServerSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration())::createServerSocket)) {
+        try (Echo server = echo(FernetServerSocketFactory.configured(
+                environment, FernetSocketOptions.fromConfiguration())::createServerSocket)) {
             assertEcho(connect(server, oldKey));
             // what Vault Agent and the Secrets Store CSI driver do: write a new file, rename it over the old one
             Path next = keyFile(dir.resolve(".fernet.key.tmp"), oldKey, newKey);
@@ -135,9 +136,12 @@ class KeyWatchTest {
         Files.createSymbolicLink(mount.resolve("..data"), Path.of("..2026_11_30_01"));
         Files.createSymbolicLink(mount.resolve("key"), Path.of("..data/key"));
         environment.put("FERNET_KEY_FILE", mount.resolve("key").toString());
-        FernetSocketFactory client = FernetSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration());
-        try (Echo oldServer = echo(SocketTestSupport.serverFactory(oldKey, java.time.Duration.ofSeconds(10))::createServerSocket);
-             Echo newServer = echo(SocketTestSupport.serverFactory(newKey, java.time.Duration.ofSeconds(10))::createServerSocket)) {
+        FernetSocketFactory client =
+                FernetSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration());
+        try (Echo oldServer =
+                        echo(SocketTestSupport.serverFactory(oldKey, Duration.ofSeconds(10))::createServerSocket);
+                Echo newServer =
+                        echo(SocketTestSupport.serverFactory(newKey, Duration.ofSeconds(10))::createServerSocket)) {
             assertEcho(opened(client.createSocket(LOOPBACK, oldServer.port())));
 
             swap(mount, "..2026_11_30_02", newKey);
@@ -152,13 +156,17 @@ class KeyWatchTest {
     void unusableNewFileKeepsTheKeysInForceAndLogsOneError() throws Exception {
         Path keyFile = keyFile(dir.resolve("fernet.key"), oldKey);
         environment.put("FERNET_KEY_FILE", keyFile.toString());
-        try (Echo server = echo(FernetServerSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration())::createServerSocket)) {
+        try (Echo server = echo(FernetServerSocketFactory.configured(
+                environment, FernetSocketOptions.fromConfiguration())::createServerSocket)) {
             String half = text(newKey).substring(0, 30);
-            Files.writeString(keyFile, half + "\n");  // a key cut short: a bad line
+            Files.writeString(keyFile, half + "\n"); // a key cut short: a bad line
             assertEcho(connect(server, oldKey));
             assertEcho(connect(server, oldKey));
-            assertEquals(1, count("SEVERE key file " + keyFile + " changed but cannot be used, so the keys read before"
-                    + " stay in force: key file " + keyFile + " line 1: "), () -> String.join("\n", logged));
+            assertEquals(
+                    1,
+                    count("SEVERE key file " + keyFile + " changed but cannot be used, so the keys read before"
+                            + " stay in force: key file " + keyFile + " line 1: "),
+                    () -> String.join("\n", logged));
 
             Files.writeString(keyFile, text(newKey) + "\n");
             Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-r--r--"));
@@ -176,11 +184,12 @@ class KeyWatchTest {
         Path keyFile = keyFile(dir.resolve("fernet.key"), oldKey);
         environment.put("FERNET_KEY_FILE", keyFile.toString());
         environment.put("FERNET_KEY_FILE_REFRESH", "3600");
-        FernetServerSocketFactory factory = FernetServerSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration());
+        FernetServerSocketFactory factory =
+                FernetServerSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration());
         try (Echo server = echo(factory::createServerSocket)) {
             Files.writeString(keyFile, text(newKey) + "\n");
             assertEcho(connect(server, oldKey)); // not looked at for an hour
-            assertTrue(factory.reloadKeys());     // what the tunnel does on SIGHUP
+            assertTrue(factory.reloadKeys()); // what the tunnel does on SIGHUP
             assertEcho(connect(server, newKey));
             assertRefused(server, oldKey);
         }
@@ -189,8 +198,9 @@ class KeyWatchTest {
     /** What the Java agent and RMI exports use: the no-argument constructors, configured by system properties. */
     @Test
     void rmiServerFactoryConfiguredBySystemPropertiesFollowsItsKeyFile() throws Exception {
-        assumeTrue(System.getProperty(KeySource.KEY_FILE) == null
-                && System.getProperty(KeyWatch.REFRESH_PROPERTY) == null, "a key file is configured for this JVM");
+        assumeTrue(
+                System.getProperty(KeySource.KEY_FILE) == null && System.getProperty(KeyWatch.REFRESH_PROPERTY) == null,
+                "a key file is configured for this JVM");
         Path keyFile = keyFile(dir.resolve("fernet.key"), oldKey);
         System.setProperty(KeySource.KEY_FILE, keyFile.toString());
         System.setProperty(KeyWatch.REFRESH_PROPERTY, "0");
@@ -212,17 +222,22 @@ class KeyWatchTest {
     void factoriesWithAKeyInCodeOrInlineKeysWatchNothing() {
         assertFalse(new FernetServerSocketFactory(oldKey).reloadKeys());
         assertFalse(new FernetSocketFactory(oldKey).reloadKeys());
-        assertFalse(FernetSocketFactory.configured(Map.of("FERNET_KEY", text(oldKey)), FernetSocketOptions.fromConfiguration()).reloadKeys());
+        assertFalse(FernetSocketFactory.configured(
+                        Map.of("FERNET_KEY", text(oldKey)), FernetSocketOptions.fromConfiguration())
+                .reloadKeys());
     }
 
     @Test
     void refreshMustBeAWholeNumberOfSeconds() {
         environment.put("FERNET_KEY", text(oldKey));
         environment.put("FERNET_KEY_FILE_REFRESH", "1.5");
-        IllegalStateException e = assertThrows(IllegalStateException.class,
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class,
                 () -> FernetSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration()));
-        assertEquals("fernet.keyFile.refresh (or FERNET_KEY_FILE_REFRESH) must be a whole number of seconds,"
-                + " 0 to 999999999", e.getMessage());
+        assertEquals(
+                "fernet.keyFile.refresh (or FERNET_KEY_FILE_REFRESH) must be a whole number of seconds,"
+                        + " 0 to 999999999",
+                e.getMessage());
     }
 
     // ---- mounted secrets
@@ -234,12 +249,14 @@ class KeyWatchTest {
         Path keyFile = keyFile(dir.resolve("fernet.key"), oldKey);
         Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString(permissions));
         environment.put("FERNET_KEY_FILE", keyFile.toString());
-        IllegalStateException strict = assertThrows(IllegalStateException.class,
+        IllegalStateException strict = assertThrows(
+                IllegalStateException.class,
                 () -> FernetServerSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration()));
         assertTrue(strict.getMessage().contains("open to group or others"), strict.getMessage());
 
         environment.put("FERNET_KEY_FILE_PERMISSIONS", "readable");
-        try (Echo server = echo(FernetServerSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration())::createServerSocket)) {
+        try (Echo server = echo(FernetServerSocketFactory.configured(
+                environment, FernetSocketOptions.fromConfiguration())::createServerSocket)) {
             assertEcho(connect(server, oldKey));
         }
     }
@@ -250,20 +267,26 @@ class KeyWatchTest {
         Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-rw-r--"));
         environment.put("FERNET_KEY_FILE", keyFile.toString());
         environment.put("FERNET_KEY_FILE_PERMISSIONS", "readable");
-        IllegalStateException e = assertThrows(IllegalStateException.class,
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class,
                 () -> FernetServerSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration()));
         assertTrue(e.getMessage().contains("writable by group or others"), e.getMessage());
     }
 
     @Test
     void permissionsSettingIsStrictOrReadable() throws IOException {
-        environment.put("FERNET_KEY_FILE", keyFile(dir.resolve("fernet.key"), oldKey).toString());
+        environment.put(
+                "FERNET_KEY_FILE", keyFile(dir.resolve("fernet.key"), oldKey).toString());
         environment.put("FERNET_KEY_FILE_PERMISSIONS", "world");
-        IllegalStateException e = assertThrows(IllegalStateException.class,
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class,
                 () -> FernetServerSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration()));
         assertEquals("environment variable FERNET_KEY_FILE_PERMISSIONS must be strict or readable", e.getMessage());
         environment.put("FERNET_KEY_FILE_PERMISSIONS", "strict");
-        assertEquals("FernetServerSocketFactory[1 key]", FernetServerSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration()).toString());
+        assertEquals(
+                "FernetServerSocketFactory[1 key]",
+                FernetServerSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration())
+                        .toString());
     }
 
     /**
@@ -282,7 +305,8 @@ class KeyWatchTest {
         Path credential = credentials.resolve("fernet.key");
         assertEquals(Files.getAttribute(dir, "unix:uid"), Files.getAttribute(credential, "unix:uid"));
         environment.put("FERNET_KEY_FILE", credential.toString());
-        try (Echo server = echo(FernetServerSocketFactory.configured(environment, FernetSocketOptions.fromConfiguration())::createServerSocket)) {
+        try (Echo server = echo(FernetServerSocketFactory.configured(
+                environment, FernetSocketOptions.fromConfiguration())::createServerSocket)) {
             assertEcho(connect(server, oldKey));
         }
     }
@@ -343,8 +367,8 @@ class KeyWatchTest {
     }
 
     private Socket connect(Echo server, SecretKey key) throws IOException {
-        return opened(SocketTestSupport.clientFactory(key, java.time.Duration.ofSeconds(10))
-                .createSocket(LOOPBACK, server.port()));
+        return opened(
+                SocketTestSupport.clientFactory(key, Duration.ofSeconds(10)).createSocket(LOOPBACK, server.port()));
     }
 
     private void assertRefused(Echo server, SecretKey key) throws IOException {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fernetjca.testing.Relay;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -25,7 +26,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.SecretKey;
 import javax.net.ssl.SSLException;
-import dev.fernetjca.testing.Relay;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -72,14 +72,13 @@ class ManInTheMiddleTest {
         });
     }
 
-    private record Failure(IOException exception, byte[] deliveredBefore) {
-    }
+    private record Failure(IOException exception, byte[] deliveredBefore) {}
 
     @Test
     void flippedByteInApplicationDataFailsTheConnection() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Relay relay = Relay.to(server.getLocalPort())) {
+                Relay relay = Relay.to(server.getLocalPort())) {
             CountDownLatch serverHandshakeDone = new CountDownLatch(1);
             Future<Object> serverResult = readAllOnServer(server, serverHandshakeDone);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port())) {
@@ -95,7 +94,8 @@ class ManInTheMiddleTest {
             }
             Object result = serverResult.get(20, TimeUnit.SECONDS);
             Failure failure = assertFailure(result);
-            assertTrue(failure.exception().getMessage().contains("failed authentication"),
+            assertTrue(
+                    failure.exception().getMessage().contains("failed authentication"),
                     failure.exception().getMessage());
             assertEquals(0, failure.deliveredBefore().length, "corrupted bytes reached the application");
         }
@@ -105,11 +105,12 @@ class ManInTheMiddleTest {
     void flippedByteInTheHandshakeFailsIt() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Relay relay = Relay.to(server.getLocalPort())) {
+                Relay relay = Relay.to(server.getLocalPort())) {
             relay.flipByteAt(Relay.Direction.TO_CLIENT, 60);
             Future<Object> serverResult = readAllOnServer(server);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port())) {
-                IOException e = assertThrows(IOException.class, () -> socket.getOutputStream().write(SECRET_MESSAGE));
+                IOException e = assertThrows(
+                        IOException.class, () -> socket.getOutputStream().write(SECRET_MESSAGE));
                 assertTrue(e instanceof SSLException || e instanceof EOFException, e.toString());
             }
             assertFailure(serverResult.get(20, TimeUnit.SECONDS));
@@ -120,7 +121,7 @@ class ManInTheMiddleTest {
     void cutConnectionIsAnErrorNotAnEndOfStream() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Relay relay = Relay.to(server.getLocalPort())) {
+                Relay relay = Relay.to(server.getLocalPort())) {
             Future<Object> serverResult = readAllOnServer(server);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port())) {
                 socket.getOutputStream().write(SECRET_MESSAGE);
@@ -129,7 +130,9 @@ class ManInTheMiddleTest {
                 relay.cut(); // no close_notify: a truncation attack, not an end of stream
             }
             Failure failure = assertFailure(serverResult.get(20, TimeUnit.SECONDS));
-            assertTrue(failure.exception() instanceof EOFException, failure.exception().toString());
+            assertTrue(
+                    failure.exception() instanceof EOFException,
+                    failure.exception().toString());
             assertArrayEquals(SECRET_MESSAGE, failure.deliveredBefore());
         }
     }
@@ -138,7 +141,7 @@ class ManInTheMiddleTest {
     void replayedConnectionDeliversNothing() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket server = serverFactory(key, HANDSHAKE).createServerSocket(0, 5, LOOPBACK);
-             Relay relay = Relay.to(server.getLocalPort())) {
+                Relay relay = Relay.to(server.getLocalPort())) {
             Future<Object> first = readAllOnServer(server);
             try (Socket socket = clientFactory(key, HANDSHAKE).createSocket(LOOPBACK, relay.port())) {
                 socket.getOutputStream().write(SECRET_MESSAGE);
@@ -204,7 +207,8 @@ class ManInTheMiddleTest {
                     return Arrays.copyOf(buffer, n);
                 }
             });
-            try (Socket socket = clientFactory(key, Duration.ofMillis(500)).createSocket(LOOPBACK, sink.getLocalPort())) {
+            try (Socket socket =
+                    clientFactory(key, Duration.ofMillis(500)).createSocket(LOOPBACK, sink.getLocalPort())) {
                 assertThrows(IOException.class, () -> socket.getOutputStream().write(1));
             }
             byte[] hello = captured.get(10, TimeUnit.SECONDS);
@@ -214,8 +218,10 @@ class ManInTheMiddleTest {
     }
 
     private static Failure assertFailure(Object result) {
-        assertTrue(result instanceof Failure, "the attack went unnoticed; the application received "
-                + (result instanceof byte[] bytes ? bytes.length + " bytes" : result));
+        assertTrue(
+                result instanceof Failure,
+                "the attack went unnoticed; the application received "
+                        + (result instanceof byte[] bytes ? bytes.length + " bytes" : result));
         return (Failure) result;
     }
 }

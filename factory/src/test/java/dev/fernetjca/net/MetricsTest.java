@@ -14,6 +14,7 @@ import dev.fernetjca.testing.EchoServer;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.LongSupplier;
@@ -37,8 +38,7 @@ class MetricsTest {
         SecretKey key = newKey();
         String identity = FernetSocketFactory.externalPsks(key).get(0).split(" ")[0];
         // the MBean appears with the first socket of the JVM; an earlier test class may have made it already
-        try (EchoServer echo = new EchoServer(
-                serverFactory(key, HANDSHAKE)::createServerSocket)) {
+        try (EchoServer echo = new EchoServer(serverFactory(key, HANDSHAKE)::createServerSocket)) {
             long opened = counter("ConnectionsOpened");
             long active = counter("ConnectionsActive");
             long handshakes = counter("HandshakesSucceeded");
@@ -74,8 +74,7 @@ class MetricsTest {
         long keyMismatch = failures("key-mismatch");
         long notPeer = failures("not-fernet-peer");
         long timeout = failures("timeout");
-        try (EchoServer echo = new EchoServer(
-                serverFactory(serverKey, Duration.ofMillis(500))::createServerSocket)) {
+        try (EchoServer echo = new EchoServer(serverFactory(serverKey, Duration.ofMillis(500))::createServerSocket)) {
             try (Socket socket = clientFactory(newKey(), HANDSHAKE).createSocket(LOOPBACK, echo.port())) {
                 assertThrows(SSLException.class, () -> socket.getOutputStream().write(1));
             }
@@ -100,8 +99,8 @@ class MetricsTest {
         List<String> reasons = List.of(
                 TlsFailures.reason(new SSLException("/127.0.0.1:1 does not hold a matching Fernet key: it offered x")),
                 TlsFailures.reason(new SSLException("/127.0.0.1:1 is not a fernet-jca peer: it did not speak TLS")),
-                TlsFailures.reason((IOException) new SSLException("handshake did not complete")
-                        .initCause(new java.net.SocketTimeoutException())),
+                TlsFailures.reason((IOException)
+                        new SSLException("handshake did not complete").initCause(new SocketTimeoutException())),
                 TlsFailures.reason(new java.io.EOFException("ended during the handshake")),
                 TlsFailures.reason(new SSLException("handshake failed: internal_error")));
         assertEquals(TlsFailures.REASONS, reasons);

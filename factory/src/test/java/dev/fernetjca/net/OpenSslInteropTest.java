@@ -10,6 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fernetjca.testing.Child;
+import dev.fernetjca.testing.ExternalTools;
+import dev.fernetjca.testing.Processes;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -19,19 +22,18 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.crypto.SecretKey;
-import dev.fernetjca.testing.Child;
-import dev.fernetjca.testing.ExternalTools;
-import dev.fernetjca.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -138,7 +140,7 @@ class OpenSslInteropTest {
             Future<List<String>> received = pool.submit(() -> {
                 try (Socket socket = listener.accept()) {
                     socket.setSoTimeout(SO_TIMEOUT_MILLIS);
-                    List<String> lines = new java.util.ArrayList<>();
+                    List<String> lines = new ArrayList<>();
                     while (lines.size() < sent.size()) {
                         String line = readLine(socket.getInputStream());
                         lines.add(line);
@@ -149,15 +151,29 @@ class OpenSslInteropTest {
                 }
             });
             // no -ign_eof: s_client reads commands only without it
-            try (Child client = Child.start(openssl.toString(), "s_client", "-tls1_3",
-                    "-psk", psk.secretHex(), "-psk_identity", psk.identity(),
-                    "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-groups", "X25519",
-                    "-connect", "127.0.0.1:" + listener.getLocalPort(), "-msg")) {
+            try (Child client = Child.start(
+                    openssl.toString(),
+                    "s_client",
+                    "-tls1_3",
+                    "-psk",
+                    psk.secretHex(),
+                    "-psk_identity",
+                    psk.identity(),
+                    "-ciphersuites",
+                    "TLS_AES_128_GCM_SHA256",
+                    "-groups",
+                    "X25519",
+                    "-connect",
+                    "127.0.0.1:" + listener.getLocalPort(),
+                    "-msg")) {
                 Pattern ourKeyUpdate = Pattern.compile("<<< TLS 1\\.3, Handshake \\[length 0005\\], KeyUpdate");
                 say(client, sent.get(0));
                 boolean[] answered = new boolean[1];
                 command(client, "k");
-                say(client, sent.get(1), line -> answered[0] |= ourKeyUpdate.matcher(line).matches());
+                say(
+                        client,
+                        sent.get(1),
+                        line -> answered[0] |= ourKeyUpdate.matcher(line).matches());
                 assertTrue(!answered[0], "a KeyUpdate that asked for none was answered\n" + client.output());
                 command(client, "K");
                 client.awaitLine(line -> ourKeyUpdate.matcher(line).matches(), WAIT);
@@ -178,17 +194,18 @@ class OpenSslInteropTest {
 
     /** Sends a line through s_client and waits for our server's answer to it. */
     private static void say(Child client, String line) throws IOException, InterruptedException {
-        say(client, line, seen -> { });
+        say(client, line, seen -> {});
     }
 
-    private static void say(Child client, String line, java.util.function.Consumer<String> seen)
-            throws IOException, InterruptedException {
+    private static void say(Child client, String line, Consumer<String> seen) throws IOException, InterruptedException {
         client.stdin().write((line + "\n").getBytes(UTF_8));
         client.stdin().flush();
-        client.awaitLine(output -> {
-            seen.accept(output);
-            return output.equals("java heard: " + line);
-        }, WAIT);
+        client.awaitLine(
+                output -> {
+                    seen.accept(output);
+                    return output.equals("java heard: " + line);
+                },
+                WAIT);
     }
 
     /**
@@ -200,11 +217,16 @@ class OpenSslInteropTest {
      */
     static Stream<Arguments> wrongPsks() {
         return Stream.of(
-                Arguments.of("another key", (WrongPsk) (ours, other) -> other,
-                        "may hold none of the keys we offered", "it offered "),
-                Arguments.of("our identity, another key's secret",
+                Arguments.of(
+                        "another key",
+                        (WrongPsk) (ours, other) -> other,
+                        "may hold none of the keys we offered",
+                        "it offered "),
+                Arguments.of(
+                        "our identity, another key's secret",
                         (WrongPsk) (ours, other) -> new Psk(ours.identity(), other.secretHex()),
-                        MISMATCH, "with another secret"));
+                        MISMATCH,
+                        "with another secret"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -248,8 +270,8 @@ class OpenSslInteropTest {
             try (Child client = sClient(psk, "TLS_AES_128_GCM_SHA256", listener.getLocalPort())) {
                 client.stdin().write("hello from openssl\n".getBytes(UTF_8));
                 client.closeInput();
-                ExecutionException e = assertThrows(ExecutionException.class,
-                        () -> received.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+                ExecutionException e =
+                        assertThrows(ExecutionException.class, () -> received.get(WAIT.toSeconds(), TimeUnit.SECONDS));
                 assertTrue(e.getCause() instanceof IOException, describe(e.getCause()));
                 String message = String.valueOf(e.getCause().getMessage());
                 assertTrue(message.contains(MISMATCH) && message.contains(serverSays), describe(e.getCause()));
@@ -263,13 +285,23 @@ class OpenSslInteropTest {
     @Test
     void certificateServerIsNotAFernetPeer(@TempDir Path dir) throws Exception {
         Path cert = selfSignedCertificate(dir);
-        try (Child server = Child.start(openssl.toString(), "s_server", "-tls1_3",
-                "-cert", cert.toString(), "-key", dir.resolve("key.pem").toString(),
-                "-accept", "127.0.0.1:0", "-naccept", "1")) {
+        try (Child server = Child.start(
+                openssl.toString(),
+                "s_server",
+                "-tls1_3",
+                "-cert",
+                cert.toString(),
+                "-key",
+                dir.resolve("key.pem").toString(),
+                "-accept",
+                "127.0.0.1:0",
+                "-naccept",
+                "1")) {
             int port = acceptedPort(server);
             try (Socket socket = clientFactory(newKey(), HANDSHAKE).createSocket(LOOPBACK, port)) {
                 socket.setSoTimeout(SO_TIMEOUT_MILLIS);
-                IOException e = assertThrows(IOException.class, () -> socket.getOutputStream().write(1));
+                IOException e = assertThrows(
+                        IOException.class, () -> socket.getOutputStream().write(1));
                 String message = String.valueOf(e.getMessage());
                 assertTrue(message.contains(NOT_OURS + ": it presented a certificate"), describe(e));
                 assertTrue(!message.contains(MISMATCH), describe(e));
@@ -288,11 +320,11 @@ class OpenSslInteropTest {
                     return readLine(socket.getInputStream());
                 }
             });
-            try (Child client = Child.start(openssl.toString(), "s_client", "-tls1_3",
-                    "-connect", "127.0.0.1:" + listener.getLocalPort())) {
+            try (Child client = Child.start(
+                    openssl.toString(), "s_client", "-tls1_3", "-connect", "127.0.0.1:" + listener.getLocalPort())) {
                 client.closeInput();
-                ExecutionException e = assertThrows(ExecutionException.class,
-                        () -> received.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+                ExecutionException e =
+                        assertThrows(ExecutionException.class, () -> received.get(WAIT.toSeconds(), TimeUnit.SECONDS));
                 String message = String.valueOf(e.getCause().getMessage());
                 assertTrue(message.contains(NOT_OURS + ": it offered no pre-shared key"), describe(e.getCause()));
                 assertTrue(!message.contains(MISMATCH), describe(e.getCause()));
@@ -302,31 +334,72 @@ class OpenSslInteropTest {
 
     private Path selfSignedCertificate(Path dir) throws IOException, InterruptedException {
         Path cert = dir.resolve("cert.pem");
-        Processes.output(WAIT, openssl.toString(), "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.resolve("key.pem").toString(),
-                "-out", cert.toString(), "-subj", "/CN=localhost", "-days", "1");
+        Processes.output(
+                WAIT,
+                openssl.toString(),
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                dir.resolve("key.pem").toString(),
+                "-out",
+                cert.toString(),
+                "-subj",
+                "/CN=localhost",
+                "-days",
+                "1");
         return cert;
     }
 
     /** {@code openssl s_server}: TLS 1.3, no certificate, our PSK only, one connection, lines answered reversed. */
     private Child sServer(Psk psk, String suite) throws IOException {
-        return Child.start(openssl.toString(), "s_server", "-tls1_3", "-nocert",
-                "-psk", psk.secretHex(), "-psk_identity", psk.identity(),
-                "-ciphersuites", suite, "-groups", "X25519",
-                "-accept", "127.0.0.1:0", "-naccept", "1", "-rev");
+        return Child.start(
+                openssl.toString(),
+                "s_server",
+                "-tls1_3",
+                "-nocert",
+                "-psk",
+                psk.secretHex(),
+                "-psk_identity",
+                psk.identity(),
+                "-ciphersuites",
+                suite,
+                "-groups",
+                "X25519",
+                "-accept",
+                "127.0.0.1:0",
+                "-naccept",
+                "1",
+                "-rev");
     }
 
     /** {@code openssl s_client}: TLS 1.3 with our PSK; {@code -ign_eof} keeps it until the server closes. */
     private Child sClient(Psk psk, String suite, int port) throws IOException {
-        return Child.start(openssl.toString(), "s_client", "-tls1_3",
-                "-psk", psk.secretHex(), "-psk_identity", psk.identity(),
-                "-ciphersuites", suite, "-groups", "X25519",
-                "-connect", "127.0.0.1:" + port, "-ign_eof");
+        return Child.start(
+                openssl.toString(),
+                "s_client",
+                "-tls1_3",
+                "-psk",
+                psk.secretHex(),
+                "-psk_identity",
+                psk.identity(),
+                "-ciphersuites",
+                suite,
+                "-groups",
+                "X25519",
+                "-connect",
+                "127.0.0.1:" + port,
+                "-ign_eof");
     }
 
     /** Port 0 lets the kernel choose, so no other process can take the port between choosing and binding. */
     private static int acceptedPort(Child server) throws InterruptedException {
-        Matcher matcher = ACCEPT.matcher(server.awaitLine(line -> ACCEPT.matcher(line).matches(), WAIT));
+        Matcher matcher =
+                ACCEPT.matcher(server.awaitLine(line -> ACCEPT.matcher(line).matches(), WAIT));
         assertTrue(matcher.matches());
         return Integer.parseInt(matcher.group(1));
     }

@@ -9,6 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fernetjca.provider.FernetKeyRing;
+import dev.fernetjca.provider.FernetKeySpec;
+import dev.fernetjca.testing.ExternalTools;
+import dev.fernetjca.testing.Processes;
 import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -23,10 +27,6 @@ import java.util.Set;
 import java.util.stream.Stream;
 import javax.crypto.SecretKey;
 import javax.crypto.SecretKeyFactory;
-import dev.fernetjca.provider.FernetKeyRing;
-import dev.fernetjca.provider.FernetKeySpec;
-import dev.fernetjca.testing.ExternalTools;
-import dev.fernetjca.testing.Processes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -61,16 +61,14 @@ class PskDerivationTest {
     void matchesHkdfOfOpenssl(String name, String base64Key) throws Exception {
         Path openssl = ExternalTools.openssl();
         byte[] keyBytes = Base64.getUrlDecoder().decode(base64Key);
-        String expectedIdentity = "fernet-jca-1-"
-                + opensslHkdf(openssl, keyBytes, "fernet-jca/1 psk identity", 16);
+        String expectedIdentity = "fernet-jca-1-" + opensslHkdf(openssl, keyBytes, "fernet-jca/1 psk identity", 16);
         String expectedSecret = opensslHkdf(openssl, keyBytes, "fernet-jca/1 psk secret", 32);
 
         PskDerivation psk = PskDerivation.of(key(keyBytes));
         assertEquals(expectedIdentity, psk.identityText());
         assertArrayEquals(expectedIdentity.getBytes(US_ASCII), psk.identity());
         assertEquals(expectedSecret, HEX.formatHex(psk.secret()));
-        assertEquals(List.of(expectedIdentity + " " + expectedSecret),
-                FernetSocketFactory.externalPsks(key(keyBytes)));
+        assertEquals(List.of(expectedIdentity + " " + expectedSecret), FernetSocketFactory.externalPsks(key(keyBytes)));
     }
 
     /** The labels are written out here, not taken from PskDerivation, so that a changed constant fails this test. */
@@ -190,12 +188,20 @@ class PskDerivationTest {
 
     /** HKDF-SHA256 of the key with our salt and {@code info}, computed by {@code openssl kdf}, as lower-case hex. */
     private static String opensslHkdf(Path openssl, byte[] keyBytes, String info, int length) throws Exception {
-        String output = Processes.output(Duration.ofSeconds(10), openssl.toString(), "kdf",
-                "-keylen", Integer.toString(length),
-                "-kdfopt", "digest:SHA256",
-                "-kdfopt", "hexkey:" + HEX.formatHex(keyBytes),
-                "-kdfopt", "hexsalt:" + HEX.formatHex("fernet-jca/1 tls13 external psk".getBytes(US_ASCII)),
-                "-kdfopt", "hexinfo:" + HEX.formatHex(info.getBytes(US_ASCII)),
+        String output = Processes.output(
+                Duration.ofSeconds(10),
+                openssl.toString(),
+                "kdf",
+                "-keylen",
+                Integer.toString(length),
+                "-kdfopt",
+                "digest:SHA256",
+                "-kdfopt",
+                "hexkey:" + HEX.formatHex(keyBytes),
+                "-kdfopt",
+                "hexsalt:" + HEX.formatHex("fernet-jca/1 tls13 external psk".getBytes(US_ASCII)),
+                "-kdfopt",
+                "hexinfo:" + HEX.formatHex(info.getBytes(US_ASCII)),
                 "HKDF");
         // openssl prints upper-case hex bytes separated by colons: C3:6E:...
         String hex = output.trim().replace(":", "").toLowerCase();

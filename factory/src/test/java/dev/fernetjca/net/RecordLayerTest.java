@@ -20,7 +20,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Random;
@@ -51,8 +53,8 @@ class RecordLayerTest {
     private static final int CHACHA = CipherSuite.TLS_CHACHA20_POLY1305_SHA256;
 
     private final ExecutorService pool = Executors.newCachedThreadPool();
-    private final byte[] toUs = random(32, 1);     // the peer's sending secret
-    private final byte[] fromUs = random(32, 2);   // ours
+    private final byte[] toUs = random(32, 1); // the peer's sending secret
+    private final byte[] fromUs = random(32, 2); // ours
 
     @AfterEach
     void stopThreads() throws InterruptedException {
@@ -79,7 +81,7 @@ class RecordLayerTest {
         }
 
         Peer data(String text) throws IOException {
-            return record(APPLICATION_DATA, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return record(APPLICATION_DATA, text.getBytes(StandardCharsets.UTF_8));
         }
 
         Peer keyUpdate(int requested) throws IOException {
@@ -89,8 +91,9 @@ class RecordLayerTest {
         }
 
         Peer alert(short description) throws IOException {
-            return record(ALERT, new byte[] {description == AlertDescription.close_notify ? (byte) 1 : (byte) 2,
-                (byte) description});
+            return record(ALERT, new byte[] {
+                description == AlertDescription.close_notify ? (byte) 1 : (byte) 2, (byte) description
+            });
         }
 
         byte[] bytes() {
@@ -108,8 +111,12 @@ class RecordLayerTest {
     }
 
     private RecordLayer us(int suite, InputStream in, ByteArrayOutputStream sent) throws IOException {
-        return new RecordLayer(new FragmentingInputStream(in, 3, 7), sent,
-                new RecordProtection(suite, toUs, false, 0), new RecordProtection(suite, fromUs, true, 0), true);
+        return new RecordLayer(
+                new FragmentingInputStream(in, 3, 7),
+                sent,
+                new RecordProtection(suite, toUs, false, 0),
+                new RecordProtection(suite, fromUs, true, 0),
+                true);
     }
 
     private RecordLayer us(int suite, byte[] wire, ByteArrayOutputStream sent) throws IOException {
@@ -123,10 +130,18 @@ class RecordLayerTest {
         PipedInputStream bIn = new PipedInputStream(1 << 16);
         PipedOutputStream aOut = new PipedOutputStream(bIn);
         PipedOutputStream bOut = new PipedOutputStream(aIn);
-        RecordLayer a = new RecordLayer(new FragmentingInputStream(aIn, 5, 3_000), aOut,
-                new RecordProtection(suite, toUs, false, 0), new RecordProtection(suite, fromUs, true, 0), true);
-        RecordLayer b = new RecordLayer(new FragmentingInputStream(bIn, 6, 3_000), bOut,
-                new RecordProtection(suite, fromUs, false, 0), new RecordProtection(suite, toUs, true, 0), false);
+        RecordLayer a = new RecordLayer(
+                new FragmentingInputStream(aIn, 5, 3_000),
+                aOut,
+                new RecordProtection(suite, toUs, false, 0),
+                new RecordProtection(suite, fromUs, true, 0),
+                true);
+        RecordLayer b = new RecordLayer(
+                new FragmentingInputStream(bIn, 6, 3_000),
+                bOut,
+                new RecordProtection(suite, fromUs, false, 0),
+                new RecordProtection(suite, toUs, true, 0),
+                false);
         byte[] fromA = random(150_000, 7);
         byte[] fromB = random(90_000, 8);
         Future<?> aWrites = pool.submit(() -> {
@@ -152,14 +167,20 @@ class RecordLayerTest {
     void keyAndIvFollowRfc8446AndMatchBouncyCastle() throws IOException {
         // RFC 8448 3, "Simple 1-RTT Handshake": the server's application traffic secret, key and IV
         byte[] secret = HexFormat.of().parseHex("a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643");
-        assertEquals("9f02283b6c9c07efc26bb9f2ac92e356", HexFormat.of().formatHex(
-                RecordProtection.expandLabel(secret, "key", 16)));
-        assertEquals("cf782b88dd83549aadf1e984", HexFormat.of().formatHex(
-                RecordProtection.expandLabel(secret, "iv", 12)));
+        assertEquals(
+                "9f02283b6c9c07efc26bb9f2ac92e356",
+                HexFormat.of().formatHex(RecordProtection.expandLabel(secret, "key", 16)));
+        assertEquals(
+                "cf782b88dd83549aadf1e984", HexFormat.of().formatHex(RecordProtection.expandLabel(secret, "iv", 12)));
         for (String label : new String[] {"key", "iv", "traffic upd"}) {
             int length = label.equals("iv") ? 12 : label.equals("key") ? 32 : 32;
-            byte[] theirs = TlsCryptoUtils.hkdfExpandLabel(Settings.CRYPTO.createSecret(fromUs),
-                    CryptoHashAlgorithm.sha256, label, new byte[0], length).extract();
+            byte[] theirs = TlsCryptoUtils.hkdfExpandLabel(
+                            Settings.CRYPTO.createSecret(fromUs),
+                            CryptoHashAlgorithm.sha256,
+                            label,
+                            new byte[0],
+                            length)
+                    .extract();
             assertArrayEquals(theirs, RecordProtection.expandLabel(fromUs, label, length), label);
         }
     }
@@ -173,10 +194,12 @@ class RecordLayerTest {
         byte[] two = new byte[ticket.length * 2];
         System.arraycopy(ticket, 0, two, 0, ticket.length);
         System.arraycopy(ticket, 0, two, ticket.length, ticket.length);
-        Peer peer = new Peer(AES).record(HANDSHAKE, two)
+        Peer peer = new Peer(AES)
+                .record(HANDSHAKE, two)
                 .record(HANDSHAKE, Arrays.copyOf(ticket, 100))
                 .record(HANDSHAKE, Arrays.copyOfRange(ticket, 100, ticket.length))
-                .data("after the tickets").alert(AlertDescription.close_notify);
+                .data("after the tickets")
+                .alert(AlertDescription.close_notify);
         ByteArrayOutputStream sent = new ByteArrayOutputStream();
         assertEquals("after the tickets", new String(readAll(us(AES, peer.bytes(), sent))));
         assertEquals(0, sent.size(), "a ticket is not answered");
@@ -185,7 +208,12 @@ class RecordLayerTest {
     @ParameterizedTest(name = "suite 0x{0}")
     @ValueSource(ints = {AES, CHACHA})
     void keyUpdateIsFollowedAndAnsweredWhenRequested(int suite) throws IOException {
-        Peer peer = new Peer(suite).data("one ").keyUpdate(0).data("two ").keyUpdate(1).data("three");
+        Peer peer = new Peer(suite)
+                .data("one ")
+                .keyUpdate(0)
+                .data("two ")
+                .keyUpdate(1)
+                .data("three");
         ByteArrayOutputStream sent = new ByteArrayOutputStream();
         RecordLayer layer = us(suite, peer.bytes(), sent);
         byte[] got = new byte[13];
@@ -214,14 +242,18 @@ class RecordLayerTest {
         byte[] finished = new byte[4 + 32];
         finished[0] = 20;
         finished[3] = 32;
-        assertAlert(AlertDescription.unexpected_message,
+        assertAlert(
+                AlertDescription.unexpected_message,
                 us(AES, new Peer(AES).record(HANDSHAKE, finished).bytes(), new ByteArrayOutputStream()));
-        assertAlert(AlertDescription.unexpected_message,
+        assertAlert(
+                AlertDescription.unexpected_message,
                 us(AES, new Peer(AES).record((byte) 20, new byte[] {1}).bytes(), new ByteArrayOutputStream()));
-        assertAlert(AlertDescription.unexpected_message,
+        assertAlert(
+                AlertDescription.unexpected_message,
                 us(AES, new Peer(AES).record(HANDSHAKE, new byte[0]).bytes(), new ByteArrayOutputStream()));
         // an unprotected record (here a change_cipher_spec) after the handshake
-        assertAlert(AlertDescription.unexpected_message,
+        assertAlert(
+                AlertDescription.unexpected_message,
                 us(AES, new byte[] {20, 3, 3, 0, 1, 1}, new ByteArrayOutputStream()));
     }
 
@@ -325,7 +357,8 @@ class RecordLayerTest {
 
     @Test
     void closeNotifyEndsInputOnlyAndWhatFollowsIsNotRead() throws IOException {
-        byte[] wire = concat(new Peer(AES).data("data").alert(AlertDescription.close_notify).bytes(),
+        byte[] wire = concat(
+                new Peer(AES).data("data").alert(AlertDescription.close_notify).bytes(),
                 new byte[] {1, 2, 3, 4, 5, 6, 7}); // anything after close_notify is never read
         ByteArrayOutputStream sent = new ByteArrayOutputStream();
         RecordLayer layer = us(AES, wire, sent);
@@ -340,18 +373,18 @@ class RecordLayerTest {
         assertArrayEquals(new byte[] {42, APPLICATION_DATA}, peer.open(out, position));
         assertArrayEquals(new byte[] {1, 0, ALERT}, peer.open(out, position));
         assertEquals(out.length, position[0]);
-        assertThrows(java.net.SocketException.class, () -> layer.write(new byte[1], 0, 1));
+        assertThrows(SocketException.class, () -> layer.write(new byte[1], 0, 1));
     }
 
     @Test
     void otherAlertsEndTheConnection() throws IOException {
-        RecordLayer layer = us(AES, new Peer(AES).alert(AlertDescription.handshake_failure).bytes(),
-                new ByteArrayOutputStream());
-        TlsFatalAlertReceived received = assertThrows(TlsFatalAlertReceived.class,
-                () -> layer.read(new byte[1], 0, 1));
+        RecordLayer layer =
+                us(AES, new Peer(AES).alert(AlertDescription.handshake_failure).bytes(), new ByteArrayOutputStream());
+        TlsFatalAlertReceived received = assertThrows(TlsFatalAlertReceived.class, () -> layer.read(new byte[1], 0, 1));
         assertEquals(AlertDescription.handshake_failure, received.getAlertDescription());
-        assertAlert(AlertDescription.decode_error, us(AES, new Peer(AES).record(ALERT, new byte[] {1, 0, 0}).bytes(),
-                new ByteArrayOutputStream()));
+        assertAlert(
+                AlertDescription.decode_error,
+                us(AES, new Peer(AES).record(ALERT, new byte[] {1, 0, 0}).bytes(), new ByteArrayOutputStream()));
     }
 
     @Test
@@ -416,15 +449,20 @@ class RecordLayerTest {
 
     @Test
     void nothingMayComeBetweenTheRecordsOfASplitHandshakeMessage() throws IOException {
-        Peer peer = new Peer(AES).record(HANDSHAKE, new byte[] {4, 0, 0, 8, 1, 2}).data("in between");
+        Peer peer =
+                new Peer(AES).record(HANDSHAKE, new byte[] {4, 0, 0, 8, 1, 2}).data("in between");
         assertAlert(AlertDescription.unexpected_message, us(AES, peer.bytes(), new ByteArrayOutputStream()));
     }
 
     @Test
     void aServerRefusesANewSessionTicketFromItsClient() throws IOException {
         Peer peer = new Peer(AES).record(HANDSHAKE, new byte[] {4, 0, 0, 1, 0});
-        RecordLayer server = new RecordLayer(new ByteArrayInputStream(peer.bytes()), new ByteArrayOutputStream(),
-                new RecordProtection(AES, toUs, false, 0), new RecordProtection(AES, fromUs, true, 0), false);
+        RecordLayer server = new RecordLayer(
+                new ByteArrayInputStream(peer.bytes()),
+                new ByteArrayOutputStream(),
+                new RecordProtection(AES, toUs, false, 0),
+                new RecordProtection(AES, fromUs, true, 0),
+                false);
         assertAlert(AlertDescription.unexpected_message, server);
     }
 
@@ -433,8 +471,12 @@ class RecordLayerTest {
     void weUpdateOurSendingKeyBeforeItSealsTooManyRecords() throws IOException {
         ByteArrayOutputStream sent = new ByteArrayOutputStream();
         long last = RecordProtection.RECORDS_PER_KEY - 1;
-        RecordLayer layer = new RecordLayer(new ByteArrayInputStream(new byte[0]), sent,
-                new RecordProtection(AES, toUs, false, 0), new RecordProtection(AES, fromUs, true, last), true);
+        RecordLayer layer = new RecordLayer(
+                new ByteArrayInputStream(new byte[0]),
+                sent,
+                new RecordProtection(AES, toUs, false, 0),
+                new RecordProtection(AES, fromUs, true, last),
+                true);
         layer.write(new byte[MAX_PLAINTEXT + 10], 0, MAX_PLAINTEXT + 10);
         RecordProtection peerOpener = new RecordProtection(AES, fromUs, false, last);
         byte[] wire = sent.toByteArray();
@@ -442,7 +484,9 @@ class RecordLayerTest {
         byte[] first = openNext(peerOpener, wire, position);
         assertEquals(MAX_PLAINTEXT + 1, first.length);
         assertEquals(APPLICATION_DATA, first[first.length - 1]);
-        assertArrayEquals(new byte[] {24, 0, 0, 1, 0, HANDSHAKE}, openNext(peerOpener, wire, position),
+        assertArrayEquals(
+                new byte[] {24, 0, 0, 1, 0, HANDSHAKE},
+                openNext(peerOpener, wire, position),
                 "our own KeyUpdate, not asking the peer for one");
         peerOpener.update();
         byte[] second = openNext(peerOpener, wire, position);
@@ -455,7 +499,7 @@ class RecordLayerTest {
         Peer peer = new Peer(AES).data("late");
         RecordLayer layer = us(AES, peer.bytes(), new ByteArrayOutputStream());
         layer.destroy();
-        assertThrows(java.net.SocketException.class, () -> layer.read(new byte[10], 0, 10));
+        assertThrows(SocketException.class, () -> layer.read(new byte[10], 0, 10));
     }
 
     private static byte[] openNext(RecordProtection opener, byte[] wire, int[] position) throws IOException {
@@ -471,7 +515,7 @@ class RecordLayerTest {
         ByteArrayOutputStream sent = new ByteArrayOutputStream();
         RecordLayer layer = us(AES, new byte[0], sent);
         layer.destroy();
-        assertThrows(java.net.SocketException.class, () -> layer.write(new byte[1], 0, 1));
+        assertThrows(SocketException.class, () -> layer.write(new byte[1], 0, 1));
         assertEquals(false, layer.trySendAlert(AlertDescription.close_notify));
         assertEquals(0, sent.size());
     }

@@ -1,12 +1,11 @@
 package dev.fernetjca.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.fernetjca.testing.Fuzzing;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.fernetjca.testing.Fuzzing;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -58,13 +57,13 @@ class ServerSocketFuzzTest {
         // 63: stay silent (rare: it costs a whole deadline; and not 0, which is what exhausted input reads as),
         // odd: close, even: half-close
         int ending = data.consumeInt(0, 63);
-        boolean silent = tls && ending == 63;      // fernet-tokens mode has no deadline before the first token yet
+        boolean silent = tls && ending == 63; // fernet-tokens mode has no deadline before the first token yet
         byte[] bytes = data.consumeRemainingAsBytes();
         ServerSocket server = tls ? TLS : TOKENS;
         server.setSoTimeout((int) MARGIN.toMillis());
 
         try (Socket peer = new Socket(SocketTestSupport.LOOPBACK, server.getLocalPort());
-             Socket accepted = server.accept()) {
+                Socket accepted = server.accept()) {
             Future<Long> reading = READER.submit(() -> readAll(accepted.getInputStream()));
             try {
                 peer.getOutputStream().write(bytes);
@@ -90,7 +89,8 @@ class ServerSocketFuzzTest {
                 if (cause instanceof IOException) {
                     return;
                 }
-                throw new AssertionError("accepting side saw " + cause.getClass().getName(), cause);
+                throw new AssertionError(
+                        "accepting side saw " + cause.getClass().getName(), cause);
             }
             assertEquals(0, plaintextBytes, "fuzzed bytes authenticated as plaintext");
             if (tls) {

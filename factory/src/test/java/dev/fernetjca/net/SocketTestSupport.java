@@ -1,19 +1,18 @@
 package dev.fernetjca.net;
 
+import dev.fernetjca.provider.FernetProvider;
 import java.net.InetAddress;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
-import dev.fernetjca.provider.FernetProvider;
 
 /** Keys and factories for the socket tests; the echo server is {@code dev.fernetjca.testing.EchoServer}. */
 final class SocketTestSupport {
     static final FernetProvider PROVIDER = new FernetProvider();
     static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
-    private SocketTestSupport() {
-    }
+    private SocketTestSupport() {}
 
     static SecretKey newKey() {
         try {

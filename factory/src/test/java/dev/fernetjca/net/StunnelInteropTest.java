@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fernetjca.testing.Child;
+import dev.fernetjca.testing.ExternalTools;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -21,8 +23,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.SecretKey;
-import dev.fernetjca.testing.Child;
-import dev.fernetjca.testing.ExternalTools;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -54,10 +54,11 @@ class StunnelInteropTest {
             Future<byte[]> served = reverseOnce(service);
             int port = freePort();
             try (Child stunnel = stunnel(key, false, port, service.getLocalPort());
-                 Socket socket = new FernetSocketFactory(key).createSocket(LOOPBACK, port)) {
+                    Socket socket = new FernetSocketFactory(key).createSocket(LOOPBACK, port)) {
                 socket.getOutputStream().write("hello stunnel".getBytes(UTF_8));
                 socket.shutdownOutput();
-                assertArrayEquals("lennuts olleh".getBytes(UTF_8), socket.getInputStream().readAllBytes());
+                assertArrayEquals(
+                        "lennuts olleh".getBytes(UTF_8), socket.getInputStream().readAllBytes());
                 assertArrayEquals("hello stunnel".getBytes(UTF_8), served.get(10, TimeUnit.SECONDS));
                 stunnel.awaitLine(line -> line.contains("Key configured for PSK identity \"fernet-jca-1-"), WAIT);
             }
@@ -71,10 +72,12 @@ class StunnelInteropTest {
             Future<byte[]> served = reverseOnce(server);
             int port = freePort();
             try (Child stunnel = stunnel(key, true, port, server.getLocalPort());
-                 Socket plain = new Socket(LOOPBACK, port)) {
+                    Socket plain = new Socket(LOOPBACK, port)) {
                 plain.getOutputStream().write("from a plain client".getBytes(UTF_8));
                 plain.shutdownOutput();
-                assertArrayEquals("tneilc nialp a morf".getBytes(UTF_8), plain.getInputStream().readAllBytes());
+                assertArrayEquals(
+                        "tneilc nialp a morf".getBytes(UTF_8),
+                        plain.getInputStream().readAllBytes());
                 assertArrayEquals("from a plain client".getBytes(UTF_8), served.get(10, TimeUnit.SECONDS));
             }
         }
@@ -86,38 +89,47 @@ class StunnelInteropTest {
         try (ServerSocket service = new ServerSocket(0, 5, LOOPBACK)) {
             int port = freePort();
             try (Child stunnel = stunnel(newKey(), false, port, service.getLocalPort());
-                 Socket socket = new FernetSocketFactory(key).createSocket(LOOPBACK, port)) {
-                IOException e = assertThrows(IOException.class, () -> socket.getOutputStream().write(1));
+                    Socket socket = new FernetSocketFactory(key).createSocket(LOOPBACK, port)) {
+                IOException e = assertThrows(
+                        IOException.class, () -> socket.getOutputStream().write(1));
                 // stunnel answers handshake_failure, as any server sharing nothing with us would: no proof of a
                 // mismatch, so the message names the key we offered and both possibilities
-                assertTrue(e.getMessage().contains("may hold none of the keys we offered, "
-                        + FernetSocketFactory.externalPsks(key).get(0).split(" ")[0]), e.getMessage());
+                assertTrue(
+                        e.getMessage()
+                                .contains("may hold none of the keys we offered, "
+                                        + FernetSocketFactory.externalPsks(key)
+                                                .get(0)
+                                                .split(" ")[0]),
+                        e.getMessage());
             }
         }
     }
 
     /** Starts stunnel in the foreground: a server (or client) on {@code acceptPort} forwarding to {@code connectPort}. */
-    private Child stunnel(SecretKey key, boolean client, int acceptPort, int connectPort)
-            throws Exception {
+    private Child stunnel(SecretKey key, boolean client, int acceptPort, int connectPort) throws Exception {
         Path stunnel = ExternalTools.require("stunnel4");
         List<String> psks = FernetSocketFactory.externalPsks(key);
         Path secrets = dir.resolve("fernet-" + acceptPort + ".psk");
         Files.createFile(secrets, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(secrets, psks.get(0).replace(' ', ':') + "\n", US_ASCII);
         Path config = dir.resolve("stunnel-" + acceptPort + ".conf");
-        Files.writeString(config, String.join("\n",
-                "foreground = yes",
-                "pid =",
-                "debug = 5",
-                "[fernet]",
-                client ? "client = yes" : "",
-                client ? "PSKidentity = " + psks.get(0).split(" ")[0] : "",
-                "accept = 127.0.0.1:" + acceptPort,
-                "connect = 127.0.0.1:" + connectPort,
-                "sslVersionMin = TLSv1.3",
-                "ciphersuites = TLS_AES_128_GCM_SHA256",
-                "PSKsecrets = " + secrets,
-                ""), US_ASCII);
+        Files.writeString(
+                config,
+                String.join(
+                        "\n",
+                        "foreground = yes",
+                        "pid =",
+                        "debug = 5",
+                        "[fernet]",
+                        client ? "client = yes" : "",
+                        client ? "PSKidentity = " + psks.get(0).split(" ")[0] : "",
+                        "accept = 127.0.0.1:" + acceptPort,
+                        "connect = 127.0.0.1:" + connectPort,
+                        "sslVersionMin = TLSv1.3",
+                        "ciphersuites = TLS_AES_128_GCM_SHA256",
+                        "PSKsecrets = " + secrets,
+                        ""),
+                US_ASCII);
         Child child = Child.start(stunnel.toString(), config.toString());
         child.awaitLine(line -> line.contains("Configuration successful"), WAIT);
         return child;

@@ -7,10 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fernetjca.provider.FernetKeyRing;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -19,7 +25,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.SecretKey;
 import javax.net.ssl.SSLHandshakeException;
-import dev.fernetjca.provider.FernetKeyRing;
+import org.bouncycastle.tls.TlsClientProtocol;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -37,26 +43,33 @@ class TlsEngineTest {
         pool.awaitTermination(10, TimeUnit.SECONDS);
     }
 
-    private record Pair(TlsEngine client, TlsEngine server) {
-    }
+    private record Pair(TlsEngine client, TlsEngine server) {}
 
     private Pair connect(List<PskDerivation> clientPsks, List<PskDerivation> serverPsks, int maxFragment)
             throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 1, LOOPBACK)) {
             Socket clientSocket = new Socket(LOOPBACK, listener.getLocalPort());
             Socket serverSocket = listener.accept();
-            TlsEngine client = TlsEngine.client(Settings.CRYPTO, clientPsks,
+            TlsEngine client = TlsEngine.client(
+                    Settings.CRYPTO,
+                    clientPsks,
                     new FragmentingInputStream(clientSocket.getInputStream(), 1, maxFragment),
-                    clientSocket.getOutputStream(), clientSocket, "server");
-            TlsEngine server = TlsEngine.server(Settings.CRYPTO, serverPsks,
+                    clientSocket.getOutputStream(),
+                    clientSocket,
+                    "server");
+            TlsEngine server = TlsEngine.server(
+                    Settings.CRYPTO,
+                    serverPsks,
                     new FragmentingInputStream(serverSocket.getInputStream(), 2, maxFragment),
-                    serverSocket.getOutputStream(), serverSocket, "client");
+                    serverSocket.getOutputStream(),
+                    serverSocket,
+                    "client");
             return new Pair(client, server);
         }
     }
 
     private static List<PskDerivation> psks(SecretKey... keys) {
-        return PskDerivation.of(FernetKeyRing.of(keys[0], java.util.Arrays.copyOfRange(keys, 1, keys.length)));
+        return PskDerivation.of(FernetKeyRing.of(keys[0], Arrays.copyOfRange(keys, 1, keys.length)));
     }
 
     @ParameterizedTest(name = "fragments of at most {0} bytes")
@@ -65,10 +78,10 @@ class TlsEngineTest {
         SecretKey key = newKey();
         Pair pair = connect(psks(key), psks(key), maxFragment);
         Future<?> serverHandshake = pool.submit(() -> {
-            pair.server().handshake(10_000, millis -> { });
+            pair.server().handshake(10_000, millis -> {});
             return null;
         });
-        pair.client().handshake(10_000, millis -> { });
+        pair.client().handshake(10_000, millis -> {});
         serverHandshake.get(10, TimeUnit.SECONDS);
         assertEquals(0, pair.client().matchedKeyIndex());
 
@@ -97,24 +110,34 @@ class TlsEngineTest {
     @Test
     void runsOverInMemoryPipesWithoutASocket() throws Exception {
         SecretKey key = newKey();
-        java.io.PipedInputStream clientIn = new java.io.PipedInputStream(1 << 16);
-        java.io.PipedInputStream serverIn = new java.io.PipedInputStream(1 << 16);
-        java.io.PipedOutputStream clientOut = new java.io.PipedOutputStream(serverIn);
-        java.io.PipedOutputStream serverOut = new java.io.PipedOutputStream(clientIn);
-        TlsEngine client = TlsEngine.client(Settings.CRYPTO, psks(key), new FragmentingInputStream(clientIn, 3, 500),
-                clientOut, () -> { }, "server");
-        TlsEngine server = TlsEngine.server(Settings.CRYPTO, psks(key), new FragmentingInputStream(serverIn, 4, 500),
-                serverOut, () -> { }, "client");
+        PipedInputStream clientIn = new PipedInputStream(1 << 16);
+        PipedInputStream serverIn = new PipedInputStream(1 << 16);
+        PipedOutputStream clientOut = new PipedOutputStream(serverIn);
+        PipedOutputStream serverOut = new PipedOutputStream(clientIn);
+        TlsEngine client = TlsEngine.client(
+                Settings.CRYPTO,
+                psks(key),
+                new FragmentingInputStream(clientIn, 3, 500),
+                clientOut,
+                () -> {},
+                "server");
+        TlsEngine server = TlsEngine.server(
+                Settings.CRYPTO,
+                psks(key),
+                new FragmentingInputStream(serverIn, 4, 500),
+                serverOut,
+                () -> {},
+                "client");
         byte[] upstream = random(100_000, 11);
         byte[] downstream = random(60_000, 12);
         Future<byte[]> serverSide = pool.submit(() -> {
-            server.handshake(10_000, millis -> { });
+            server.handshake(10_000, millis -> {});
             Future<byte[]> received = pool.submit(() -> readAll(server));
             server.write(downstream, 0, downstream.length);
             server.shutdownOutput();
             return received.get(20, TimeUnit.SECONDS);
         });
-        client.handshake(10_000, millis -> { });
+        client.handshake(10_000, millis -> {});
         Future<byte[]> clientReceived = pool.submit(() -> readAll(client));
         client.write(upstream, 0, upstream.length);
         client.shutdownOutput();
@@ -130,10 +153,10 @@ class TlsEngineTest {
         SecretKey newKey = newKey();
         Pair pair = connect(psks(oldKey, newKey), psks(newKey, oldKey), 50);
         Future<?> serverHandshake = pool.submit(() -> {
-            pair.server().handshake(10_000, millis -> { });
+            pair.server().handshake(10_000, millis -> {});
             return null;
         });
-        pair.client().handshake(10_000, millis -> { });
+        pair.client().handshake(10_000, millis -> {});
         serverHandshake.get(10, TimeUnit.SECONDS);
         assertEquals(0, pair.server().matchedKeyIndex());
         assertEquals(1, pair.client().matchedKeyIndex());
@@ -146,21 +169,26 @@ class TlsEngineTest {
         List<PskDerivation> clientPsks = psks(newKey(), newKey());
         List<PskDerivation> serverPsks = psks(newKey());
         Pair pair = connect(clientPsks, serverPsks, 50);
-        Future<IOException> serverFailure = pool.submit(() -> assertThrows(SSLHandshakeException.class,
-                () -> pair.server().handshake(10_000, millis -> { })));
-        SSLHandshakeException clientFailure = assertThrows(SSLHandshakeException.class,
-                () -> pair.client().handshake(10_000, millis -> { }));
-        String clientIdentities = clientPsks.get(0).identityText() + ", " + clientPsks.get(1).identityText();
-        assertEquals("server does not hold a matching Fernet key: it knows none of the identities we offered, "
-                + clientIdentities + " (alert unknown_psk_identity(115))", clientFailure.getMessage());
-        assertEquals("client does not hold a matching Fernet key: it offered " + clientIdentities + "; we hold "
-                + serverPsks.get(0).identityText(), serverFailure.get(10, TimeUnit.SECONDS).getMessage());
+        Future<IOException> serverFailure = pool.submit(() ->
+                assertThrows(SSLHandshakeException.class, () -> pair.server().handshake(10_000, millis -> {})));
+        SSLHandshakeException clientFailure =
+                assertThrows(SSLHandshakeException.class, () -> pair.client().handshake(10_000, millis -> {}));
+        String clientIdentities =
+                clientPsks.get(0).identityText() + ", " + clientPsks.get(1).identityText();
+        assertEquals(
+                "server does not hold a matching Fernet key: it knows none of the identities we offered, "
+                        + clientIdentities + " (alert unknown_psk_identity(115))",
+                clientFailure.getMessage());
+        assertEquals(
+                "client does not hold a matching Fernet key: it offered " + clientIdentities + "; we hold "
+                        + serverPsks.get(0).identityText(),
+                serverFailure.get(10, TimeUnit.SECONDS).getMessage());
         // failed for good: later use throws, it does not hang
         assertThrows(IOException.class, () -> pair.client().write(new byte[1], 0, 1));
     }
 
     /** A key holder that sends data after its close_notify, as no honest peer does. */
-    private static final class RogueClient extends org.bouncycastle.tls.TlsClientProtocol {
+    private static final class RogueClient extends TlsClientProtocol {
         void closeNotify() throws IOException {
             raiseAlertWarning(org.bouncycastle.tls.AlertDescription.close_notify, "rogue");
         }
@@ -170,12 +198,17 @@ class TlsEngineTest {
     void ignoresDataAfterCloseNotify() throws Exception {
         SecretKey key = newKey();
         try (ServerSocket listener = new ServerSocket(0, 1, LOOPBACK);
-             Socket raw = new Socket(LOOPBACK, listener.getLocalPort());
-             Socket accepted = listener.accept()) {
-            TlsEngine server = TlsEngine.server(Settings.CRYPTO, psks(key), accepted.getInputStream(),
-                    accepted.getOutputStream(), accepted, "client");
+                Socket raw = new Socket(LOOPBACK, listener.getLocalPort());
+                Socket accepted = listener.accept()) {
+            TlsEngine server = TlsEngine.server(
+                    Settings.CRYPTO,
+                    psks(key),
+                    accepted.getInputStream(),
+                    accepted.getOutputStream(),
+                    accepted,
+                    "client");
             Future<byte[]> received = pool.submit(() -> {
-                server.handshake(10_000, millis -> { });
+                server.handshake(10_000, millis -> {});
                 return readAll(server);
             });
             RogueClient rogue = new RogueClient();
@@ -199,8 +232,7 @@ class TlsEngineTest {
             int available = rogue.getAvailableOutputBytes();
             rogue.readOutput(buffer, 0, available);
             raw.getOutputStream().write(buffer, 0, available); // all in one TCP write
-            assertEquals("before|", new String(received.get(10, TimeUnit.SECONDS),
-                    java.nio.charset.StandardCharsets.US_ASCII));
+            assertEquals("before|", new String(received.get(10, TimeUnit.SECONDS), StandardCharsets.US_ASCII));
         }
     }
 
@@ -209,13 +241,13 @@ class TlsEngineTest {
         SecretKey key = newKey();
         Pair pair = connect(psks(key), psks(key), 20_000);
         Future<?> serverHandshake = pool.submit(() -> {
-            pair.server().handshake(10_000, millis -> { });
+            pair.server().handshake(10_000, millis -> {});
             return null;
         });
-        pair.client().handshake(10_000, millis -> { });
+        pair.client().handshake(10_000, millis -> {});
         serverHandshake.get(10, TimeUnit.SECONDS);
         int size = 32 << 20;
-        List<Future<Long>> results = new java.util.ArrayList<>();
+        List<Future<Long>> results = new ArrayList<>();
         for (TlsEngine engine : List.of(pair.client(), pair.server())) {
             pool.submit(() -> {
                 byte[] chunk = new byte[65_536];

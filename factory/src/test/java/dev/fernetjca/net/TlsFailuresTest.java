@@ -27,14 +27,24 @@ class TlsFailuresTest {
 
     /** A client whose handshake saw TLS from the server, and nothing else yet. */
     private static TlsFailures.Evidence client(boolean serverHelloSeen, boolean choseCertificate) {
-        return new TlsFailures.Evidence(PEER, true, false, 100, true, List.of(OURS, OLD), serverHelloSeen, "",
-                choseCertificate, false, false);
+        return new TlsFailures.Evidence(
+                PEER, true, false, 100, true, List.of(OURS, OLD), serverHelloSeen, "", choseCertificate, false, false);
     }
 
     /** A server that received a TLS ClientHello offering {@code offered} (null: no pre-shared keys). */
     private static TlsFailures.Evidence server(String offered, boolean matched) {
-        return new TlsFailures.Evidence(PEER, false, false, 300, true, List.of(OURS), offered != null,
-                offered == null ? "" : offered, false, matched, false);
+        return new TlsFailures.Evidence(
+                PEER,
+                false,
+                false,
+                300,
+                true,
+                List.of(OURS),
+                offered != null,
+                offered == null ? "" : offered,
+                false,
+                matched,
+                false);
     }
 
     private static String message(Throwable failure, TlsFailures.Evidence evidence) {
@@ -73,8 +83,8 @@ class TlsFailuresTest {
 
     @Test
     void serverRefusingOurIdentitiesProvesAKeyMismatchAndNamesWhatWeOffered() {
-        String message = message(new TlsFatalAlertReceived(AlertDescription.unknown_psk_identity),
-                client(false, false));
+        String message =
+                message(new TlsFatalAlertReceived(AlertDescription.unknown_psk_identity), client(false, false));
         assertTrue(message.startsWith(PEER + " " + MISMATCH), message);
         assertTrue(message.contains(OURS + ", " + OLD), message);
     }
@@ -106,13 +116,14 @@ class TlsFailuresTest {
 
     @Test
     void aPeerThatDoesNotSpeakTlsIsNotAFernetPeer() {
-        TlsFailures.Evidence http = new TlsFailures.Evidence(PEER, true, false, 40, false, List.of(OURS), false, "",
-                false, false, false);
+        TlsFailures.Evidence http =
+                new TlsFailures.Evidence(PEER, true, false, 40, false, List.of(OURS), false, "", false, false, false);
         String message = message(new TlsFatalAlert(AlertDescription.unexpected_message), http);
         assertEquals(PEER + " is not a fernet-jca peer: it did not answer with TLS", message);
-        TlsFailures.Evidence httpClient = new TlsFailures.Evidence(PEER, false, false, 40, false, List.of(OURS), false,
-                "", false, false, false);
-        assertEquals(PEER + " is not a fernet-jca peer: it did not speak TLS",
+        TlsFailures.Evidence httpClient =
+                new TlsFailures.Evidence(PEER, false, false, 40, false, List.of(OURS), false, "", false, false, false);
+        assertEquals(
+                PEER + " is not a fernet-jca peer: it did not speak TLS",
                 message(new TlsFatalAlert(AlertDescription.decode_error), httpClient));
     }
 
@@ -132,16 +143,16 @@ class TlsFailuresTest {
     void ourIdentityWithAWrongBinderProvesAMismatch() {
         String message = message(new TlsFatalAlert(AlertDescription.decrypt_error), server(OURS, true));
         assertTrue(message.contains(MISMATCH) && message.contains("binder does not verify"), message);
-        TlsFailures.Evidence afterServerHello = new TlsFailures.Evidence(PEER, false, false, 300, true,
-                List.of(OURS), true, OURS, false, true, true);
+        TlsFailures.Evidence afterServerHello =
+                new TlsFailures.Evidence(PEER, false, false, 300, true, List.of(OURS), true, OURS, false, true, true);
         String finished = message(new TlsFatalAlert(AlertDescription.decrypt_error), afterServerHello);
         assertFalse(finished.contains(MISMATCH), "a Finished that fails after our answer is no key proof: " + finished);
     }
 
     @Test
     void recordFailuresAfterTheHandshakeKeepTheirWords() {
-        TlsFailures.Evidence established = new TlsFailures.Evidence(PEER, true, true, 5000, true, List.of(OURS),
-                true, "", false, false, true);
+        TlsFailures.Evidence established =
+                new TlsFailures.Evidence(PEER, true, true, 5000, true, List.of(OURS), true, "", false, false, true);
         IOException forged = TlsFailures.translate(new TlsFatalAlert(AlertDescription.bad_record_mac), established);
         assertInstanceOf(SSLException.class, forged);
         assertFalse(forged instanceof SSLHandshakeException);

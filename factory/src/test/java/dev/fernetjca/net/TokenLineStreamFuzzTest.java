@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.fernetjca.provider.FernetKeyRing;
+import dev.fernetjca.provider.FernetParameterSpec;
+import dev.fernetjca.testing.Fuzzing;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,9 +20,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
-import dev.fernetjca.provider.FernetKeyRing;
-import dev.fernetjca.provider.FernetParameterSpec;
-import dev.fernetjca.testing.Fuzzing;
 
 /**
  * The fernet-tokens line reader fed a fuzzed mix of real tokens (some ending in CR LF), garbage lines, and a possibly
@@ -65,7 +65,7 @@ class TokenLineStreamFuzzTest {
             }
             wire.writeBytes(data.consumeBoolean() ? new byte[] {'\r', '\n'} : new byte[] {'\n'});
         }
-        byte[] tail = data.consumeRemainingAsBytes();   // an unfinished line, newlines and all
+        byte[] tail = data.consumeRemainingAsBytes(); // an unfinished line, newlines and all
         wire.writeBytes(tail);
         byte[] input = wire.toByteArray();
 

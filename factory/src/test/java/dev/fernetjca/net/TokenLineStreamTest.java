@@ -9,6 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fernetjca.provider.Fernet;
+import dev.fernetjca.provider.FernetKeyRing;
+import dev.fernetjca.provider.FernetParameterSpec;
+import dev.fernetjca.testing.EchoServer;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -32,10 +36,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
-import dev.fernetjca.provider.Fernet;
-import dev.fernetjca.provider.FernetKeyRing;
-import dev.fernetjca.provider.FernetParameterSpec;
-import dev.fernetjca.testing.EchoServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -65,8 +65,8 @@ class TokenLineStreamTest {
         byte[] big = new byte[TokenLineStream.CHUNK_BYTES * 2 + 5];
         new Random(1).nextBytes(big);
         try (ServerSocket peer = new ServerSocket(0, 1, LOOPBACK);
-             Socket socket = tokenClients(key, null).createSocket(LOOPBACK, peer.getLocalPort());
-             Socket accepted = peer.accept()) {
+                Socket socket = tokenClients(key, null).createSocket(LOOPBACK, peer.getLocalPort());
+                Socket accepted = peer.accept()) {
             socket.getOutputStream().write("hello".getBytes(UTF_8));
             socket.getOutputStream().write(big);
             socket.shutdownOutput();
@@ -94,8 +94,8 @@ class TokenLineStreamTest {
         wire.write(fernet.encrypt("two".getBytes(UTF_8)));
         wire.write('\n');
         try (ServerSocket peer = new ServerSocket(0, 1, LOOPBACK);
-             Socket socket = tokenClients(key, null).createSocket(LOOPBACK, peer.getLocalPort());
-             Socket accepted = peer.accept()) {
+                Socket socket = tokenClients(key, null).createSocket(LOOPBACK, peer.getLocalPort());
+                Socket accepted = peer.accept()) {
             OutputStream out = accepted.getOutputStream();
             for (byte b : wire.toByteArray()) {
                 out.write(b);
@@ -107,23 +107,28 @@ class TokenLineStreamTest {
 
     @Test
     void tamperedLineFailsTheConnection() throws Exception {
-        assertRejected(key -> {
-            byte[] token = Fernet.of(key).encrypt("pay 100".getBytes(UTF_8));
-            token[token.length / 2] ^= 1;
-            return token;
-        }, ProtocolException.class, "rejected");
+        assertRejected(
+                key -> {
+                    byte[] token = Fernet.of(key).encrypt("pay 100".getBytes(UTF_8));
+                    token[token.length / 2] ^= 1;
+                    return token;
+                },
+                ProtocolException.class,
+                "rejected");
     }
 
     @Test
     void tokenOfAnotherKeyFailsTheConnection() throws Exception {
-        assertRejected(key -> Fernet.of(newKey()).encrypt("hi".getBytes(UTF_8)), ProtocolException.class,
+        assertRejected(
+                key -> Fernet.of(newKey()).encrypt("hi".getBytes(UTF_8)),
+                ProtocolException.class,
                 "token authentication failed");
     }
 
     @Test
     void overLongLineFailsTheConnection() throws Exception {
         byte[] tooLong = new byte[TokenLineStream.MAX_LINE_BYTES + 10];
-        java.util.Arrays.fill(tooLong, (byte) 'A');
+        Arrays.fill(tooLong, (byte) 'A');
         assertRejected(key -> tooLong, ProtocolException.class, "exceeds");
     }
 
@@ -131,25 +136,33 @@ class TokenLineStreamTest {
     void expiredTokenIsRefusedWithATtl() throws Exception {
         SecretKey key = newKey();
         Cipher cipher = Cipher.getInstance("Fernet", SocketTestSupport.PROVIDER);
-        cipher.init(Cipher.ENCRYPT_MODE, key, FernetParameterSpec.defaults()
-                .withClock(Clock.fixed(Instant.now().minusSeconds(120), ZoneOffset.UTC)));
+        cipher.init(
+                Cipher.ENCRYPT_MODE,
+                key,
+                FernetParameterSpec.defaults()
+                        .withClock(Clock.fixed(Instant.now().minusSeconds(120), ZoneOffset.UTC)));
         byte[] old = cipher.doFinal("stale".getBytes(UTF_8));
         try (ServerSocket peer = new ServerSocket(0, 1, LOOPBACK);
-             Socket socket = tokenClients(key, Duration.ofSeconds(60)).createSocket(LOOPBACK, peer.getLocalPort());
-             Socket accepted = peer.accept()) {
+                Socket socket = tokenClients(key, Duration.ofSeconds(60)).createSocket(LOOPBACK, peer.getLocalPort());
+                Socket accepted = peer.accept()) {
             accepted.getOutputStream().write(old);
             accepted.getOutputStream().write('\n');
-            ProtocolException e = assertThrows(ProtocolException.class, () -> socket.getInputStream().read());
+            ProtocolException e = assertThrows(
+                    ProtocolException.class, () -> socket.getInputStream().read());
             assertTrue(e.getMessage().contains("token expired"), e.getMessage());
         }
     }
 
     @Test
     void endInTheMiddleOfALineIsAnError() throws Exception {
-        assertRejected(key -> {
-            byte[] token = Fernet.of(key).encrypt("cut".getBytes(UTF_8));
-            return java.util.Arrays.copyOf(token, token.length - 1);
-        }, EOFException.class, "middle of a token", false);
+        assertRejected(
+                key -> {
+                    byte[] token = Fernet.of(key).encrypt("cut".getBytes(UTF_8));
+                    return Arrays.copyOf(token, token.length - 1);
+                },
+                EOFException.class,
+                "middle of a token",
+                false);
     }
 
     @Test
@@ -157,8 +170,8 @@ class TokenLineStreamTest {
         SecretKey key = newKey();
         byte[] token = Fernet.of(key).encrypt("patience".getBytes(UTF_8));
         try (ServerSocket peer = new ServerSocket(0, 1, LOOPBACK);
-             Socket socket = tokenClients(key, null).createSocket(LOOPBACK, peer.getLocalPort());
-             Socket accepted = peer.accept()) {
+                Socket socket = tokenClients(key, null).createSocket(LOOPBACK, peer.getLocalPort());
+                Socket accepted = peer.accept()) {
             accepted.getOutputStream().write(token, 0, 40);
             socket.setSoTimeout(100);
             InputStream in = socket.getInputStream();
@@ -177,18 +190,19 @@ class TokenLineStreamTest {
         FernetServerSocketFactory servers = new FernetServerSocketFactory(
                 Settings.of(FernetKeyRing.of(newKey, oldKey), Settings.Mode.FERNET_TOKENS, null, HANDSHAKE));
         try (EchoServer echo = new EchoServer(servers::createServerSocket);
-             Socket socket = tokenClients(oldKey, null).createSocket(LOOPBACK, echo.port())) {
+                Socket socket = tokenClients(oldKey, null).createSocket(LOOPBACK, echo.port())) {
             socket.getOutputStream().write("rotating".getBytes(UTF_8));
             socket.shutdownOutput();
             // the server answers under its primary, which this old client cannot read
             assertThrows(ProtocolException.class, () -> socket.getInputStream().readAllBytes());
         }
         try (EchoServer echo = new EchoServer(servers::createServerSocket);
-             Socket socket = tokenClients(FernetKeyRing.of(newKey, oldKey), null)
-                     .createSocket(LOOPBACK, echo.port())) {
+                Socket socket =
+                        tokenClients(FernetKeyRing.of(newKey, oldKey), null).createSocket(LOOPBACK, echo.port())) {
             socket.getOutputStream().write("rotating".getBytes(UTF_8));
             socket.shutdownOutput();
-            assertArrayEquals("rotating".getBytes(UTF_8), socket.getInputStream().readAllBytes());
+            assertArrayEquals(
+                    "rotating".getBytes(UTF_8), socket.getInputStream().readAllBytes());
         }
     }
 
@@ -202,8 +216,8 @@ class TokenLineStreamTest {
         int connections = 60;
         byte[] noNewline = new byte[1 << 20];
         Arrays.fill(noNewline, (byte) 'A');
-        FernetServerSocketFactory servers = new FernetServerSocketFactory(
-                Settings.of(newKey(), Settings.Mode.FERNET_TOKENS, null, HANDSHAKE));
+        FernetServerSocketFactory servers =
+                new FernetServerSocketFactory(Settings.of(newKey(), Settings.Mode.FERNET_TOKENS, null, HANDSHAKE));
         List<Socket> held = new ArrayList<>();
         List<Socket> strangers = new ArrayList<>();
         try (ServerSocket server = servers.createServerSocket(0, connections, LOOPBACK)) {
@@ -238,8 +252,11 @@ class TokenLineStreamTest {
             for (Future<Exception> reader : readers) {
                 Exception e = reader.get(1, TimeUnit.SECONDS);
                 assertTrue(e instanceof ProtocolException, String.valueOf(e));
-                assertTrue(e.getMessage().contains("exceeds " + TokenLineStream.UNAUTHENTICATED_LINE_BYTES
-                        + " bytes before a token has authenticated"), e.getMessage());
+                assertTrue(
+                        e.getMessage()
+                                .contains("exceeds " + TokenLineStream.UNAUTHENTICATED_LINE_BYTES
+                                        + " bytes before a token has authenticated"),
+                        e.getMessage());
             }
             assertEquals(connections, held.size());
         } finally {
@@ -394,9 +411,14 @@ class TokenLineStreamTest {
                 peer = new Socket(LOOPBACK, listener.getLocalPort());
                 local = listener.accept();
             }
-            stream = new TokenLineStream(FernetKeyRing.of(key), FernetParameterSpec.defaults(),
-                    local.getInputStream(), local.getOutputStream(), local, "peer");
-            stream.handshake(handshakeTimeout.toMillis(), millis -> { });
+            stream = new TokenLineStream(
+                    FernetKeyRing.of(key),
+                    FernetParameterSpec.defaults(),
+                    local.getInputStream(),
+                    local.getOutputStream(),
+                    local,
+                    "peer");
+            stream.handshake(handshakeTimeout.toMillis(), millis -> {});
         }
 
         OutputStream peerOut() throws IOException {
@@ -439,8 +461,8 @@ class TokenLineStreamTest {
             throws Exception {
         SecretKey key = newKey();
         try (ServerSocket peer = new ServerSocket(0, 1, LOOPBACK);
-             Socket socket = tokenClients(key, null).createSocket(LOOPBACK, peer.getLocalPort());
-             Socket accepted = peer.accept()) {
+                Socket socket = tokenClients(key, null).createSocket(LOOPBACK, peer.getLocalPort());
+                Socket accepted = peer.accept()) {
             Thread writer = new Thread(() -> {
                 try {
                     accepted.getOutputStream().write(wire.line(key));

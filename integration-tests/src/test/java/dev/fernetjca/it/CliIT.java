@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fernetjca.testing.Processes;
+import dev.fernetjca.testing.Processes.Result;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,8 +17,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import dev.fernetjca.testing.Processes;
-import dev.fernetjca.testing.Processes.Result;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,8 +54,8 @@ class CliIT {
         Files.deleteIfExists(keyFile);
         try {
             // as `chmod 600` would leave it: fernet refuses a key file open to group or others
-            Files.createFile(keyFile,
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(
+                    keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (UnsupportedOperationException e) {
             Files.createFile(keyFile); // not a POSIX file system: fernet does not check permissions there
         }
@@ -79,9 +79,11 @@ class CliIT {
 
         // fernet encrypt --key-file K < plaintext | fernet decrypt --key-file K > decrypted
         List<Process> pipeline = ProcessBuilder.startPipeline(List.of(
-                fernet("encrypt", "--key-file", keyFile.toString()).redirectInput(in.toFile())
+                fernet("encrypt", "--key-file", keyFile.toString())
+                        .redirectInput(in.toFile())
                         .redirectError(ProcessBuilder.Redirect.INHERIT),
-                fernet("decrypt", "--key-file", keyFile.toString(), "--ttl", "60").redirectOutput(out.toFile())
+                fernet("decrypt", "--key-file", keyFile.toString(), "--ttl", "60")
+                        .redirectOutput(out.toFile())
                         .redirectError(ProcessBuilder.Redirect.INHERIT)));
         for (Process process : pipeline) {
             assertTrue(process.waitFor(60, TimeUnit.SECONDS), "pipeline did not finish in 60 s");
@@ -109,16 +111,16 @@ class CliIT {
     void tamperedTokenExitsWithOneAndPrintsNothing() throws Exception {
         Path keyFile = keygenToFile();
         String key = Files.readString(keyFile).trim();
-        Result encrypted = run(fernet("encrypt", "--key-file", keyFile.toString()),
-                "secret".getBytes(StandardCharsets.UTF_8));
+        Result encrypted =
+                run(fernet("encrypt", "--key-file", keyFile.toString()), "secret".getBytes(StandardCharsets.UTF_8));
         assertEquals(0, encrypted.status(), encrypted.stderr());
         String token = new String(encrypted.stdoutBytes(), StandardCharsets.US_ASCII).trim();
         int where = token.length() / 2;
-        String tampered = token.substring(0, where) + (token.charAt(where) == 'A' ? 'B' : 'A')
-                + token.substring(where + 1);
+        String tampered =
+                token.substring(0, where) + (token.charAt(where) == 'A' ? 'B' : 'A') + token.substring(where + 1);
 
-        Result result = run(fernet("decrypt", "--key-file", keyFile.toString()),
-                tampered.getBytes(StandardCharsets.US_ASCII));
+        Result result =
+                run(fernet("decrypt", "--key-file", keyFile.toString()), tampered.getBytes(StandardCharsets.US_ASCII));
         assertEquals(1, result.status());
         assertEquals(0, result.stdoutBytes().length, "stdout must stay empty");
         assertTrue(result.stderr().contains("token authentication failed"), result.stderr());

@@ -36,14 +36,17 @@ import org.junit.jupiter.params.provider.MethodSource;
  * is skipped, and the reason is printed.
  */
 class DocSnippetsIT {
-    private static final Path ROOT = Path.of(System.getProperty("fernet.repo.root", "..")).toAbsolutePath().normalize();
+    private static final Path ROOT = Path.of(System.getProperty("fernet.repo.root", ".."))
+            .toAbsolutePath()
+            .normalize();
     private static final Pattern BLOCK =
             Pattern.compile("(?:<!-- snippet: ([^>]*) -->\\s*\\n)?```java\\n(.*?)```", Pattern.DOTALL);
     private static final Pattern IMPORT = Pattern.compile("^import [^;]+;\\s*$", Pattern.MULTILINE);
     private static final Pattern DECLARES_TYPE =
             Pattern.compile("^(public )?(final )?(class|interface|record|enum) ", Pattern.MULTILINE);
 
-    private static final String IMPORTS = String.join("\n",
+    private static final String IMPORTS = String.join(
+            "\n",
             "import static java.nio.charset.StandardCharsets.US_ASCII;",
             "import static java.nio.charset.StandardCharsets.UTF_8;",
             "import dev.fernetjca.net.*;",
@@ -65,7 +68,8 @@ class DocSnippetsIT {
             "");
 
     /** What the prose around the snippets names and the snippets use without declaring. */
-    private static final String CONTEXT = String.join("\n",
+    private static final String CONTEXT = String.join(
+            "\n",
             "    interface Greeter extends Remote { String greet(String name) throws RemoteException; }",
             "    SecretKey key;",
             "    String keyString;",
@@ -119,7 +123,8 @@ class DocSnippetsIT {
         String className;
         if (DECLARES_TYPE.matcher(snippet.code()).find()) {
             source = snippet.code();
-            Matcher name = Pattern.compile("(class|interface|record|enum) (\\w+)").matcher(source);
+            Matcher name =
+                    Pattern.compile("(class|interface|record|enum) (\\w+)").matcher(source);
             assertTrue(name.find(), "no type name in " + snippet);
             className = name.group(2);
         } else {
@@ -129,11 +134,12 @@ class DocSnippetsIT {
             while (imports.find()) {
                 ownImports.append(imports.group()).append('\n');
             }
-            String body = IMPORT.matcher(snippet.code()).replaceAll("")
+            String body = IMPORT.matcher(snippet.code())
+                    .replaceAll("")
                     .replace("{ ... }", "{ }")
                     .replaceAll("(?m)^\\s*\\.\\.\\.\\s*$", "");
-            source = IMPORTS + ownImports + "\nclass Snippet {\n" + CONTEXT
-                    + "    void run() throws Exception {\n" + body + "\n    }\n}\n";
+            source = IMPORTS + ownImports + "\nclass Snippet {\n" + CONTEXT + "    void run() throws Exception {\n"
+                    + body + "\n    }\n}\n";
         }
         String errors = compile(className, source);
         assertEquals("", errors, snippet + " does not compile:\n" + source);
@@ -144,24 +150,28 @@ class DocSnippetsIT {
         JavaCompiler compiler = ToolProvider.getSystemJavaCompiler();
         assertNotNull(compiler, "tests need a JDK, not a JRE");
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
-        JavaFileObject file = new SimpleJavaFileObject(URI.create("string:///" + className + ".java"),
-                JavaFileObject.Kind.SOURCE) {
-            @Override
-            public CharSequence getCharContent(boolean ignoreEncodingErrors) {
-                return source;
-            }
-        };
+        JavaFileObject file =
+                new SimpleJavaFileObject(URI.create("string:///" + className + ".java"), JavaFileObject.Kind.SOURCE) {
+                    @Override
+                    public CharSequence getCharContent(boolean ignoreEncodingErrors) {
+                        return source;
+                    }
+                };
         try (StandardJavaFileManager files = compiler.getStandardFileManager(diagnostics, Locale.ROOT, null)) {
             Path output = Files.createTempDirectory("snippet");
-            List<String> options = List.of("-proc:none", "-d", output.toString(),
-                    "-classpath", System.getProperty("java.class.path"));
+            List<String> options =
+                    List.of("-proc:none", "-d", output.toString(), "-classpath", System.getProperty("java.class.path"));
             StringWriter messages = new StringWriter();
-            boolean ok = compiler.getTask(messages, files, diagnostics, options, null, List.of(file)).call();
+            boolean ok = compiler.getTask(messages, files, diagnostics, options, null, List.of(file))
+                    .call();
             StringBuilder errors = new StringBuilder();
             diagnostics.getDiagnostics().stream()
                     .filter(d -> d.getKind() == Diagnostic.Kind.ERROR)
-                    .forEach(d -> errors.append("line ").append(d.getLineNumber()).append(": ")
-                            .append(d.getMessage(Locale.ROOT)).append('\n'));
+                    .forEach(d -> errors.append("line ")
+                            .append(d.getLineNumber())
+                            .append(": ")
+                            .append(d.getMessage(Locale.ROOT))
+                            .append('\n'));
             return ok ? "" : errors.length() > 0 ? errors.toString() : messages.toString();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

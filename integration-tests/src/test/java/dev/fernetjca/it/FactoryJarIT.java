@@ -25,6 +25,8 @@ class FactoryJarIT {
         ModuleDescriptor descriptor = modules.iterator().next().descriptor();
         // without Automatic-Module-Name the name would be derived from the file name: fernet.jca.factory
         assertEquals("dev.fernetjca.net", descriptor.name());
-        assertTrue(descriptor.packages().contains("dev.fernetjca.net"), descriptor.packages().toString());
+        assertTrue(
+                descriptor.packages().contains("dev.fernetjca.net"),
+                descriptor.packages().toString());
     }
 }

@@ -3,6 +3,8 @@ package dev.fernetjca.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fernetjca.testing.Child;
+import dev.fernetjca.testing.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,10 +12,9 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import dev.fernetjca.testing.Child;
-import dev.fernetjca.testing.Processes;
 
 /**
  * The shaded {@code fernet.jar}, run as users run it ({@code java -jar}), and what the tests need around it: keys made
@@ -25,8 +26,7 @@ final class FernetCli {
     private static final Duration STARTUP = Duration.ofSeconds(30);
     private static final Pattern LISTENING = Pattern.compile("fernet tunnel: listening on (\\S+):(\\d+), .*");
 
-    private FernetCli() {
-    }
+    private FernetCli() {}
 
     /** Returns the jar that failsafe's {@code fernet.cli.jar} names. */
     static Path jar() {
@@ -69,12 +69,12 @@ final class FernetCli {
          * @param args the tunnel's options; {@code --listen HOST:0} works, the port chosen is {@link #port()}
          */
         static TunnelProcess start(String... args) throws IOException, InterruptedException {
-            return start(java.util.Map.of(), args);
+            return start(Map.of(), args);
         }
 
         /** Starts {@code fernet tunnel ARGS} as {@link #start(String...)} does, with {@code environment} added. */
-        static TunnelProcess start(java.util.Map<String, String> environment, String... args) throws IOException,
-                InterruptedException {
+        static TunnelProcess start(Map<String, String> environment, String... args)
+                throws IOException, InterruptedException {
             List<String> all = new ArrayList<>();
             all.add("tunnel");
             all.addAll(List.of(args));
@@ -94,8 +94,14 @@ final class FernetCli {
 
         /** Starts {@code fernet tunnel --decrypt} on a free port of 127.0.0.1 in front of {@code 127.0.0.1:targetPort}. */
         static TunnelProcess decryptingTo(int targetPort, Path keyFile) throws IOException, InterruptedException {
-            return start("--listen", "127.0.0.1:0", "--connect", "127.0.0.1:" + targetPort, "--decrypt",
-                    "--key-file", keyFile.toString());
+            return start(
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--connect",
+                    "127.0.0.1:" + targetPort,
+                    "--decrypt",
+                    "--key-file",
+                    keyFile.toString());
         }
 
         int port() {
@@ -115,8 +121,10 @@ final class FernetCli {
                         return line;
                     }
                 }
-                assertTrue(System.nanoTime() < deadline && isAlive(), "no log line for connection #" + number
-                        + (isAlive() ? " in 30 s" : ": the tunnel exited") + "; its log:\n" + log());
+                assertTrue(
+                        System.nanoTime() < deadline && isAlive(),
+                        "no log line for connection #" + number + (isAlive() ? " in 30 s" : ": the tunnel exited")
+                                + "; its log:\n" + log());
                 Thread.sleep(50);
             }
         }
@@ -127,7 +135,9 @@ final class FernetCli {
 
         /** Sends SIGHUP, as {@code kill -HUP} or {@code systemctl reload} does: the tunnel re-reads its key file. */
         void hangup() throws IOException, InterruptedException {
-            Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(pid())).inheritIO().start();
+            Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(pid()))
+                    .inheritIO()
+                    .start();
             assertEquals(0, kill.waitFor(), "kill -HUP " + pid());
         }
 

@@ -26,6 +26,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -77,12 +78,10 @@ class KeyRotationIT {
         }
 
         @Override
-        public void flush() {
-        }
+        public void flush() {}
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     };
 
     @BeforeEach
@@ -100,19 +99,23 @@ class KeyRotationIT {
     void fleetRotatesThroughStagedKeyFilesWithoutRestartOrFailedConnection() throws Exception {
         String keyA = FernetCli.keygen();
         String keyB = FernetCli.keygen();
-        List<Path> serverFiles = List.of(KeyFiles.write(dir.resolve("server1.key"), keyA),
-                KeyFiles.write(dir.resolve("server2.key"), keyA));
-        List<Path> clientFiles = List.of(KeyFiles.write(dir.resolve("client1.key"), keyA),
-                KeyFiles.write(dir.resolve("client2.key"), keyA));
+        List<Path> serverFiles = List.of(
+                KeyFiles.write(dir.resolve("server1.key"), keyA), KeyFiles.write(dir.resolve("server2.key"), keyA));
+        List<Path> clientFiles = List.of(
+                KeyFiles.write(dir.resolve("client1.key"), keyA), KeyFiles.write(dir.resolve("client2.key"), keyA));
         try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
-             TunnelProcess one = tunnel(echo, serverFiles.get(0), REFRESH);
-             TunnelProcess two = tunnel(echo, serverFiles.get(1), REFRESH);
-             Clients clients = new Clients("0: every host [A]", List.of(one, two),
-                     watching(clientFiles.get(0), REFRESH), watching(clientFiles.get(1), REFRESH))) {
+                TunnelProcess one = tunnel(echo, serverFiles.get(0), REFRESH);
+                TunnelProcess two = tunnel(echo, serverFiles.get(1), REFRESH);
+                Clients clients = new Clients(
+                        "0: every host [A]",
+                        List.of(one, two),
+                        watching(clientFiles.get(0), REFRESH),
+                        watching(clientFiles.get(1), REFRESH))) {
             clients.step("0: every host [A]");
             String[][] stages = {{keyA, keyB}, {keyB, keyA}, {keyB}};
-            String[] names = {"1: B staged, every host [A, B]", "2: B promoted, every host [B, A]",
-                    "3: A dropped, every host [B]"};
+            String[] names = {
+                "1: B staged, every host [A, B]", "2: B promoted, every host [B, A]", "3: A dropped, every host [B]"
+            };
             for (int stage = 0; stage < stages.length; stage++) {
                 // one host after another, as a configuration management run would, each file replaced by a rename
                 for (Path file : serverFiles) {
@@ -140,13 +143,16 @@ class KeyRotationIT {
         swap(mount, 0, keyA);
         Files.createSymbolicLink(mount.resolve("key"), Path.of("..data/key"));
         Path keyFile = mount.resolve("key");
-        Map<String, String> environment = Map.of("FERNET_KEY_FILE_REFRESH", "1",
-                "FERNET_KEY_FILE_PERMISSIONS", "readable");
+        Map<String, String> environment =
+                Map.of("FERNET_KEY_FILE_REFRESH", "1", "FERNET_KEY_FILE_PERMISSIONS", "readable");
         try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
-             TunnelProcess one = tunnel(echo, keyFile, environment);
-             TunnelProcess two = tunnel(echo, keyFile, environment);
-             Clients clients = new Clients("0: Secret [A]", List.of(one, two), watching(keyFile, environment),
-                     watching(keyFile, environment))) {
+                TunnelProcess one = tunnel(echo, keyFile, environment);
+                TunnelProcess two = tunnel(echo, keyFile, environment);
+                Clients clients = new Clients(
+                        "0: Secret [A]",
+                        List.of(one, two),
+                        watching(keyFile, environment),
+                        watching(keyFile, environment))) {
             assertTrue(one.log().contains("FERNET_KEY_FILE_PERMISSIONS=readable is in effect"), one.log());
             clients.step("0: Secret [A]");
             swap(mount, 1, keyA, keyB);
@@ -161,8 +167,8 @@ class KeyRotationIT {
             clients.stop();
             assertNoFailureAndNoRestart(clients, one, two);
             // said once, not at every reload
-            assertEquals(1, one.log().split("FERNET_KEY_FILE_PERMISSIONS=readable is in effect", -1).length - 1,
-                    one.log());
+            assertEquals(
+                    1, one.log().split("FERNET_KEY_FILE_PERMISSIONS=readable is in effect", -1).length - 1, one.log());
             assertRefusesKey(keyA, one, two);
         }
     }
@@ -174,15 +180,16 @@ class KeyRotationIT {
         Path keyFile = KeyFiles.write(dir.resolve("server.key"), keyA);
         // an hour between checks: only the signal can make this tunnel read the file again within the test
         try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
-             TunnelProcess tunnel = tunnel(echo, keyFile, Map.of("FERNET_KEY_FILE_REFRESH", "3600"));
-             Socket established = factory(keyA).createSocket(HOST, tunnel.port())) {
+                TunnelProcess tunnel = tunnel(echo, keyFile, Map.of("FERNET_KEY_FILE_REFRESH", "3600"));
+                Socket established = factory(keyA).createSocket(HOST, tunnel.port())) {
             established.setSoTimeout((int) WAIT.toMillis());
             echoOnce(established, "before");
 
             KeyFiles.write(keyFile, keyB);
             assertRefusesKey(keyB, tunnel);
             tunnel.hangup();
-            assertEquals("fernet tunnel: SIGHUP: keys reloaded for new connections",
+            assertEquals(
+                    "fernet tunnel: SIGHUP: keys reloaded for new connections",
                     tunnel.awaitLine("fernet tunnel: SIGHUP"));
             exchange(factory(keyB), tunnel);
             assertRefusesKey(keyA, tunnel);
@@ -193,8 +200,11 @@ class KeyRotationIT {
             tunnel.hangup();
             assertTrue(tunnel.awaitLine("fernet tunnel: SIGHUP").startsWith("fernet tunnel: SIGHUP: no new keys"));
             exchange(factory(keyB), tunnel);
-            assertTrue(tunnel.log().contains("key file " + keyFile + " changed but cannot be used, so the keys read"
-                    + " before stay in force: key file " + keyFile + " line 1: "), tunnel.log());
+            assertTrue(
+                    tunnel.log()
+                            .contains("key file " + keyFile + " changed but cannot be used, so the keys read"
+                                    + " before stay in force: key file " + keyFile + " line 1: "),
+                    tunnel.log());
             assertFalse(tunnel.log().contains(cutShort), "the tunnel logged a line of the key file");
             assertTrue(tunnel.isAlive());
         }
@@ -205,13 +215,20 @@ class KeyRotationIT {
     /** {@code fernet tunnel --listen 127.0.0.1:0 --connect ECHO --decrypt --key-file F}, with {@code environment}. */
     private static TunnelProcess tunnel(EchoServer target, Path keyFile, Map<String, String> environment)
             throws IOException, InterruptedException {
-        return TunnelProcess.start(environment, "--listen", HOST + ":0", "--connect", target.address(), "--decrypt",
-                "--key-file", keyFile.toString());
+        return TunnelProcess.start(
+                environment,
+                "--listen",
+                HOST + ":0",
+                "--connect",
+                target.address(),
+                "--decrypt",
+                "--key-file",
+                keyFile.toString());
     }
 
     /** A client as an application makes it: keys from the configuration, its key file watched. */
     private static SocketFactory watching(Path keyFile, Map<String, String> environment) {
-        Map<String, String> all = new java.util.HashMap<>(environment);
+        Map<String, String> all = new HashMap<>(environment);
         all.put("FERNET_KEY_FILE", keyFile.toString());
         return FernetSocketFactory.configured(all, FernetSocketOptions.fromConfiguration());
     }
@@ -232,10 +249,12 @@ class KeyRotationIT {
         }
         long deadline = System.nanoTime() + WAIT.toNanos();
         for (Path file : clientFiles.stream().distinct().toList()) {
-            long expected = (long) times * clientFiles.stream().filter(file::equals).count();
+            long expected =
+                    (long) times * clientFiles.stream().filter(file::equals).count();
             while (clientReloads.stream().filter(file.toString()::equals).count() < expected) {
-                assertTrue(System.nanoTime() < deadline, "client key file " + file + " not reloaded " + expected
-                        + " times: " + clientReloads);
+                assertTrue(
+                        System.nanoTime() < deadline,
+                        "client key file " + file + " not reloaded " + expected + " times: " + clientReloads);
                 Thread.sleep(20);
             }
         }
@@ -254,7 +273,8 @@ class KeyRotationIT {
     private static void assertNoFailureAndNoRestart(Clients clients, TunnelProcess... tunnels) {
         assertEquals(List.of(), clients.failures(), "connections failed during the rotation");
         for (Map.Entry<String, int[]> step : clients.counts().entrySet()) {
-            assertTrue(step.getValue()[0] > 0 && step.getValue()[1] > 0,
+            assertTrue(
+                    step.getValue()[0] > 0 && step.getValue()[1] > 0,
                     "step " + step.getKey() + " did not reach both servers: " + Arrays.toString(step.getValue()));
         }
         for (TunnelProcess tunnel : tunnels) {
@@ -268,7 +288,8 @@ class KeyRotationIT {
     private static void assertRefusesKey(String key, TunnelProcess... tunnels) {
         for (TunnelProcess tunnel : tunnels) {
             IOException refused = assertThrows(IOException.class, () -> exchange(factory(key), tunnel));
-            assertTrue(String.valueOf(refused.getMessage()).contains("does not hold a matching Fernet key"),
+            assertTrue(
+                    String.valueOf(refused.getMessage()).contains("does not hold a matching Fernet key"),
                     refused.toString());
         }
     }
@@ -280,8 +301,7 @@ class KeyRotationIT {
     }
 
     /** One echo exchange of 1 KiB, with a pause in the middle so that a key change can land mid-connection. */
-    private static void exchange(SocketFactory factory, TunnelProcess server) throws IOException,
-            InterruptedException {
+    private static void exchange(SocketFactory factory, TunnelProcess server) throws IOException, InterruptedException {
         byte[] data = new byte[1024];
         new SecureRandom().nextBytes(data);
         ByteArrayOutputStream back = new ByteArrayOutputStream();

@@ -55,8 +55,7 @@ class LauncherIT {
         return builder;
     }
 
-    private static Result succeed(ProcessBuilder builder, byte[] stdin)
-            throws IOException, InterruptedException {
+    private static Result succeed(ProcessBuilder builder, byte[] stdin) throws IOException, InterruptedException {
         Result result = Processes.run(builder, stdin, TIMEOUT);
         assertEquals(0, result.status(), result.stderr());
         // the JVM's own warnings (an archive it cannot use, a flag) would go to standard error: there must be none
@@ -69,16 +68,17 @@ class LauncherIT {
         String key = succeed(run(launcher, "keygen"), new byte[0]).stdout();
         assertTrue(key.matches("[A-Za-z0-9_-]{43}=\n"), "keygen printed something else than a key");
         Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), key.trim());
-        byte[] token = succeed(run(launcher, "encrypt", "--key-file", keyFile.toString()), MESSAGE).stdoutBytes();
-        assertTrue(new String(token, StandardCharsets.US_ASCII).matches("gAAAAA[A-Za-z0-9_=-]+\n"),
+        byte[] token = succeed(run(launcher, "encrypt", "--key-file", keyFile.toString()), MESSAGE)
+                .stdoutBytes();
+        assertTrue(
+                new String(token, StandardCharsets.US_ASCII).matches("gAAAAA[A-Za-z0-9_=-]+\n"),
                 "encrypt printed something else than one token and a newline");
         byte[] plaintext = succeed(run(launcher, "decrypt", "--key-file", keyFile.toString(), "--ttl", "60"), token)
                 .stdoutBytes();
         assertArrayEquals(MESSAGE, plaintext);
         // and a refused token still says so, with status 1, through the launcher
         token[token.length / 2] ^= 1;
-        Result refused = Processes.run(run(launcher, "decrypt", "--key-file", keyFile.toString()),
-                token, TIMEOUT);
+        Result refused = Processes.run(run(launcher, "decrypt", "--key-file", keyFile.toString()), token, TIMEOUT);
         assertEquals(1, refused.status(), refused.stderr());
         assertEquals(0, refused.stdoutBytes().length);
     }
@@ -94,7 +94,8 @@ class LauncherIT {
         logged.environment().put("FERNET_JAVA_OPTS", "-Xlog:class+load=info:file=" + classLog);
         succeed(logged, new byte[0]);
         long fromArchive = Files.readAllLines(classLog).stream()
-                .filter(line -> line.contains("dev.fernetjca.cli.Main source: shared objects file (top)")).count();
+                .filter(line -> line.contains("dev.fernetjca.cli.Main source: shared objects file (top)"))
+                .count();
         assertEquals(1, fromArchive, "dev.fernetjca.cli.Main did not come from fernet.jsa: the archive is not used");
     }
 
@@ -127,7 +128,8 @@ class LauncherIT {
         try {
             assertTrue(succeed(run(link, "--version"), new byte[0]).stdout().startsWith("fernet (fernet-jca) "));
             // the tunnel's own JVM flags: a JVM that refused one would not get as far as printing the help
-            assertTrue(succeed(run(link, "tunnel", "--help"), new byte[0]).stdout().contains("--listen"));
+            assertTrue(
+                    succeed(run(link, "tunnel", "--help"), new byte[0]).stdout().contains("--listen"));
         } finally {
             Files.delete(link); // the link, not the launcher
         }

@@ -49,20 +49,31 @@ class LdapIT {
     @BeforeAll
     static void startDirectory() throws Exception {
         InMemoryDirectoryServerConfig config = new InMemoryDirectoryServerConfig(BASE);
-        config.setListenerConfigs(InMemoryListenerConfig.createLDAPConfig("plain", InetAddress.getLoopbackAddress(),
-                0, null));
+        config.setListenerConfigs(
+                InMemoryListenerConfig.createLDAPConfig("plain", InetAddress.getLoopbackAddress(), 0, null));
         directory = new InMemoryDirectoryServer(config);
         directory.add("dn: " + BASE, "objectClass: top", "objectClass: domain", "dc: example");
         directory.add("dn: ou=people," + BASE, "objectClass: top", "objectClass: organizationalUnit", "ou: people");
-        directory.add("dn: ou=services," + BASE, "objectClass: top", "objectClass: organizationalUnit",
-                "ou: services");
-        directory.add("dn: " + BIND_DN, "objectClass: top", "objectClass: account",
-                "objectClass: simpleSecurityObject", "uid: app", "userPassword: " + BIND_PASSWORD);
-        for (String[] person : List.of(new String[] {"ada", "Ada Lovelace"}, new String[] {"alan", "Alan Turing"},
-                new String[] {"grace", "Grace Hopper"})) {
-            directory.add("dn: uid=" + person[0] + ",ou=people," + BASE, "objectClass: top",
-                    "objectClass: inetOrgPerson", "uid: " + person[0], "cn: " + person[1],
-                    "sn: " + person[1].substring(person[1].indexOf(' ') + 1), "mail: " + person[0] + "@example.com");
+        directory.add("dn: ou=services," + BASE, "objectClass: top", "objectClass: organizationalUnit", "ou: services");
+        directory.add(
+                "dn: " + BIND_DN,
+                "objectClass: top",
+                "objectClass: account",
+                "objectClass: simpleSecurityObject",
+                "uid: app",
+                "userPassword: " + BIND_PASSWORD);
+        for (String[] person :
+                List.of(new String[] {"ada", "Ada Lovelace"}, new String[] {"alan", "Alan Turing"}, new String[] {
+                    "grace", "Grace Hopper"
+                })) {
+            directory.add(
+                    "dn: uid=" + person[0] + ",ou=people," + BASE,
+                    "objectClass: top",
+                    "objectClass: inetOrgPerson",
+                    "uid: " + person[0],
+                    "cn: " + person[1],
+                    "sn: " + person[1].substring(person[1].indexOf(' ') + 1),
+                    "mail: " + person[0] + "@example.com");
         }
         directory.startListening();
     }
@@ -80,12 +91,22 @@ class LdapIT {
     }
 
     private Result search(Path keyFile, int port, String password) throws Exception {
-        return Processes.run(Processes.java(System.getProperty("java.class.path"), List.of(flag(keyFile)),
-                JndiClient.class, url(port), BIND_DN, password, "(objectClass=inetOrgPerson)"), new byte[0], Processes.CHILD_TIMEOUT);
+        return Processes.run(
+                Processes.java(
+                        System.getProperty("java.class.path"),
+                        List.of(flag(keyFile)),
+                        JndiClient.class,
+                        url(port),
+                        BIND_DN,
+                        password,
+                        "(objectClass=inetOrgPerson)"),
+                new byte[0],
+                Processes.CHILD_TIMEOUT);
     }
 
     private static List<String> failures(String stderr) {
-        List<String> lines = stderr.lines().filter(line -> line.startsWith("failure: ")).collect(Collectors.toList());
+        List<String> lines =
+                stderr.lines().filter(line -> line.startsWith("failure: ")).collect(Collectors.toList());
         assertFalse(lines.isEmpty(), stderr);
         return lines;
     }
@@ -94,12 +115,13 @@ class LdapIT {
     void bindAndSearchGoThroughTheTunnelAndNothingOfLdapCrossesTheWire() throws Exception {
         Path keyFile = KeyFiles.newKeyFile(dir, "fernet.key");
         try (TunnelProcess tunnel = TunnelProcess.decryptingTo(directory.getListenPort(), keyFile);
-             Relay relay = Relay.to(tunnel.port())) {
+                Relay relay = Relay.to(tunnel.port())) {
             Result result = search(keyFile, relay.port(), BIND_PASSWORD);
             assertEquals(0, result.status(), result.stderr());
-            assertEquals("uid=ada,ou=people,dc=example,dc=com | cn=Ada Lovelace | mail=ada@example.com\n"
-                    + "uid=alan,ou=people,dc=example,dc=com | cn=Alan Turing | mail=alan@example.com\n"
-                    + "uid=grace,ou=people,dc=example,dc=com | cn=Grace Hopper | mail=grace@example.com\n",
+            assertEquals(
+                    "uid=ada,ou=people,dc=example,dc=com | cn=Ada Lovelace | mail=ada@example.com\n"
+                            + "uid=alan,ou=people,dc=example,dc=com | cn=Alan Turing | mail=alan@example.com\n"
+                            + "uid=grace,ou=people,dc=example,dc=com | cn=Grace Hopper | mail=grace@example.com\n",
                     result.stdout());
             assertTrue(tunnel.connectionLine(1).endsWith("closed cleanly"), tunnel.connectionLine(1));
 
@@ -108,8 +130,18 @@ class LdapIT {
             byte[] response = relay.connection(0).downstream();
             assertEquals(0x16, request[0], "the client's first record is not a TLS handshake record");
             assertEquals(0x16, response[0], "the server's first record is not a TLS handshake record");
-            for (String clear : List.of(BIND_PASSWORD, "uid=app", "services", "example", "objectClass",
-                    "inetOrgPerson", "people", "Lovelace", "Turing", "Hopper", "mail")) {
+            for (String clear : List.of(
+                    BIND_PASSWORD,
+                    "uid=app",
+                    "services",
+                    "example",
+                    "objectClass",
+                    "inetOrgPerson",
+                    "people",
+                    "Lovelace",
+                    "Turing",
+                    "Hopper",
+                    "mail")) {
                 assertFalse(contains(request, clear), "the client sent " + clear + " in clear");
                 assertFalse(contains(response, clear), "the server sent " + clear + " in clear");
             }
@@ -126,17 +158,23 @@ class LdapIT {
             assertEquals("", stranger.stdout());
             List<String> chain = failures(stranger.stderr());
             assertTrue(chain.get(0).startsWith("failure: javax.naming.CommunicationException: "), stranger.stderr());
-            assertTrue(chain.stream().anyMatch(cause -> cause.startsWith("failure: javax.net.ssl.SSLHandshakeException: ")
-                    && cause.contains("does not hold a matching Fernet key")), stranger.stderr());
-            assertFalse(stranger.stderr().contains(Files.readString(otherKey).trim()),
+            assertTrue(
+                    chain.stream()
+                            .anyMatch(cause -> cause.startsWith("failure: javax.net.ssl.SSLHandshakeException: ")
+                                    && cause.contains("does not hold a matching Fernet key")),
+                    stranger.stderr());
+            assertFalse(
+                    stranger.stderr().contains(Files.readString(otherKey).trim()),
                     "the client's key is in its error output");
             assertTrue(tunnel.connectionLine(1).contains(" failed: "), tunnel.connectionLine(1));
 
             // the right key and a wrong password: the directory itself answers, through the tunnel
             Result wrongPassword = search(serverKey, tunnel.port(), "not-the-password");
             assertEquals(1, wrongPassword.status(), wrongPassword.stdout());
-            assertTrue(failures(wrongPassword.stderr()).get(0)
-                    .startsWith("failure: javax.naming.AuthenticationException: [LDAP: error code 49"),
+            assertTrue(
+                    failures(wrongPassword.stderr())
+                            .get(0)
+                            .startsWith("failure: javax.naming.AuthenticationException: [LDAP: error code 49"),
                     wrongPassword.stderr());
 
             Result friend = search(serverKey, tunnel.port(), BIND_PASSWORD);

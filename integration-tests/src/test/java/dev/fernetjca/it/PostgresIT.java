@@ -39,6 +39,7 @@ class PostgresIT {
 
     @TempDir
     static Path serverDir;
+
     private static PostgresServer postgres;
 
     @TempDir
@@ -67,13 +68,16 @@ class PostgresIT {
         all[0] = url;
         System.arraycopy(args, 0, all, 1, args.length);
         List<String> options = keyFile == null ? List.of() : List.of(flag(keyFile));
-        return Processes.run(Processes.java(System.getProperty("java.class.path"), options, JdbcClient.class, all),
-                new byte[0], Processes.CHILD_TIMEOUT);
+        return Processes.run(
+                Processes.java(System.getProperty("java.class.path"), options, JdbcClient.class, all),
+                new byte[0],
+                Processes.CHILD_TIMEOUT);
     }
 
     /** The client's {@code failure: CLASS: MESSAGE} lines, the exception first, then its causes. */
     private static List<String> failures(String stderr) {
-        List<String> lines = stderr.lines().filter(line -> line.startsWith("failure: ")).collect(Collectors.toList());
+        List<String> lines =
+                stderr.lines().filter(line -> line.startsWith("failure: ")).collect(Collectors.toList());
         assertFalse(lines.isEmpty(), stderr);
         return lines;
     }
@@ -82,7 +86,7 @@ class PostgresIT {
     void rowsGoThroughTheTunnelAndNoSqlCrossesTheWire() throws Exception {
         Path keyFile = KeyFiles.newKeyFile(dir, "fernet.key");
         try (TunnelProcess tunnel = TunnelProcess.decryptingTo(postgres.port(), keyFile);
-             Relay relay = Relay.to(tunnel.port())) {
+                Relay relay = Relay.to(tunnel.port())) {
             Result result = jdbc(keyFile, url(relay.port()), "ledger", String.valueOf(ROWS));
             assertEquals(0, result.status(), result.stderr());
             long amounts = 0;
@@ -90,8 +94,11 @@ class PostgresIT {
                 amounts += i * 37L % 1000;
             }
             long ids = (long) ROWS * (ROWS + 1) / 2;
-            assertTrue(result.stdout().contains("rows=" + ROWS + " ids=" + ids + " amounts=" + amounts
-                    + " label=ledger-entry-00042\n"), result.stdout());
+            assertTrue(
+                    result.stdout()
+                            .contains("rows=" + ROWS + " ids=" + ids + " amounts=" + amounts
+                                    + " label=ledger-entry-00042\n"),
+                    result.stdout());
             assertTrue(result.stdout().contains("version=PostgreSQL 14."), result.stdout());
 
             String line = tunnel.connectionLine(1);
@@ -105,8 +112,18 @@ class PostgresIT {
             assertEquals(0x16, request[0], "the client's first record is not a TLS handshake record");
             assertEquals(0x03, request[1]);
             assertEquals(0x16, response[0], "the server's first record is not a TLS handshake record");
-            for (String clear : List.of("CREATE TABLE", "INSERT", "SELECT", "fernet_ledger", "ledger-entry",
-                    "version", "postgres", "PostgreSQL", "user", "database", "client_encoding")) {
+            for (String clear : List.of(
+                    "CREATE TABLE",
+                    "INSERT",
+                    "SELECT",
+                    "fernet_ledger",
+                    "ledger-entry",
+                    "version",
+                    "postgres",
+                    "PostgreSQL",
+                    "user",
+                    "database",
+                    "client_encoding")) {
                 assertFalse(contains(request, clear), "the client sent " + clear + " in clear");
                 assertFalse(contains(response, clear), "the server sent " + clear + " in clear");
             }
@@ -124,17 +141,21 @@ class PostgresIT {
             // the SQLException pgjdbc throws, and in its cause chain our handshake failure
             List<String> chain = failures(stranger.stderr());
             assertTrue(chain.get(0).startsWith("failure: org.postgresql.util.PSQLException: "), stranger.stderr());
-            assertTrue(chain.stream().anyMatch(cause -> cause.startsWith("failure: javax.net.ssl.SSLHandshakeException: ")
-                    && cause.contains("does not hold a matching Fernet key")), stranger.stderr());
+            assertTrue(
+                    chain.stream()
+                            .anyMatch(cause -> cause.startsWith("failure: javax.net.ssl.SSLHandshakeException: ")
+                                    && cause.contains("does not hold a matching Fernet key")),
+                    stranger.stderr());
             String otherKeyString = Files.readString(otherKey).trim();
             assertFalse(stranger.stderr().contains(otherKeyString), "the client's key is in its error output");
             assertTrue(tunnel.connectionLine(1).contains(" failed: "), tunnel.connectionLine(1));
 
             // pgjdbc without the socket factory: its plaintext startup message is no TLS handshake
-            Result plain = jdbc(null, "jdbc:postgresql://127.0.0.1:" + tunnel.port() + "/postgres?sslmode=disable",
-                    "ping");
+            Result plain =
+                    jdbc(null, "jdbc:postgresql://127.0.0.1:" + tunnel.port() + "/postgres?sslmode=disable", "ping");
             assertEquals(1, plain.status(), plain.stdout());
-            assertTrue(failures(plain.stderr()).get(0).startsWith("failure: org.postgresql.util.PSQLException: "),
+            assertTrue(
+                    failures(plain.stderr()).get(0).startsWith("failure: org.postgresql.util.PSQLException: "),
                     plain.stderr());
             assertTrue(tunnel.connectionLine(2).contains(" failed: "), tunnel.connectionLine(2));
 
@@ -157,7 +178,7 @@ class PostgresIT {
         Path firstKey = KeyFiles.newKeyFile(dir, "first.key");
         Path secondKey = KeyFiles.newKeyFile(dir, "second.key");
         try (TunnelProcess first = TunnelProcess.decryptingTo(postgres.port(), firstKey);
-             TunnelProcess second = TunnelProcess.decryptingTo(postgres.port(), secondKey)) {
+                TunnelProcess second = TunnelProcess.decryptingTo(postgres.port(), secondKey)) {
             // no fernet.keyFile in the client JVM: each connection's key comes from its own URL
             Result both = jdbc(null, url(first.port(), firstKey), "ping", url(second.port(), secondKey));
             assertEquals(0, both.status(), both.stderr());
@@ -169,8 +190,10 @@ class PostgresIT {
             Result crossed = jdbc(null, url(first.port(), firstKey), "ping", url(second.port(), firstKey));
             assertEquals(1, crossed.status(), crossed.stdout());
             assertEquals("ping=1\n", crossed.stdout());
-            assertTrue(failures(crossed.stderr()).stream().anyMatch(cause -> cause.contains(
-                    "does not hold a matching Fernet key")), crossed.stderr());
+            assertTrue(
+                    failures(crossed.stderr()).stream()
+                            .anyMatch(cause -> cause.contains("does not hold a matching Fernet key")),
+                    crossed.stderr());
         }
     }
 }

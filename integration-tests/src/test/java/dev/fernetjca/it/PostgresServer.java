@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.fernetjca.testing.Processes;
 import com.sun.security.auth.module.UnixSystem;
+import dev.fernetjca.testing.Processes;
 import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -74,10 +74,23 @@ final class PostgresServer implements AutoCloseable {
         }
         Path initdbLog = dir.resolve("initdb.log");
         List<String> initdb = new ArrayList<>(runAs);
-        initdb.addAll(List.of(binaries.resolve("bin/initdb").toString(), "-D", data.toString(), "-U", "postgres",
-                "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"));
-        Process init = new ProcessBuilder(initdb).redirectErrorStream(true).redirectOutput(initdbLog.toFile())
-                .redirectInput(ProcessBuilder.Redirect.PIPE).start();
+        initdb.addAll(List.of(
+                binaries.resolve("bin/initdb").toString(),
+                "-D",
+                data.toString(),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync"));
+        Process init = new ProcessBuilder(initdb)
+                .redirectErrorStream(true)
+                .redirectOutput(initdbLog.toFile())
+                .redirectInput(ProcessBuilder.Redirect.PIPE)
+                .start();
         init.getOutputStream().close();
         if (!init.waitFor(STARTUP_SECONDS, TimeUnit.SECONDS)) {
             init.destroyForcibly();
@@ -88,11 +101,27 @@ final class PostgresServer implements AutoCloseable {
         int port = Processes.freePort();
         Path log = dir.resolve("postgres.log");
         List<String> postgres = new ArrayList<>(runAs);
-        postgres.addAll(List.of(binaries.resolve("bin/postgres").toString(), "-D", data.toString(),
-                "-p", String.valueOf(port), "-k", socketDir.toString(), "-c", "listen_addresses=127.0.0.1",
-                "-c", "fsync=off", "-c", "max_connections=20", "-c", "shared_buffers=16MB"));
-        Process process = new ProcessBuilder(postgres).redirectErrorStream(true).redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.PIPE).start();
+        postgres.addAll(List.of(
+                binaries.resolve("bin/postgres").toString(),
+                "-D",
+                data.toString(),
+                "-p",
+                String.valueOf(port),
+                "-k",
+                socketDir.toString(),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "max_connections=20",
+                "-c",
+                "shared_buffers=16MB"));
+        Process process = new ProcessBuilder(postgres)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.PIPE)
+                .start();
         process.getOutputStream().close();
         PostgresServer server = new PostgresServer(process, port, log);
         try {
@@ -116,8 +145,9 @@ final class PostgresServer implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STARTUP_SECONDS);
         while (!Files.readString(log).contains("database system is ready to accept connections")) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
-                fail("postgres did not start: " + (process.isAlive() ? "still not ready" : "exited with status "
-                        + process.exitValue()) + "\n" + Files.readString(log));
+                fail("postgres did not start: "
+                        + (process.isAlive() ? "still not ready" : "exited with status " + process.exitValue()) + "\n"
+                        + Files.readString(log));
             }
             Thread.sleep(50);
         }
@@ -151,8 +181,10 @@ final class PostgresServer implements AutoCloseable {
             return unshare;
         }
         List<String> setpriv = List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups");
-        assertTrue(succeeds(setpriv, dir), "running as root, and neither unshare --user nor setpriv can run a program"
-                + " as uid " + NOBODY + "; PostgreSQL refuses to run as root");
+        assertTrue(
+                succeeds(setpriv, dir),
+                "running as root, and neither unshare --user nor setpriv can run a program" + " as uid " + NOBODY
+                        + "; PostgreSQL refuses to run as root");
         return setpriv;
     }
 
@@ -160,8 +192,11 @@ final class PostgresServer implements AutoCloseable {
         List<String> command = new ArrayList<>(prefix);
         command.add("true");
         try {
-            Process probe = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("probe-" + prefix.get(0) + ".log").toFile()).start();
+            Process probe = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(
+                            dir.resolve("probe-" + prefix.get(0) + ".log").toFile())
+                    .start();
             return probe.waitFor(10, TimeUnit.SECONDS) && probe.exitValue() == 0;
         } catch (IOException e) {
             return false; // not installed
@@ -188,8 +223,8 @@ final class PostgresServer implements AutoCloseable {
         String hardware = arch.equals("amd64") || arch.equals("x86_64") ? "x86_64" : arch;
         Files.createDirectories(target);
         try (InputStream bundle = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system, hardware);
-             TarArchiveInputStream tar = new TarArchiveInputStream(
-                     new XZInputStream(new BufferedInputStream(bundle, 1 << 16)))) {
+                TarArchiveInputStream tar =
+                        new TarArchiveInputStream(new XZInputStream(new BufferedInputStream(bundle, 1 << 16)))) {
             for (TarArchiveEntry entry; (entry = tar.getNextEntry()) != null; ) {
                 Path path = target.resolve(entry.getName()).normalize();
                 assertTrue(path.startsWith(target), "bundle entry outside its directory: " + entry.getName());
@@ -209,10 +244,15 @@ final class PostgresServer implements AutoCloseable {
     }
 
     private static Set<PosixFilePermission> permissions(int mode) {
-        Set<PosixFilePermission> permissions = EnumSet.of(PosixFilePermission.OWNER_READ,
-                PosixFilePermission.OWNER_WRITE, PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ);
+        Set<PosixFilePermission> permissions = EnumSet.of(
+                PosixFilePermission.OWNER_READ,
+                PosixFilePermission.OWNER_WRITE,
+                PosixFilePermission.GROUP_READ,
+                PosixFilePermission.OTHERS_READ);
         if ((mode & 0111) != 0) {
-            permissions.addAll(EnumSet.of(PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE,
+            permissions.addAll(EnumSet.of(
+                    PosixFilePermission.OWNER_EXECUTE,
+                    PosixFilePermission.GROUP_EXECUTE,
                     PosixFilePermission.OTHERS_EXECUTE));
         }
         return permissions;

@@ -88,7 +88,8 @@ class PythonPeerIT {
         Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), key);
         byte[] big = letters(100_000);
         byte[] request = concat("hello from python\n".getBytes(US_ASCII), big, "\n".getBytes(US_ASCII));
-        try (EchoServer server = new EchoServer(tokenServerFactory(key, null)::createServerSocket, EchoServer.UPPER_CASE)) {
+        try (EchoServer server =
+                new EchoServer(tokenServerFactory(key, null)::createServerSocket, EchoServer.UPPER_CASE)) {
             // FERNET_KEY_FILE=fernet.key python3 fernet_peer.py --connect 127.0.0.1:PORT
             ProcessBuilder client = pythonPeer(python, "--connect", HOST + ":" + server.port());
             client.environment().put("FERNET_KEY_FILE", keyFile.toString());
@@ -151,8 +152,10 @@ class PythonPeerIT {
                 Result result = Processes.run(client, "hello\n".repeat(size / 6).getBytes(US_ASCII), RUN);
                 assertEquals(1, result.status(), "a wrong key is a failure; stderr: " + result.stderr());
                 assertEquals(0, result.stdoutBytes().length);
-                assertEquals("fernet_peer: the server reset the connection: it refused our tokens (does it hold"
-                        + " another key?) or failed\n", result.stderr());
+                assertEquals(
+                        "fernet_peer: the server reset the connection: it refused our tokens (does it hold"
+                                + " another key?) or failed\n",
+                        result.stderr());
                 server.awaitLine(line -> line.endsWith(" failed: token rejected"), RUN);
             }
             ProcessBuilder client = pythonPeer(python, "--connect", HOST + ":" + port);
@@ -171,18 +174,27 @@ class PythonPeerIT {
         Python python = ExternalTools.requirePython(argument);
         Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), Fernet.generateKey());
         try (EchoServer plain = EchoServer.plain(EchoServer.UPPER_CASE);
-             FernetCli.TunnelProcess tunnel = FernetCli.TunnelProcess.start("--listen", HOST + ":0",
-                     "--connect", plain.address(), "--decrypt", "--mode", "fernet-tokens",
-                     "--key-file", keyFile.toString())) {
-            ProcessBuilder client = pythonPeer(python, "--connect", HOST + ":" + tunnel.port(),
-                    "--key-file", keyFile.toString());
+                FernetCli.TunnelProcess tunnel = FernetCli.TunnelProcess.start(
+                        "--listen",
+                        HOST + ":0",
+                        "--connect",
+                        plain.address(),
+                        "--decrypt",
+                        "--mode",
+                        "fernet-tokens",
+                        "--key-file",
+                        keyFile.toString())) {
+            ProcessBuilder client =
+                    pythonPeer(python, "--connect", HOST + ":" + tunnel.port(), "--key-file", keyFile.toString());
             Result result = Processes.run(client, "hello through the tunnel\n".getBytes(US_ASCII), RUN);
 
             assertEquals(0, result.status(), result.stderr());
             assertEquals("HELLO THROUGH THE TUNNEL\n", result.stdout());
             String line = tunnel.awaitLine("#1 ");
-            assertTrue(line.matches("fernet tunnel: #1 \\S+Z /127\\.0\\.0\\.1:\\d+ -> \\S+ up 25 B, down 25 B, \\d+ ms, "
-                    + "closed cleanly"), line);
+            assertTrue(
+                    line.matches("fernet tunnel: #1 \\S+Z /127\\.0\\.0\\.1:\\d+ -> \\S+ up 25 B, down 25 B, \\d+ ms, "
+                            + "closed cleanly"),
+                    line);
         }
     }
 
@@ -193,7 +205,8 @@ class PythonPeerIT {
     void tamperedTokenClosesOnlyThatConnection(Object argument) throws Exception {
         Python python = ExternalTools.requirePython(argument);
         String key = Fernet.generateKey();
-        try (EchoServer server = new EchoServer(tokenServerFactory(key, null)::createServerSocket, EchoServer.UPPER_CASE)) {
+        try (EchoServer server =
+                new EchoServer(tokenServerFactory(key, null)::createServerSocket, EchoServer.UPPER_CASE)) {
             byte[] good = pythonToken(python, key, "first line\n", 0);
             byte[] tampered = flipByteInTheMiddle(pythonToken(python, key, "second line\n", 0));
             try (Socket raw = new Socket(LOOPBACK, server.port())) {
@@ -208,7 +221,8 @@ class PythonPeerIT {
                 IOException failure = server.nextOutcome(RUN).failure();
                 assertNotNull(failure, "the server accepted a tampered token");
                 assertTrue(failure instanceof ProtocolException, failure.toString());
-                assertTrue(failure.getMessage().endsWith("rejected: token authentication failed"), failure.getMessage());
+                assertTrue(
+                        failure.getMessage().endsWith("rejected: token authentication failed"), failure.getMessage());
                 assertClosedByPeer(in);
             }
             // the server goes on
@@ -226,7 +240,8 @@ class PythonPeerIT {
     void tokenOlderThanTheTtlIsRefused(Object argument) throws Exception {
         Python python = ExternalTools.requirePython(argument);
         String key = Fernet.generateKey();
-        try (EchoServer server = new EchoServer(tokenServerFactory(key, "60")::createServerSocket, EchoServer.UPPER_CASE)) {
+        try (EchoServer server =
+                new EchoServer(tokenServerFactory(key, "60")::createServerSocket, EchoServer.UPPER_CASE)) {
             // made by Python's Fernet.encrypt_at_time, an hour ago
             byte[] old = pythonToken(python, key, "from an hour ago\n", 3600);
             try (Socket raw = new Socket(LOOPBACK, server.port())) {
@@ -264,7 +279,9 @@ class PythonPeerIT {
     /** Returns a token Python's {@code Fernet} makes of {@code text}, dated {@code ageSeconds} ago. */
     private static byte[] pythonToken(Python python, String key, String text, long ageSeconds)
             throws IOException, InterruptedException {
-        ProcessBuilder builder = Processes.scrub(new ProcessBuilder(python.executable().toString(), "-c",
+        ProcessBuilder builder = Processes.scrub(new ProcessBuilder(
+                python.executable().toString(),
+                "-c",
                 "import os, sys, time\n"
                         + "from cryptography.fernet import Fernet\n"
                         + "f = Fernet(os.environ['FERNET_KEY'])\n"
@@ -280,8 +297,10 @@ class PythonPeerIT {
     // ---- the Java side: factories in fernet-tokens mode
 
     private static FernetServerSocketFactory tokenServerFactory(String key, String ttlSeconds) {
-        return new FernetServerSocketFactory(secretKey(key),
-                FernetSocketOptions.fernetTokens(ttlSeconds == null ? null : Duration.ofSeconds(Long.parseLong(ttlSeconds))));
+        return new FernetServerSocketFactory(
+                secretKey(key),
+                FernetSocketOptions.fernetTokens(
+                        ttlSeconds == null ? null : Duration.ofSeconds(Long.parseLong(ttlSeconds))));
     }
 
     private static FernetSocketFactory tokenClientFactory(String key) {

@@ -66,18 +66,29 @@ class RmiIT {
         assertTrue(Files.isRegularFile(agentJar), agentJar + " does not exist; build the factory module first");
 
         fullClassPath = System.getProperty("java.class.path");
-        List<Path> entries = Arrays.stream(fullClassPath.split(File.pathSeparator)).map(Paths::get)
+        List<Path> entries = Arrays.stream(fullClassPath.split(File.pathSeparator))
+                .map(Paths::get)
                 .collect(Collectors.toList());
-        applicationClasses = Paths.get(PlainServer.class.getProtectionDomain().getCodeSource().getLocation().getPath());
+        applicationClasses = Paths.get(PlainServer.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .getPath());
         List<String> wanted;
         try (JarFile jar = new JarFile(agentJar.toFile())) {
             String premain = jar.getManifest().getMainAttributes().getValue("Premain-Class");
             assertEquals("dev.fernetjca.net.Agent", premain, "Premain-Class of " + agentJar);
-            wanted = List.of(jar.getManifest().getMainAttributes().getValue("Class-Path").trim().split(" +"));
+            wanted = List.of(jar.getManifest()
+                    .getMainAttributes()
+                    .getValue("Class-Path")
+                    .trim()
+                    .split(" +"));
         }
         agentLibraries = new ArrayList<>();
         for (String name : wanted) {
-            Path library = entries.stream().filter(p -> p.getFileName().toString().equals(name)).findFirst()
+            Path library = entries.stream()
+                    .filter(p -> p.getFileName().toString().equals(name))
+                    .findFirst()
                     .orElseThrow(() -> new AssertionError(name + " is not on the test class path " + fullClassPath));
             agentLibraries.add(library);
         }
@@ -89,12 +100,19 @@ class RmiIT {
     void explicitFactoriesCarryTheRegistryAndTheCall() throws Exception {
         Path keyFile = newKeyFile("server.key");
         int port = freePort();
-        try (Child server = startServer(java(fullClassPath, List.of(keyFileFlag(keyFile)), FernetServer.class,
-                String.valueOf(port)))) {
-            Result call = run(java(fullClassPath, List.of(keyFileFlag(keyFile)), FernetClient.class,
-                    HOST, String.valueOf(port), "explicit"));
+        try (Child server = startServer(
+                java(fullClassPath, List.of(keyFileFlag(keyFile)), FernetServer.class, String.valueOf(port)))) {
+            Result call = run(java(
+                    fullClassPath,
+                    List.of(keyFileFlag(keyFile)),
+                    FernetClient.class,
+                    HOST,
+                    String.valueOf(port),
+                    "explicit"));
             assertEquals(0, call.status(), call.stderr());
-            assertEquals("hello, explicit, from " + server.process().pid(), call.stdout().trim());
+            assertEquals(
+                    "hello, explicit, from " + server.process().pid(),
+                    call.stdout().trim());
 
             // a client without the factory speaks plain JRMP and gets nowhere
             Result plain = run(java(fullClassPath, List.of(), PlainClient.class, HOST, String.valueOf(port), "plain"));
@@ -102,8 +120,8 @@ class RmiIT {
             assertTrue(plain.stderr().contains("java.rmi."), plain.stderr());
 
             // a client JVM without keys: the stub's factory, deserialized there, has none to use
-            Result keyless = run(java(fullClassPath, List.of(), FernetClient.class, HOST, String.valueOf(port),
-                    "keyless"));
+            Result keyless =
+                    run(java(fullClassPath, List.of(), FernetClient.class, HOST, String.valueOf(port), "keyless"));
             assertEquals(1, keyless.status(), keyless.stdout());
             assertTrue(keyless.stderr().contains("failure: java.rmi.ConnectIOException: "), keyless.stderr());
             assertTrue(keyless.stderr().contains("no Fernet keys configured"), keyless.stderr());
@@ -123,17 +141,23 @@ class RmiIT {
             Files.copy(library, agentDir.resolve(library.getFileName()));
         }
         int port = freePort();
-        try (Child server = startServer(java(applicationClasses.toString(),
-                List.of("-javaagent:" + agentCopy, keyFileFlag(keyFile)), PlainServer.class, String.valueOf(port)));
-             Relay relay = Relay.to(port)) {
+        try (Child server = startServer(java(
+                        applicationClasses.toString(),
+                        List.of("-javaagent:" + agentCopy, keyFileFlag(keyFile)),
+                        PlainServer.class,
+                        String.valueOf(port)));
+                Relay relay = Relay.to(port)) {
             // the client: the agent jar where Maven built it, its libraries on the application's class path
-            String clientClassPath = applicationClasses + File.pathSeparator + agentLibraries.stream()
-                    .map(Path::toString).collect(Collectors.joining(File.pathSeparator));
+            String clientClassPath = applicationClasses
+                    + File.pathSeparator
+                    + agentLibraries.stream().map(Path::toString).collect(Collectors.joining(File.pathSeparator));
             List<String> agent = List.of("-javaagent:" + agentJar, keyFileFlag(keyFile));
-            Result call = run(java(clientClassPath, agent, PlainClient.class,
-                    HOST, String.valueOf(relay.port()), "agent"));
+            Result call =
+                    run(java(clientClassPath, agent, PlainClient.class, HOST, String.valueOf(relay.port()), "agent"));
             assertEquals(0, call.status(), call.stderr());
-            assertEquals("hello, agent, from " + server.process().pid(), call.stdout().trim());
+            assertEquals(
+                    "hello, agent, from " + server.process().pid(),
+                    call.stdout().trim());
 
             // the registry lookup went through the relay: TLS records both ways, nothing of RMI in clear
             Relay.Connection lookup = relay.connection(0);
@@ -149,16 +173,27 @@ class RmiIT {
             }
 
             // the same client without the agent: plain JRMP, which the capture shows and the server refuses
-            Result plain = run(java(applicationClasses.toString(), List.of(), PlainClient.class,
-                    HOST, String.valueOf(relay.port()), "plain"));
+            Result plain = run(java(
+                    applicationClasses.toString(),
+                    List.of(),
+                    PlainClient.class,
+                    HOST,
+                    String.valueOf(relay.port()),
+                    "plain"));
             assertEquals(1, plain.status(), plain.stdout());
-            assertTrue(contains(relay.connection(relay.connections() - 1).upstream(), "JRMI"),
+            assertTrue(
+                    contains(relay.connection(relay.connections() - 1).upstream(), "JRMI"),
                     "the relay did not see the plain client's JRMP header");
 
             // an agent with another key is refused
             Path otherKey = newKeyFile("other.key");
-            Result stranger = run(java(clientClassPath, List.of("-javaagent:" + agentJar, keyFileFlag(otherKey)),
-                    PlainClient.class, HOST, String.valueOf(port), "stranger"));
+            Result stranger = run(java(
+                    clientClassPath,
+                    List.of("-javaagent:" + agentJar, keyFileFlag(otherKey)),
+                    PlainClient.class,
+                    HOST,
+                    String.valueOf(port),
+                    "stranger"));
             assertEquals(1, stranger.status(), stranger.stdout());
             assertTrue(stranger.stderr().contains("does not hold a matching Fernet key"), stranger.stderr());
         }
@@ -166,8 +201,8 @@ class RmiIT {
 
     @Test
     void agentWithoutKeysStopsTheJvmBeforeTheApplication() throws Exception {
-        Result result = run(java(fullClassPath, List.of("-javaagent:" + agentJar), PlainServer.class,
-                String.valueOf(freePort())));
+        Result result = run(
+                java(fullClassPath, List.of("-javaagent:" + agentJar), PlainServer.class, String.valueOf(freePort())));
         assertEquals(2, result.status(), result.stdout());
         assertFalse(result.stdout().contains("ready"), "the application started");
         assertTrue(result.stderr().startsWith("fernet-jca agent: no Fernet keys configured"), result.stderr());
@@ -180,10 +215,15 @@ class RmiIT {
         Path serverKey = newKeyFile("server.key");
         Path clientKey = newKeyFile("client.key");
         int port = freePort();
-        try (Child server = startServer(java(fullClassPath, List.of(keyFileFlag(serverKey)), FernetServer.class,
-                String.valueOf(port)))) {
-            Result call = run(java(fullClassPath, List.of(keyFileFlag(clientKey)), FernetClient.class,
-                    HOST, String.valueOf(port), "stranger"));
+        try (Child server = startServer(
+                java(fullClassPath, List.of(keyFileFlag(serverKey)), FernetServer.class, String.valueOf(port)))) {
+            Result call = run(java(
+                    fullClassPath,
+                    List.of(keyFileFlag(clientKey)),
+                    FernetClient.class,
+                    HOST,
+                    String.valueOf(port),
+                    "stranger"));
             assertEquals(1, call.status(), call.stdout());
             assertEquals("", call.stdout());
             assertTrue(call.stderr().contains("failure: java.rmi.ConnectIOException: "), call.stderr());
@@ -198,7 +238,8 @@ class RmiIT {
 
     /** The JMX agent's settings of docs/guides/rmi.md: no SSL and no passwords, since the Fernet key guards it. */
     private static List<String> jmxRemote(int port) {
-        return List.of("-Dcom.sun.management.jmxremote.port=" + port,
+        return List.of(
+                "-Dcom.sun.management.jmxremote.port=" + port,
                 "-Dcom.sun.management.jmxremote.rmi.port=" + port,
                 "-Dcom.sun.management.jmxremote.ssl=false",
                 "-Dcom.sun.management.jmxremote.authenticate=false",
@@ -212,11 +253,15 @@ class RmiIT {
         List<String> serverOptions = new ArrayList<>(List.of("-javaagent:" + agentJar, keyFileFlag(keyFile)));
         serverOptions.addAll(jmxRemote(port));
         try (Child server = startServer(java(fullClassPath, serverOptions, JmxServer.class));
-             Relay relay = Relay.to(port)) {
+                Relay relay = Relay.to(port)) {
             // a JMX client with the agent, as jconsole -J-javaagent:... is one; its registry lookup goes through the
             // relay
-            Result read = run(java(fullClassPath, List.of("-javaagent:" + agentJar, keyFileFlag(keyFile)),
-                    JmxClient.class, HOST, String.valueOf(relay.port())));
+            Result read = run(java(
+                    fullClassPath,
+                    List.of("-javaagent:" + agentJar, keyFileFlag(keyFile)),
+                    JmxClient.class,
+                    HOST,
+                    String.valueOf(relay.port())));
             assertEquals(0, read.status(), read.stderr());
             assertTrue(read.stdout().contains("pid=" + server.process().pid() + "\n"), read.stdout());
             // the server's own MBean counts the JMX connections: they are Fernet sockets
@@ -234,11 +279,12 @@ class RmiIT {
             }
 
             // jconsole or any JMX client without the agent speaks plain JRMP: refused
-            Result plain = run(java(applicationClasses.toString(), List.of(), JmxClient.class, HOST,
-                    String.valueOf(relay.port())));
+            Result plain = run(java(
+                    applicationClasses.toString(), List.of(), JmxClient.class, HOST, String.valueOf(relay.port())));
             assertEquals(1, plain.status(), plain.stdout());
             assertTrue(plain.stderr().contains("failure: java.rmi.ConnectIOException: "), plain.stderr());
-            assertTrue(contains(relay.connection(relay.connections() - 1).upstream(), "JRMI"),
+            assertTrue(
+                    contains(relay.connection(relay.connections() - 1).upstream(), "JRMI"),
                     "the relay did not see the plain client's JRMP header");
             assertTrue(server.process().isAlive(), "the server died");
         }
@@ -247,13 +293,14 @@ class RmiIT {
     @Test
     void agentRefusesAJmxHostSettingThatWouldMakeJmxPlain() throws Exception {
         Path keyFile = newKeyFile("jmx.key");
-        List<String> options = new ArrayList<>(List.of("-javaagent:" + agentJar, keyFileFlag(keyFile),
-                "-Dcom.sun.management.jmxremote.host=" + HOST));
+        List<String> options = new ArrayList<>(
+                List.of("-javaagent:" + agentJar, keyFileFlag(keyFile), "-Dcom.sun.management.jmxremote.host=" + HOST));
         options.addAll(jmxRemote(freePort()));
         Result result = run(java(fullClassPath, options, JmxServer.class));
         assertEquals(2, result.status(), result.stdout());
         assertFalse(result.stdout().contains("ready"), "the application started");
-        assertTrue(result.stderr().startsWith("fernet-jca agent: com.sun.management.jmxremote.host makes"),
+        assertTrue(
+                result.stderr().startsWith("fernet-jca agent: com.sun.management.jmxremote.host makes"),
                 result.stderr());
     }
 

@@ -65,7 +65,11 @@ class SoakIT {
 
     /** What the relay on a connection's path does to it. */
     enum Route {
-        CLEAN, RESET, CUT, STALL, FLIP;
+        CLEAN,
+        RESET,
+        CUT,
+        STALL,
+        FLIP;
 
         boolean faulted() {
             return this != CLEAN;
@@ -101,16 +105,40 @@ class SoakIT {
     void tunnelPairFailsVisiblyUnderFaultsAndLeaksNothing() throws Exception {
         Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), KeyFiles.newKey());
         try (EchoServer echo = EchoServer.plain(EchoServer.ECHO);
-             TunnelProcess decrypt = TunnelProcess.start("--listen", "127.0.0.1:0", "--connect", echo.address(),
-                     "--decrypt", "--idle-timeout", "5", "--max-connections", "1000", "--max-pending", "1000",
-                     "--max-pending-per-address", "1000", "--key-file", keyFile.toString())) {
+                TunnelProcess decrypt = TunnelProcess.start(
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--connect",
+                        echo.address(),
+                        "--decrypt",
+                        "--idle-timeout",
+                        "5",
+                        "--max-connections",
+                        "1000",
+                        "--max-pending",
+                        "1000",
+                        "--max-pending-per-address",
+                        "1000",
+                        "--key-file",
+                        keyFile.toString())) {
             Map<Route, Relay> relays = relays(decrypt.port());
             Map<Route, TunnelProcess> encrypts = new EnumMap<>(Route.class);
             try {
                 for (Route route : Route.values()) {
-                    encrypts.put(route, TunnelProcess.start("--listen", "127.0.0.1:0",
-                            "--connect", "127.0.0.1:" + relays.get(route).port(), "--encrypt", "--idle-timeout", "5",
-                            "--max-connections", "1000", "--key-file", keyFile.toString()));
+                    encrypts.put(
+                            route,
+                            TunnelProcess.start(
+                                    "--listen",
+                                    "127.0.0.1:0",
+                                    "--connect",
+                                    "127.0.0.1:" + relays.get(route).port(),
+                                    "--encrypt",
+                                    "--idle-timeout",
+                                    "5",
+                                    "--max-connections",
+                                    "1000",
+                                    "--key-file",
+                                    keyFile.toString()));
                 }
                 Map<Route, Integer> entries = new EnumMap<>(Route.class);
                 encrypts.forEach((route, tunnel) -> entries.put(route, tunnel.port()));
@@ -152,7 +180,7 @@ class SoakIT {
                 case CUT -> relay.inject(Relay.Fault.CUT, Relay.Direction.TO_SERVER, offset);
                 case STALL -> relay.inject(Relay.Fault.STALL, Relay.Direction.TO_SERVER, offset);
                 case FLIP -> relay.flipByteAt(Relay.Direction.TO_SERVER, offset);
-                case CLEAN -> { }
+                case CLEAN -> {}
             }
             relays.put(route, relay);
         }
@@ -201,14 +229,18 @@ class SoakIT {
     }
 
     /** How one connection ended, as its client saw it. */
-    enum Outcome { CLEAN_END, FAILED, CORRUPT }
+    enum Outcome {
+        CLEAN_END,
+        FAILED,
+        CORRUPT
+    }
 
     /**
      * Sends messages of random sizes and reads each echo back, then half-closes and expects the echo server's clean
      * end. Faulted connections send enough to be sure to cross their fault's offset.
      */
-    private static Outcome oneConnection(SocketFactory clients, int port, Route route, SplittableRandom random,
-                                         Tally tally) {
+    private static Outcome oneConnection(
+            SocketFactory clients, int port, Route route, SplittableRandom random, Tally tally) {
         try (Socket socket = clients.createSocket(LOOPBACK, port)) {
             socket.setSoTimeout(route == Route.STALL ? 3_000 : 30_000);
             OutputStream out = socket.getOutputStream();
@@ -281,7 +313,10 @@ class SoakIT {
         }
 
         long connections() {
-            return outcomes.values().stream().flatMap(m -> m.values().stream()).mapToLong(AtomicLong::get).sum();
+            return outcomes.values().stream()
+                    .flatMap(m -> m.values().stream())
+                    .mapToLong(AtomicLong::get)
+                    .sum();
         }
 
         void assertHeld() {
@@ -302,8 +337,12 @@ class SoakIT {
             for (Route route : Route.values()) {
                 text.append(route).append(' ').append(outcomes.get(route)).append("; ");
             }
-            return text.append(messages.get()).append(" messages, ").append(bytes.get()).append(" bytes intact, seed ")
-                    .append(SEED).toString();
+            return text.append(messages.get())
+                    .append(" messages, ")
+                    .append(bytes.get())
+                    .append(" bytes intact, seed ")
+                    .append(SEED)
+                    .toString();
         }
     }
 
@@ -313,8 +352,10 @@ class SoakIT {
         private static final long SLACK = 4;
 
         static Counts of(long pid, LongSupplier heap) throws IOException {
-            return new Counts(count(Path.of("/proc", Long.toString(pid), "task")),
-                    count(Path.of("/proc", Long.toString(pid), "fd")), heap.getAsLong());
+            return new Counts(
+                    count(Path.of("/proc", Long.toString(pid), "task")),
+                    count(Path.of("/proc", Long.toString(pid), "fd")),
+                    heap.getAsLong());
         }
 
         /** Waits up to 20 s for the counts to come back near {@code baseline}, and returns the last ones. */
@@ -329,7 +370,8 @@ class SoakIT {
         }
 
         boolean near(Counts later) {
-            return later.threads <= threads + SLACK && later.descriptors <= descriptors + SLACK
+            return later.threads <= threads + SLACK
+                    && later.descriptors <= descriptors + SLACK
                     && later.heapBytes <= heapBytes + HEAP_SLACK_BYTES;
         }
 
@@ -388,8 +430,11 @@ class SoakIT {
 
     private static void report(String what, Tally tally, Counts before, Counts after) {
         System.out.println("soak " + what + ": " + CONNECTIONS + " concurrent connections for " + DURATION.toSeconds()
-                + " s: " + tally + (before == null ? "" : "; threads " + before.threads() + " -> " + after.threads()
-                + ", fds " + before.descriptors() + " -> " + after.descriptors() + ", heap "
-                + (before.heapBytes() >> 10) + " KiB -> " + (after.heapBytes() >> 10) + " KiB"));
+                + " s: " + tally
+                + (before == null
+                        ? ""
+                        : "; threads " + before.threads() + " -> " + after.threads()
+                                + ", fds " + before.descriptors() + " -> " + after.descriptors() + ", heap "
+                                + (before.heapBytes() >> 10) + " KiB -> " + (after.heapBytes() >> 10) + " KiB"));
     }
 }

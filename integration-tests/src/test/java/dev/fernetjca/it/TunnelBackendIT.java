@@ -1,26 +1,24 @@
 package dev.fernetjca.it;
 
-import dev.fernetjca.it.FernetCli.TunnelProcess;
-import dev.fernetjca.net.FernetSocketFactory;
-import dev.fernetjca.provider.FernetProvider;
-import dev.fernetjca.testing.EchoServer;
-import dev.fernetjca.testing.KeyFiles;
-
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fernetjca.it.FernetCli.TunnelProcess;
 import dev.fernetjca.net.FernetSocketFactory;
 import dev.fernetjca.net.FernetSocketOptions;
 import dev.fernetjca.provider.FernetProvider;
+import dev.fernetjca.testing.EchoServer;
+import dev.fernetjca.testing.KeyFiles;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Path;
 import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -42,15 +40,17 @@ class TunnelBackendIT {
     void clientWithoutTheKeyNeverReachesTheBackend() throws Exception {
         AtomicInteger accepted = new AtomicInteger();
         try (ServerSocket backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread acceptor = new Thread(() -> {
-                while (true) {
-                    try (Socket socket = backend.accept()) {
-                        accepted.incrementAndGet();
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            }, "backend");
+            Thread acceptor = new Thread(
+                    () -> {
+                        while (true) {
+                            try (Socket socket = backend.accept()) {
+                                accepted.incrementAndGet();
+                            } catch (IOException e) {
+                                return;
+                            }
+                        }
+                    },
+                    "backend");
             acceptor.setDaemon(true);
             acceptor.start();
             Path serverKey = KeyFiles.newKeyFile(dir, "server.key");
@@ -76,9 +76,18 @@ class TunnelBackendIT {
     void fernetTokensModeConnectsOnlyForAnAuthenticatedTokenAndClosesSilentPeersAtTheDeadline() throws Exception {
         Path keyFile = KeyFiles.newKeyFile(dir, "server.key");
         try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
-             TunnelProcess tunnel = TunnelProcess.start("--listen", "127.0.0.1:0", "--connect", echo.address(),
-                     "--decrypt", "--mode", "fernet-tokens", "--handshake-timeout", "1",
-                     "--key-file", keyFile.toString())) {
+                TunnelProcess tunnel = TunnelProcess.start(
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--connect",
+                        echo.address(),
+                        "--decrypt",
+                        "--mode",
+                        "fernet-tokens",
+                        "--handshake-timeout",
+                        "1",
+                        "--key-file",
+                        keyFile.toString())) {
             List<Socket> silent = new ArrayList<>();
             try {
                 for (int i = 0; i < 3; i++) {
@@ -87,7 +96,9 @@ class TunnelBackendIT {
                     silent.add(socket);
                 }
                 for (Socket socket : silent) {
-                    assertThrows(SocketException.class, () -> socket.getInputStream().read(),
+                    assertThrows(
+                            SocketException.class,
+                            () -> socket.getInputStream().read(),
                             "a silent peer was not reset at the deadline");
                 }
             } finally {
@@ -98,12 +109,15 @@ class TunnelBackendIT {
             assertTrue(tunnel.connectionLine(3).contains("failed: no token within 1 s"), tunnel.log());
             assertEquals(0, echo.served(), "the tunnel opened a backend connection for a peer that sent no token");
 
-            FernetSocketFactory member = new FernetSocketFactory(PythonPeerIT.secretKey(
-                    java.nio.file.Files.readString(keyFile, US_ASCII).trim()), FernetSocketOptions.fernetTokens(null));
+            FernetSocketFactory member = new FernetSocketFactory(
+                    PythonPeerIT.secretKey(Files.readString(keyFile, US_ASCII).trim()),
+                    FernetSocketOptions.fernetTokens(null));
             try (Socket client = member.createSocket(InetAddress.getLoopbackAddress(), tunnel.port())) {
                 client.getOutputStream().write("hello\n".getBytes(US_ASCII));
                 client.shutdownOutput();
-                assertArrayEquals("hello\n<6 bytes>\n".getBytes(US_ASCII), client.getInputStream().readAllBytes());
+                assertArrayEquals(
+                        "hello\n<6 bytes>\n".getBytes(US_ASCII),
+                        client.getInputStream().readAllBytes());
             }
             assertTrue(tunnel.connectionLine(4).endsWith("closed cleanly"), tunnel.log());
         }

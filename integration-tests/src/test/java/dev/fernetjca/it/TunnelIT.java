@@ -12,18 +12,21 @@ import dev.fernetjca.net.FernetSocketFactory;
 import dev.fernetjca.provider.Fernet;
 import dev.fernetjca.testing.EchoServer;
 import dev.fernetjca.testing.ExternalTools;
-import dev.fernetjca.testing.Relay;
 import dev.fernetjca.testing.KeyFiles;
 import dev.fernetjca.testing.Processes;
 import dev.fernetjca.testing.Processes.Result;
+import dev.fernetjca.testing.Relay;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import javax.net.SocketFactory;
 import org.junit.jupiter.api.Test;
@@ -55,10 +58,22 @@ class TunnelIT {
         new SecureRandom().nextBytes(data);
         byte[] trailer = ("<" + data.length + " bytes>\n").getBytes(US_ASCII);
         try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
-             TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", echo.address(),
-                     "--decrypt", "--key-file", keyFile.toString());
-             TunnelProcess encrypt = TunnelProcess.start("--listen", HOST + ":0",
-                     "--connect", HOST + ":" + decrypt.port(), "--encrypt", "--key-file", keyFile.toString())) {
+                TunnelProcess decrypt = TunnelProcess.start(
+                        "--listen",
+                        HOST + ":0",
+                        "--connect",
+                        echo.address(),
+                        "--decrypt",
+                        "--key-file",
+                        keyFile.toString());
+                TunnelProcess encrypt = TunnelProcess.start(
+                        "--listen",
+                        HOST + ":0",
+                        "--connect",
+                        HOST + ":" + decrypt.port(),
+                        "--encrypt",
+                        "--key-file",
+                        keyFile.toString())) {
             byte[] back = exchange(SocketFactory.getDefault(), encrypt.port(), data);
 
             // the trailer is written only once the echo server has read the end of our data, and it reaches us after
@@ -77,11 +92,23 @@ class TunnelIT {
     void sigtermLetsTheOpenConnectionFinishThenStops() throws Exception {
         Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), FernetCli.keygen());
         try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
-             TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", echo.address(),
-                     "--decrypt", "--key-file", keyFile.toString());
-             TunnelProcess encrypt = TunnelProcess.start("--listen", HOST + ":0",
-                     "--connect", HOST + ":" + decrypt.port(), "--encrypt", "--key-file", keyFile.toString());
-             Socket client = new Socket(HOST, encrypt.port())) {
+                TunnelProcess decrypt = TunnelProcess.start(
+                        "--listen",
+                        HOST + ":0",
+                        "--connect",
+                        echo.address(),
+                        "--decrypt",
+                        "--key-file",
+                        keyFile.toString());
+                TunnelProcess encrypt = TunnelProcess.start(
+                        "--listen",
+                        HOST + ":0",
+                        "--connect",
+                        HOST + ":" + decrypt.port(),
+                        "--encrypt",
+                        "--key-file",
+                        keyFile.toString());
+                Socket client = new Socket(HOST, encrypt.port())) {
             client.setSoTimeout((int) WAIT.toMillis());
             InputStream in = client.getInputStream();
             client.getOutputStream().write("before\n".getBytes(US_ASCII));
@@ -109,12 +136,19 @@ class TunnelIT {
         String key = FernetCli.keygen();
         Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), key);
         try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
-             TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", echo.address(),
-                     "--decrypt", "--key-file", keyFile.toString())) {
+                TunnelProcess decrypt = TunnelProcess.start(
+                        "--listen",
+                        HOST + ":0",
+                        "--connect",
+                        echo.address(),
+                        "--decrypt",
+                        "--key-file",
+                        keyFile.toString())) {
             SocketFactory stranger = new FernetSocketFactory(PythonPeerIT.secretKey(Fernet.generateKey()));
-            IOException refused = assertThrows(IOException.class,
-                    () -> exchange(stranger, decrypt.port(), "hello\n".getBytes(US_ASCII)));
-            assertTrue(String.valueOf(refused.getMessage()).contains("does not hold a matching Fernet key"),
+            IOException refused = assertThrows(
+                    IOException.class, () -> exchange(stranger, decrypt.port(), "hello\n".getBytes(US_ASCII)));
+            assertTrue(
+                    String.valueOf(refused.getMessage()).contains("does not hold a matching Fernet key"),
                     refused.toString());
             String failed = decrypt.awaitLine("#1 ");
             assertTrue(failed.contains(", failed: ") && failed.contains("does not hold a matching Fernet key"), failed);
@@ -133,15 +167,24 @@ class TunnelIT {
         Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), key);
         SocketFactory member = new FernetSocketFactory(PythonPeerIT.secretKey(key));
         try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
-             TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", echo.address(),
-                     "--decrypt", "--key-file", keyFile.toString(), "--max-connections", "1")) {
+                TunnelProcess decrypt = TunnelProcess.start(
+                        "--listen",
+                        HOST + ":0",
+                        "--connect",
+                        echo.address(),
+                        "--decrypt",
+                        "--key-file",
+                        keyFile.toString(),
+                        "--max-connections",
+                        "1")) {
             try (Socket first = member.createSocket(HOST, decrypt.port())) {
                 first.setSoTimeout((int) WAIT.toMillis());
                 first.getOutputStream().write("one\n".getBytes(US_ASCII));
                 assertEquals("one\n", new String(first.getInputStream().readNBytes(4), US_ASCII));
 
                 assertThrows(IOException.class, () -> exchange(member, decrypt.port(), "two\n".getBytes(US_ASCII)));
-                assertTrue(decrypt.awaitLine("#2 ").matches("fernet tunnel: #2 \\S+Z /127\\.0\\.0\\.1:.*"), decrypt.log());
+                assertTrue(
+                        decrypt.awaitLine("#2 ").matches("fernet tunnel: #2 \\S+Z /127\\.0\\.0\\.1:.*"), decrypt.log());
                 assertTrue(decrypt.log().contains(" refused: 1 connections already open"), decrypt.log());
 
                 first.shutdownOutput();
@@ -149,7 +192,8 @@ class TunnelIT {
             }
             assertTrue(decrypt.awaitLine("#1 ").matches(String.format(CLEAN, 1, 4, 14)), decrypt.log());
             // with the first connection gone, the next is served
-            assertEquals("three\n<6 bytes>\n",
+            assertEquals(
+                    "three\n<6 bytes>\n",
                     new String(exchange(member, decrypt.port(), "three\n".getBytes(US_ASCII)), US_ASCII));
         }
     }
@@ -167,19 +211,37 @@ class TunnelIT {
         assertEquals(2, identityAndSecret.length);
 
         try (EchoServer upper = EchoServer.plain(EchoServer.ONE_LINE_UPPER_CASE);
-             TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", upper.address(),
-                     "--decrypt", "--key-file", keyFile.toString())) {
-            Result result = Processes.run(new ProcessBuilder(openssl.toString(), "s_client", "-tls1_3",
-                    "-psk", identityAndSecret[1], "-psk_identity", identityAndSecret[0],
-                    "-connect", HOST + ":" + decrypt.port(), "-ign_eof"),
-                    "hello from openssl\n".getBytes(US_ASCII), WAIT);
+                TunnelProcess decrypt = TunnelProcess.start(
+                        "--listen",
+                        HOST + ":0",
+                        "--connect",
+                        upper.address(),
+                        "--decrypt",
+                        "--key-file",
+                        keyFile.toString())) {
+            Result result = Processes.run(
+                    new ProcessBuilder(
+                            openssl.toString(),
+                            "s_client",
+                            "-tls1_3",
+                            "-psk",
+                            identityAndSecret[1],
+                            "-psk_identity",
+                            identityAndSecret[0],
+                            "-connect",
+                            HOST + ":" + decrypt.port(),
+                            "-ign_eof"),
+                    "hello from openssl\n".getBytes(US_ASCII),
+                    WAIT);
             String output = result.stdout();
             assertEquals(0, result.status(), output + result.stderr());
             assertTrue(output.contains("\nHELLO FROM OPENSSL\n"), output);
             // OpenSSL 3.0 calls a handshake on an external PSK "Reused"; its default suite order puts ChaCha20 before
             // AES-128-GCM (AES-256-GCM, first, cannot carry a SHA-256 PSK), and the tunnel takes the client's choice
-            assertTrue(output.matches("(?s).*\\n(New|Reused), TLSv1\\.3, Cipher is "
-                    + "TLS_(AES_128_GCM|CHACHA20_POLY1305)_SHA256\\n.*"), output);
+            assertTrue(
+                    output.matches("(?s).*\\n(New|Reused), TLSv1\\.3, Cipher is "
+                            + "TLS_(AES_128_GCM|CHACHA20_POLY1305)_SHA256\\n.*"),
+                    output);
             String line = decrypt.awaitLine("#1 ");
             assertTrue(line.matches(String.format(CLEAN, 1, 19, 19)), line);
         }
@@ -196,13 +258,28 @@ class TunnelIT {
     void aCutBetweenTheTunnelsReachesTheServiceAsAFailure(String mode) throws Exception {
         Path keyFile = KeyFiles.write(dir.resolve("fernet.key"), FernetCli.keygen());
         try (EchoServer echo = EchoServer.plain(EchoServer.ECHO_THEN_COUNT);
-             TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", echo.address(),
-                     "--decrypt", "--mode", mode, "--key-file", keyFile.toString());
-             Relay relay = Relay.to(decrypt.port());
-             TunnelProcess encrypt = TunnelProcess.start("--listen", HOST + ":0",
-                     "--connect", HOST + ":" + relay.port(), "--encrypt", "--mode", mode,
-                     "--key-file", keyFile.toString());
-             Socket client = new Socket(HOST, encrypt.port())) {
+                TunnelProcess decrypt = TunnelProcess.start(
+                        "--listen",
+                        HOST + ":0",
+                        "--connect",
+                        echo.address(),
+                        "--decrypt",
+                        "--mode",
+                        mode,
+                        "--key-file",
+                        keyFile.toString());
+                Relay relay = Relay.to(decrypt.port());
+                TunnelProcess encrypt = TunnelProcess.start(
+                        "--listen",
+                        HOST + ":0",
+                        "--connect",
+                        HOST + ":" + relay.port(),
+                        "--encrypt",
+                        "--mode",
+                        mode,
+                        "--key-file",
+                        keyFile.toString());
+                Socket client = new Socket(HOST, encrypt.port())) {
             relay.inject(Relay.Fault.CUT, Relay.Direction.TO_SERVER, 35_000);
             CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
                 try {
@@ -236,17 +313,32 @@ class TunnelIT {
             in.readAllBytes();
         };
         try (EchoServer server = EchoServer.plain(talker);
-             TunnelProcess decrypt = TunnelProcess.start("--listen", HOST + ":0", "--connect", server.address(),
-                     "--decrypt", "--mode", mode, "--key-file", keyFile.toString());
-             Relay relay = Relay.to(decrypt.port());
-             TunnelProcess encrypt = TunnelProcess.start("--listen", HOST + ":0",
-                     "--connect", HOST + ":" + relay.port(), "--encrypt", "--mode", mode,
-                     "--key-file", keyFile.toString());
-             Socket client = new Socket(HOST, encrypt.port())) {
+                TunnelProcess decrypt = TunnelProcess.start(
+                        "--listen",
+                        HOST + ":0",
+                        "--connect",
+                        server.address(),
+                        "--decrypt",
+                        "--mode",
+                        mode,
+                        "--key-file",
+                        keyFile.toString());
+                Relay relay = Relay.to(decrypt.port());
+                TunnelProcess encrypt = TunnelProcess.start(
+                        "--listen",
+                        HOST + ":0",
+                        "--connect",
+                        HOST + ":" + relay.port(),
+                        "--encrypt",
+                        "--mode",
+                        mode,
+                        "--key-file",
+                        keyFile.toString());
+                Socket client = new Socket(HOST, encrypt.port())) {
             relay.inject(Relay.Fault.CUT, Relay.Direction.TO_CLIENT, 35_000);
             client.getOutputStream().write("go\n".getBytes(US_ASCII));
-            IOException failure = assertThrows(IOException.class, () -> drain(client),
-                    "the client read a clean end of a cut connection");
+            IOException failure = assertThrows(
+                    IOException.class, () -> drain(client), "the client read a clean end of a cut connection");
             assertTrue(failure.getMessage() == null || !failure.getMessage().contains("timed out"), failure.toString());
             assertTrue(encrypt.awaitLine("#1 ").contains(", failed: "), encrypt.log());
         }
@@ -255,7 +347,7 @@ class TunnelIT {
     /** Reads until the end of stream, returning how many bytes came; throws if the stream fails. */
     private static long drain(Socket socket) throws IOException {
         socket.setSoTimeout((int) WAIT.toMillis());
-        return socket.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        return socket.getInputStream().transferTo(OutputStream.nullOutputStream());
     }
 
     /**
@@ -269,7 +361,7 @@ class TunnelIT {
                 try {
                     return socket.getInputStream().readAllBytes();
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             });
             try {
@@ -281,8 +373,8 @@ class TunnelIT {
             }
             try {
                 return answer.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (e.getCause() instanceof java.io.UncheckedIOException unchecked) {
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof UncheckedIOException unchecked) {
                     throw unchecked.getCause();
                 }
                 throw e;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fernetjca.it.FernetCli.TunnelProcess;
 import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.provider.FernetKeyRing;
 import dev.fernetjca.testing.KeyFiles;
 import dev.fernetjca.testing.Processes;
 import java.io.IOException;
@@ -35,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class TunnelMetricsIT {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     @TempDir
     Path dir;
@@ -47,14 +49,22 @@ class TunnelMetricsIT {
         int metricsPort = Processes.freePort();
         byte[] message = "metrics through the tunnel".getBytes(UTF_8);
         try (ServerSocket target = new ServerSocket(0, 5, LOOPBACK);
-             TunnelProcess tunnel = TunnelProcess.start("--listen", "127.0.0.1:0", "--connect",
-                     "127.0.0.1:" + target.getLocalPort(), "--decrypt", "--key-file", keyFile.toString(),
-                     "--metrics", "127.0.0.1:" + metricsPort)) {
+                TunnelProcess tunnel = TunnelProcess.start(
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--connect",
+                        "127.0.0.1:" + target.getLocalPort(),
+                        "--decrypt",
+                        "--key-file",
+                        keyFile.toString(),
+                        "--metrics",
+                        "127.0.0.1:" + metricsPort)) {
             URI metrics = URI.create("http://127.0.0.1:" + metricsPort + "/metrics");
             String empty = get(metrics).body();
             assertEquals(0, value(empty, "fernet_connections_total"), empty);
             assertEquals(0, value(empty, "fernet_handshake_failures_total{reason=\"key-mismatch\"}"), empty);
-            assertTrue(empty.contains("fernet_handshake_failures_total{reason=\"key-mismatch\"} 0\n"),
+            assertTrue(
+                    empty.contains("fernet_handshake_failures_total{reason=\"key-mismatch\"} 0\n"),
                     "the server socket registers the figures before the first client: " + empty);
 
             Thread echo = new Thread(() -> {
@@ -90,8 +100,9 @@ class TunnelMetricsIT {
             assertTrue(tunnel.connectionLine(2).contains(" failed: "), tunnel.connectionLine(2));
             assertTrue(tunnel.connectionLine(3).contains(" failed: "), tunnel.connectionLine(3));
 
-            String identity = FernetSocketFactory.externalPsks(
-                    dev.fernetjca.provider.FernetKeyRing.readKeyFile(keyFile)).get(0).split(" ")[0];
+            String identity = FernetSocketFactory.externalPsks(FernetKeyRing.readKeyFile(keyFile))
+                    .get(0)
+                    .split(" ")[0];
             HttpResponse<String> response = get(metrics);
             assertEquals(200, response.statusCode());
             String body = response.body();
@@ -116,13 +127,15 @@ class TunnelMetricsIT {
     }
 
     private HttpResponse<String> get(URI uri) throws Exception {
-        return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+        return http.send(
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     /** Returns the value of {@code series} (name and labels as written), -1 when it is absent. */
     private static long value(String text, String series) {
-        Matcher line = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\d+)$").matcher(text);
+        Matcher line =
+                Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\d+)$").matcher(text);
         return line.find() ? Long.parseLong(line.group(1)) : -1;
     }
 }

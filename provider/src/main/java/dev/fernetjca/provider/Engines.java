@@ -8,8 +8,10 @@ import java.security.Security;
 import java.util.Locale;
 import javax.crypto.Cipher;
 import javax.crypto.Mac;
+import javax.crypto.NoSuchPaddingException;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 
 /**
  * The primitives under a token: AES-128-CBC with PKCS#7 padding and HMAC-SHA256, from the platform's providers by
@@ -22,8 +24,8 @@ final class Engines {
 
     private static final int BLOCK_BYTES = 16;
 
-    final Cipher aes;            // AES/CBC/PKCS5Padding: encryption
-    final Cipher aesNoPadding;   // AES/CBC/NoPadding: decryption straight into the exact plaintext array
+    final Cipher aes; // AES/CBC/PKCS5Padding: encryption
+    final Cipher aesNoPadding; // AES/CBC/NoPadding: decryption straight into the exact plaintext array
     final Mac hmac;
 
     private Engines(Cipher aes, Cipher aesNoPadding, Mac hmac) {
@@ -36,12 +38,16 @@ final class Engines {
         try {
             Provider bc = bouncyCastleRequested() ? BouncyCastle.PROVIDER : null;
             if (bc == null) {
-                return new Engines(Cipher.getInstance("AES/CBC/PKCS5Padding"), Cipher.getInstance("AES/CBC/NoPadding"),
+                return new Engines(
+                        Cipher.getInstance("AES/CBC/PKCS5Padding"),
+                        Cipher.getInstance("AES/CBC/NoPadding"),
                         Mac.getInstance("HmacSHA256"));
             }
-            return new Engines(Cipher.getInstance("AES/CBC/PKCS5Padding", bc),
-                    Cipher.getInstance("AES/CBC/NoPadding", bc), Mac.getInstance("HmacSHA256", bc));
-        } catch (NoSuchAlgorithmException | javax.crypto.NoSuchPaddingException e) {
+            return new Engines(
+                    Cipher.getInstance("AES/CBC/PKCS5Padding", bc),
+                    Cipher.getInstance("AES/CBC/NoPadding", bc),
+                    Mac.getInstance("HmacSHA256", bc));
+        } catch (NoSuchAlgorithmException | NoSuchPaddingException e) {
             throw new ProviderException("AES/CBC/PKCS5Padding or HmacSHA256 is not available", e);
         }
     }
@@ -83,7 +89,8 @@ final class Engines {
             case "DEFAULT":
                 return false;
             default:
-                throw new ProviderException(BACKEND_PROPERTY + " must be BC or JDK"); // never the value: it may be a key
+                throw new ProviderException(
+                        BACKEND_PROPERTY + " must be BC or JDK"); // never the value: it may be a key
         }
     }
 
@@ -97,7 +104,7 @@ final class Engines {
                 return installed;
             }
             try {
-                return new org.bouncycastle.jce.provider.BouncyCastleProvider();
+                return new BouncyCastleProvider();
             } catch (NoClassDefFoundError e) {
                 throw new ProviderException(
                         BACKEND_PROPERTY + "=BC but Bouncy Castle (bcprov-jdk18on) is not on the class path", e);

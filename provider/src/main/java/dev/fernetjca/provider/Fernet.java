@@ -1,11 +1,9 @@
 package dev.fernetjca.provider;
 
 import java.security.SecureRandom;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-
 import javax.crypto.AEADBadTagException;
 import javax.crypto.SecretKey;
 
@@ -162,6 +160,4 @@ public final class Fernet {
     public String toString() {
         return "Fernet[" + keys.size() + (keys.size() == 1 ? " key]" : " keys]");
     }
-
-
 }

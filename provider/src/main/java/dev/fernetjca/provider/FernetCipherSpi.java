@@ -36,11 +36,11 @@ final class FernetCipherSpi extends CipherSpi {
     private byte[] buffered = new byte[0]; // input given to update, wiped once used
     private int bufferedBytes;
 
-    private int mode;                     // 0 until initialized
-    private TokenEngine engine;           // copies of the keys and the primitives keyed with them
+    private int mode; // 0 until initialized
+    private TokenEngine engine; // copies of the keys and the primitives keyed with them
     private FernetParameterSpec params;
     private SecureRandom random;
-    private byte[] lastIv;                // the IV of the last token made, for getIV
+    private byte[] lastIv; // the IV of the last token made, for getIV
 
     @Override
     protected void engineSetMode(String mode) throws NoSuchAlgorithmException {
@@ -65,8 +65,7 @@ final class FernetCipherSpi extends CipherSpi {
             return total > Token.MAX_PLAINTEXT_BYTES ? Integer.MAX_VALUE : Token.tokenLength((int) total);
         }
         // decoded base64 is at most 3/4 of the text; header, tag and at least one byte of padding are not plaintext
-        return (int) Math.min(Integer.MAX_VALUE,
-                Math.max(0, total / 4 * 3 - Token.HEADER_BYTES - Token.TAG_BYTES - 1));
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(0, total / 4 * 3 - Token.HEADER_BYTES - Token.TAG_BYTES - 1));
     }
 
     /** Returns the fixed IV when one was given, else the IV of the last token made; null when decrypting. */
@@ -233,7 +232,8 @@ final class FernetCipherSpi extends CipherSpi {
                             ? FernetSecretKey.copyOf(encoded)
                             : new SecretKeySpec(encoded, wrappedKeyAlgorithm);
                 case Cipher.PRIVATE_KEY:
-                    return KeyFactory.getInstance(wrappedKeyAlgorithm).generatePrivate(new PKCS8EncodedKeySpec(encoded));
+                    return KeyFactory.getInstance(wrappedKeyAlgorithm)
+                            .generatePrivate(new PKCS8EncodedKeySpec(encoded));
                 case Cipher.PUBLIC_KEY:
                     return KeyFactory.getInstance(wrappedKeyAlgorithm).generatePublic(new X509EncodedKeySpec(encoded));
                 default:
@@ -287,8 +287,8 @@ final class FernetCipherSpi extends CipherSpi {
             throw new IllegalStateException("more input than one token can hold; the buffered input is discarded");
         }
         if (bufferedBytes + length > buffered.length) {
-            int capacity = (int) Math.min(Token.MAX_TOKEN_BYTES,
-                    Math.max((long) bufferedBytes + length, 2L * buffered.length));
+            int capacity = (int)
+                    Math.min(Token.MAX_TOKEN_BYTES, Math.max((long) bufferedBytes + length, 2L * buffered.length));
             byte[] grown = Arrays.copyOf(buffered, capacity);
             Arrays.fill(buffered, (byte) 0);
             buffered = grown;

@@ -1,7 +1,9 @@
 package dev.fernetjca.provider;
 
 import java.io.IOException;
+import java.io.InvalidObjectException;
 import java.io.NotSerializableException;
+import java.io.ObjectInputStream;
 import java.io.ObjectStreamException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -193,11 +195,11 @@ public final class FernetKeyRing implements SecretKey {
     }
 
     /** Refuses a crafted stream too: deserialization would make a key without bytes. */
-    private void readObject(java.io.ObjectInputStream in) throws java.io.InvalidObjectException {
+    private void readObject(ObjectInputStream in) throws InvalidObjectException {
         throw new java.io.InvalidObjectException("Fernet key rings are not serializable");
     }
 
-    private void readObjectNoData() throws java.io.InvalidObjectException {
+    private void readObjectNoData() throws InvalidObjectException {
         throw new java.io.InvalidObjectException("Fernet key rings are not serializable");
     }
 
@@ -237,7 +239,7 @@ public final class FernetKeyRing implements SecretKey {
         if (encoded == null || encoded.length != FernetSecretKey.KEY_BYTES) {
             int length = encoded == null ? 0 : encoded.length;
             if (encoded != null) {
-                java.util.Arrays.fill(encoded, (byte) 0);
+                Arrays.fill(encoded, (byte) 0);
             }
             throw new InvalidKeyException("a Fernet key is " + FernetSecretKey.KEY_BYTES + " bytes, got " + length);
         }

@@ -1,5 +1,6 @@
 package dev.fernetjca.provider;
 
+import java.security.SecureRandom;
 import java.security.spec.AlgorithmParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,9 +25,9 @@ public final class FernetParameterSpec implements AlgorithmParameterSpec {
 
     private static final FernetParameterSpec DEFAULTS = new FernetParameterSpec(null, Clock.systemUTC(), null);
 
-    private final Duration ttl;   // null: tokens do not expire
+    private final Duration ttl; // null: tokens do not expire
     private final Clock clock;
-    private final byte[] iv;      // null: a fresh random IV for every token
+    private final byte[] iv; // null: a fresh random IV for every token
 
     private FernetParameterSpec(Duration ttl, Clock clock, byte[] iv) {
         this.ttl = ttl;
@@ -102,7 +103,7 @@ public final class FernetParameterSpec implements AlgorithmParameterSpec {
     }
 
     /** Copies the fixed IV, or fills {@code out} from {@code random} when there is none. */
-    void nextIv(byte[] out, java.security.SecureRandom random) {
+    void nextIv(byte[] out, SecureRandom random) {
         if (iv != null) {
             System.arraycopy(iv, 0, out, 0, IV_BYTES);
         } else {
@@ -136,7 +137,7 @@ public final class FernetParameterSpec implements AlgorithmParameterSpec {
 
     @Override
     public String toString() {
-        return "FernetParameterSpec[ttl=" + (ttl == null ? "none" : ttl.getSeconds() + "s")
-                + ", clock=" + clock + ", iv=" + (iv == null ? "random" : "fixed") + "]";
+        return "FernetParameterSpec[ttl=" + (ttl == null ? "none" : ttl.getSeconds() + "s") + ", clock=" + clock
+                + ", iv=" + (iv == null ? "random" : "fixed") + "]";
     }
 }

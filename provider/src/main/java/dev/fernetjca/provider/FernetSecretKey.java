@@ -1,7 +1,10 @@
 package dev.fernetjca.provider;
 
+import java.io.InvalidObjectException;
 import java.io.NotSerializableException;
+import java.io.ObjectInputStream;
 import java.io.ObjectStreamException;
+import java.security.MessageDigest;
 import java.util.Arrays;
 import javax.crypto.SecretKey;
 
@@ -83,8 +86,10 @@ final class FernetSecretKey implements SecretKey {
         if (this == other) {
             return true;
         }
-        return other instanceof FernetSecretKey that && !destroyed && !that.destroyed
-                && java.security.MessageDigest.isEqual(keyBytes, that.keyBytes);
+        return other instanceof FernetSecretKey that
+                && !destroyed
+                && !that.destroyed
+                && MessageDigest.isEqual(keyBytes, that.keyBytes);
     }
 
     /** Depends on nothing secret, so equal keys share one (poor but harmless) hash bucket. */
@@ -99,11 +104,11 @@ final class FernetSecretKey implements SecretKey {
     }
 
     /** Refuses a crafted stream too: deserialization would make a key without bytes. */
-    private void readObject(java.io.ObjectInputStream in) throws java.io.InvalidObjectException {
+    private void readObject(ObjectInputStream in) throws InvalidObjectException {
         throw new java.io.InvalidObjectException("Fernet keys are not serializable");
     }
 
-    private void readObjectNoData() throws java.io.InvalidObjectException {
+    private void readObjectNoData() throws InvalidObjectException {
         throw new java.io.InvalidObjectException("Fernet keys are not serializable");
     }
 

@@ -49,8 +49,8 @@ final class FernetSecretKeyFactorySpi extends SecretKeyFactorySpi {
             if (keySpec.isAssignableFrom(SecretKeySpec.class)) {
                 return new SecretKeySpec(fernetKey.bytes(), FernetProvider.ALGORITHM);
             }
-            throw new InvalidKeySpecException("Fernet keys convert to FernetKeySpec or SecretKeySpec, not "
-                    + keySpec.getName());
+            throw new InvalidKeySpecException(
+                    "Fernet keys convert to FernetKeySpec or SecretKeySpec, not " + keySpec.getName());
         } finally {
             fernetKey.destroy();
         }

@@ -41,6 +41,7 @@ final class KeyFiles {
     private static final Pattern KEY_LIKE = Pattern.compile("[A-Za-z0-9_+=-]{40,}");
     /** The {@code st_mode} bits that grant group or others anything. */
     private static final int GROUP_OR_OTHERS_BITS = 0077;
+
     private static final int WRITE_BY_GROUP_OR_OTHERS = 0022;
     /** What group or others may not have even when a key file may be readable by them. */
     private static final int GROUP_OR_OTHERS_WRITE_OR_EXECUTE = 0033;
@@ -144,8 +145,8 @@ final class KeyFiles {
             throw inOurWords(e, name);
         }
         if (!attributes.isRegularFile()) {
-            throw new IllegalArgumentException(name + " is " + (attributes.isDirectory() ? "a directory" : "special")
-                    + ", not a regular file");
+            throw new IllegalArgumentException(
+                    name + " is " + (attributes.isDirectory() ? "a directory" : "special") + ", not a regular file");
         }
         ByteBuffer buffer = ByteBuffer.allocateDirect(MAX_KEY_FILE_BYTES + 1);
         try (FileChannel channel = FileChannel.open(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
@@ -220,8 +221,11 @@ final class KeyFiles {
         try {
             int mode = (Integer) Files.getAttribute(parent, "unix:mode", LinkOption.NOFOLLOW_LINKS);
             if ((mode & WRITE_BY_GROUP_OR_OTHERS) != 0 && WARNED_DIRECTORIES.add(parent.toString())) {
-                LOG.log(System.Logger.Level.WARNING, "key file directory {0} is writable by group or others, who"
-                        + " could replace a key file in it; restrict it with chmod go-w {0}", parent);
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "key file directory {0} is writable by group or others, who"
+                                + " could replace a key file in it; restrict it with chmod go-w {0}",
+                        parent);
             }
         } catch (IOException | RuntimeException e) {
             // a warning only: the file's own checks decide
@@ -283,8 +287,8 @@ final class KeyFiles {
             } catch (IOException e) {
                 throw inOurWords(e, name);
             }
-            return new FileStatus((Integer) attributes.get("mode"), (Integer) attributes.get("uid"),
-                    attributes.get("fileKey"));
+            return new FileStatus(
+                    (Integer) attributes.get("mode"), (Integer) attributes.get("uid"), attributes.get("fileKey"));
         }
 
         static FileStatus of(Path path, String name) throws IOException {
@@ -348,14 +352,22 @@ final class KeyFiles {
         /** Returns what the file is, as a noun phrase: "a directory", "a pipe". */
         String kind() {
             switch (mode & TYPE_BITS) {
-                case REGULAR: return "a regular file";
-                case 0040000: return "a directory";
-                case 0010000: return "a pipe";
-                case 0140000: return "a socket";
-                case 0020000: return "a character device";
-                case 0060000: return "a block device";
-                case 0120000: return "a symbolic link";
-                default: return "a special file";
+                case REGULAR:
+                    return "a regular file";
+                case 0040000:
+                    return "a directory";
+                case 0010000:
+                    return "a pipe";
+                case 0140000:
+                    return "a socket";
+                case 0020000:
+                    return "a character device";
+                case 0060000:
+                    return "a block device";
+                case 0120000:
+                    return "a symbolic link";
+                default:
+                    return "a special file";
             }
         }
 
@@ -403,8 +415,11 @@ final class KeyFiles {
     private static FernetKeyRing parse(byte[] text, byte separator, boolean keyFile, String where, String whole) {
         List<FernetSecretKey> keys = new ArrayList<>();
         try {
-            boolean byteOrderMark = keyFile && text.length >= 3
-                    && text[0] == (byte) 0xEF && text[1] == (byte) 0xBB && text[2] == (byte) 0xBF;
+            boolean byteOrderMark = keyFile
+                    && text.length >= 3
+                    && text[0] == (byte) 0xEF
+                    && text[1] == (byte) 0xBB
+                    && text[2] == (byte) 0xBF;
             int start = byteOrderMark ? 3 : 0;
             int number = 0;
             // a key file's final line end starts no line; a final comma starts an (empty) entry

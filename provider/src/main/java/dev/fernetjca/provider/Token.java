@@ -44,7 +44,8 @@ final class Token {
         }
         byte[] raw;
         try {
-            byte[] text = offset == 0 && length == ascii.length ? ascii : Arrays.copyOfRange(ascii, offset, offset + length);
+            byte[] text =
+                    offset == 0 && length == ascii.length ? ascii : Arrays.copyOfRange(ascii, offset, offset + length);
             raw = Base64.getUrlDecoder().decode(text);
         } catch (IllegalArgumentException e) {
             throw malformed();
@@ -52,7 +53,8 @@ final class Token {
         if (!hasCanonicalEnding(ascii, offset, length)) {
             throw malformed();
         }
-        if (raw.length < MIN_RAW_BYTES || raw[0] != VERSION
+        if (raw.length < MIN_RAW_BYTES
+                || raw[0] != VERSION
                 || (raw.length - HEADER_BYTES - TAG_BYTES) % BLOCK_BYTES != 0) {
             throw malformed();
         }
@@ -141,7 +143,8 @@ final class Token {
             }
             byte[] plaintext = new byte[ciphertextBytes - padding];
             if (ciphertextBytes > BLOCK_BYTES) {
-                engines.aesNoPadding.init(Cipher.DECRYPT_MODE, aesKey, new IvParameterSpec(raw, IV_OFFSET, BLOCK_BYTES));
+                engines.aesNoPadding.init(
+                        Cipher.DECRYPT_MODE, aesKey, new IvParameterSpec(raw, IV_OFFSET, BLOCK_BYTES));
                 engines.aesNoPadding.doFinal(raw, HEADER_BYTES, ciphertextBytes - BLOCK_BYTES, plaintext, 0);
             }
             System.arraycopy(tail, 0, plaintext, ciphertextBytes - BLOCK_BYTES, BLOCK_BYTES - padding);
@@ -156,8 +159,8 @@ final class Token {
     }
 
     /** Returns the token for {@code plaintext}, in url-safe base64 as US-ASCII bytes. */
-    static byte[] encrypt(Engines engines, FernetSecretKey key, long timestamp, byte[] iv,
-                          byte[] plaintext, int offset, int length) {
+    static byte[] encrypt(
+            Engines engines, FernetSecretKey key, long timestamp, byte[] iv, byte[] plaintext, int offset, int length) {
         int ciphertextBytes = paddedLength(length);
         byte[] raw = new byte[HEADER_BYTES + ciphertextBytes + TAG_BYTES];
         raw[0] = VERSION;
@@ -170,10 +173,9 @@ final class Token {
             engines.aes.init(Cipher.ENCRYPT_MODE, aesKey(key), new IvParameterSpec(iv));
             // whole blocks through update, the tail through doFinal: a single doFinal copies the whole plaintext first
             int wholeBlocks = length / BLOCK_BYTES * BLOCK_BYTES;
-            int written = wholeBlocks == 0 ? 0
-                    : engines.aes.update(plaintext, offset, wholeBlocks, raw, HEADER_BYTES);
-            written += engines.aes.doFinal(plaintext, offset + wholeBlocks, length - wholeBlocks, raw,
-                    HEADER_BYTES + written);
+            int written = wholeBlocks == 0 ? 0 : engines.aes.update(plaintext, offset, wholeBlocks, raw, HEADER_BYTES);
+            written += engines.aes.doFinal(
+                    plaintext, offset + wholeBlocks, length - wholeBlocks, raw, HEADER_BYTES + written);
             if (written != ciphertextBytes) {
                 throw new IllegalStateException("AES-CBC wrote " + written + " bytes, expected " + ciphertextBytes);
             }
@@ -202,8 +204,8 @@ final class Token {
     }
 
     private static SecretKeySpec aesKey(FernetSecretKey key) {
-        return new SecretKeySpec(key.bytes(), FernetSecretKey.SIGNING_KEY_BYTES,
-                FernetSecretKey.ENCRYPTION_KEY_BYTES, "AES");
+        return new SecretKeySpec(
+                key.bytes(), FernetSecretKey.SIGNING_KEY_BYTES, FernetSecretKey.ENCRYPTION_KEY_BYTES, "AES");
     }
 
     /** Returns the length of PKCS#7-padded ciphertext for {@code plaintextBytes}. */

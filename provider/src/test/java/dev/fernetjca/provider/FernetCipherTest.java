@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.security.AlgorithmParameters;
 import java.security.InvalidAlgorithmParameterException;
 import java.security.InvalidKeyException;
@@ -71,10 +72,12 @@ class FernetCipherTest {
         String before = System.getProperty("fernet.backend");
         System.setProperty("fernet.backend", "openssl");
         try {
-            NoSuchAlgorithmException e = assertThrows(NoSuchAlgorithmException.class,
-                    () -> Cipher.getInstance("Fernet", PROVIDER));
+            NoSuchAlgorithmException e =
+                    assertThrows(NoSuchAlgorithmException.class, () -> Cipher.getInstance("Fernet", PROVIDER));
             assertTrue(e.getCause() instanceof ProviderException, String.valueOf(e.getCause()));
-            assertTrue(e.getCause().getMessage().contains("fernet.backend must be BC or JDK"), e.getCause().getMessage());
+            assertTrue(
+                    e.getCause().getMessage().contains("fernet.backend must be BC or JDK"),
+                    e.getCause().getMessage());
             assertTrue(!e.getCause().getMessage().contains("openssl"), "the message repeats the value");
         } finally {
             if (before == null) {
@@ -178,13 +181,22 @@ class FernetCipherTest {
     @Test
     void aTokenDatedAtTheEpochIsJudgedByItsAge() throws Exception {
         SecretKey key = newKey();
-        byte[] token = cipher(Cipher.ENCRYPT_MODE, key, FernetParameterSpec.defaults().withClock(at(Instant.EPOCH)))
+        byte[] token = cipher(
+                        Cipher.ENCRYPT_MODE, key, FernetParameterSpec.defaults().withClock(at(Instant.EPOCH)))
                 .doFinal(new byte[3]);
         Duration age = Duration.ofSeconds(NOW.getEpochSecond());
-        assertEquals(3, cipher(Cipher.DECRYPT_MODE, key, FernetParameterSpec.ttl(age).withClock(at(NOW)))
-                .doFinal(token).length);
-        AEADBadTagException expired = assertThrows(AEADBadTagException.class, () -> cipher(Cipher.DECRYPT_MODE, key,
-                FernetParameterSpec.ttl(age.minusSeconds(1)).withClock(at(NOW))).doFinal(token));
+        assertEquals(
+                3,
+                cipher(Cipher.DECRYPT_MODE, key, FernetParameterSpec.ttl(age).withClock(at(NOW)))
+                        .doFinal(token)
+                        .length);
+        AEADBadTagException expired = assertThrows(
+                AEADBadTagException.class,
+                () -> cipher(
+                                Cipher.DECRYPT_MODE,
+                                key,
+                                FernetParameterSpec.ttl(age.minusSeconds(1)).withClock(at(NOW)))
+                        .doFinal(token));
         assertEquals("token expired", expired.getMessage());
     }
 
@@ -192,37 +204,60 @@ class FernetCipherTest {
     @Test
     void aTtlTooLongToAddNeverExpiresAToken() throws Exception {
         SecretKey key = newKey();
-        byte[] token = cipher(Cipher.ENCRYPT_MODE, key, FernetParameterSpec.defaults().withClock(at(NOW)))
+        byte[] token = cipher(
+                        Cipher.ENCRYPT_MODE, key, FernetParameterSpec.defaults().withClock(at(NOW)))
                 .doFinal(new byte[3]);
-        FernetParameterSpec forever = FernetParameterSpec.ttl(Duration.ofSeconds(Long.MAX_VALUE)).withClock(at(NOW));
+        FernetParameterSpec forever =
+                FernetParameterSpec.ttl(Duration.ofSeconds(Long.MAX_VALUE)).withClock(at(NOW));
         assertEquals(3, cipher(Cipher.DECRYPT_MODE, key, forever).doFinal(token).length);
     }
 
     @Test
     void ttlRejectsExpiredAndFutureTokensAndAcceptsBothBoundaries() throws Exception {
         SecretKey key = newKey();
-        byte[] token = cipher(Cipher.ENCRYPT_MODE, key, FernetParameterSpec.defaults().withClock(at(NOW)))
+        byte[] token = cipher(
+                        Cipher.ENCRYPT_MODE, key, FernetParameterSpec.defaults().withClock(at(NOW)))
                 .doFinal(new byte[4]);
         FernetParameterSpec ttl = FernetParameterSpec.ttl(Duration.ofSeconds(100));
-        assertEquals(4, cipher(Cipher.DECRYPT_MODE, key, ttl.withClock(at(NOW.plusSeconds(100)))).doFinal(token).length);
-        AEADBadTagException expired = assertThrows(AEADBadTagException.class,
-                () -> cipher(Cipher.DECRYPT_MODE, key, ttl.withClock(at(NOW.plusSeconds(101)))).doFinal(token));
+        assertEquals(
+                4,
+                cipher(Cipher.DECRYPT_MODE, key, ttl.withClock(at(NOW.plusSeconds(100))))
+                        .doFinal(token)
+                        .length);
+        AEADBadTagException expired = assertThrows(
+                AEADBadTagException.class,
+                () -> cipher(Cipher.DECRYPT_MODE, key, ttl.withClock(at(NOW.plusSeconds(101))))
+                        .doFinal(token));
         assertEquals("token expired", expired.getMessage());
-        assertEquals(4, cipher(Cipher.DECRYPT_MODE, key, ttl.withClock(at(NOW.minusSeconds(60)))).doFinal(token).length);
-        assertThrows(AEADBadTagException.class,
-                () -> cipher(Cipher.DECRYPT_MODE, key, ttl.withClock(at(NOW.minusSeconds(61)))).doFinal(token));
+        assertEquals(
+                4,
+                cipher(Cipher.DECRYPT_MODE, key, ttl.withClock(at(NOW.minusSeconds(60))))
+                        .doFinal(token)
+                        .length);
+        assertThrows(
+                AEADBadTagException.class,
+                () -> cipher(Cipher.DECRYPT_MODE, key, ttl.withClock(at(NOW.minusSeconds(61))))
+                        .doFinal(token));
         // no ttl, no time check
-        assertEquals(4, cipher(Cipher.DECRYPT_MODE, key, FernetParameterSpec.defaults()
-                .withClock(at(NOW.plus(Duration.ofDays(3650))))).doFinal(token).length);
+        assertEquals(
+                4,
+                cipher(
+                                Cipher.DECRYPT_MODE,
+                                key,
+                                FernetParameterSpec.defaults().withClock(at(NOW.plus(Duration.ofDays(3650)))))
+                        .doFinal(token)
+                        .length);
     }
 
     @Test
     void rejectsKeysThatAreNotFernetKeys() throws Exception {
         Cipher cipher = Cipher.getInstance("Fernet", PROVIDER);
-        InvalidKeyException wrongAlgorithm = assertThrows(InvalidKeyException.class,
+        InvalidKeyException wrongAlgorithm = assertThrows(
+                InvalidKeyException.class,
                 () -> cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(new byte[32], "AES")));
         assertTrue(wrongAlgorithm.getMessage().contains("AES"));
-        assertThrows(InvalidKeyException.class,
+        assertThrows(
+                InvalidKeyException.class,
                 () -> cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(new byte[16], "Fernet")));
         SecretKey destroyed = newKey();
         destroyed.destroy();
@@ -235,15 +270,19 @@ class FernetCipherTest {
     void rejectsForeignAndInconsistentParameters() throws Exception {
         Cipher cipher = Cipher.getInstance("Fernet", PROVIDER);
         SecretKey key = newKey();
-        assertThrows(InvalidAlgorithmParameterException.class,
+        assertThrows(
+                InvalidAlgorithmParameterException.class,
                 () -> cipher.init(Cipher.ENCRYPT_MODE, key, new IvParameterSpec(new byte[16])));
-        assertThrows(InvalidAlgorithmParameterException.class,
-                () -> cipher.init(Cipher.DECRYPT_MODE, key, FernetParameterSpec.defaults().withIv(new byte[16])));
+        assertThrows(
+                InvalidAlgorithmParameterException.class,
+                () -> cipher.init(
+                        Cipher.DECRYPT_MODE, key, FernetParameterSpec.defaults().withIv(new byte[16])));
         assertThrows(IllegalArgumentException.class, () -> FernetParameterSpec.ttl(Duration.ZERO));
         assertThrows(IllegalArgumentException.class, () -> FernetParameterSpec.ttl(Duration.ofMillis(1500)));
-        assertThrows(IllegalArgumentException.class, () -> FernetParameterSpec.defaults().withIv(new byte[15]));
-        assertThrows(java.security.NoSuchAlgorithmException.class,
-                () -> Cipher.getInstance("Fernet/CBC/NoPadding", PROVIDER));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> FernetParameterSpec.defaults().withIv(new byte[15]));
+        assertThrows(NoSuchAlgorithmException.class, () -> Cipher.getInstance("Fernet/CBC/NoPadding", PROVIDER));
     }
 
     @Test
@@ -286,11 +325,11 @@ class FernetCipherTest {
         SecretKey key = newKey();
         byte[] plaintext = "through byte buffers".getBytes(UTF_8);
         Cipher encrypt = cipher(Cipher.ENCRYPT_MODE, key, null);
-        java.nio.ByteBuffer tokenBuffer = java.nio.ByteBuffer.allocate(encrypt.getOutputSize(plaintext.length));
-        encrypt.doFinal(java.nio.ByteBuffer.wrap(plaintext), tokenBuffer);
+        ByteBuffer tokenBuffer = ByteBuffer.allocate(encrypt.getOutputSize(plaintext.length));
+        encrypt.doFinal(ByteBuffer.wrap(plaintext), tokenBuffer);
         tokenBuffer.flip();
         Cipher decrypt = cipher(Cipher.DECRYPT_MODE, key, null);
-        java.nio.ByteBuffer plain = java.nio.ByteBuffer.allocateDirect(decrypt.getOutputSize(tokenBuffer.remaining()));
+        ByteBuffer plain = ByteBuffer.allocateDirect(decrypt.getOutputSize(tokenBuffer.remaining()));
         decrypt.doFinal(tokenBuffer, plain);
         plain.flip();
         byte[] result = new byte[plain.remaining()];
@@ -319,17 +358,25 @@ class FernetCipherTest {
     void keyRingEncryptsWithPrimaryAndDecryptsWithAny() throws Exception {
         SecretKey oldKey = newKey();
         SecretKey newKey = newKey();
-        byte[] oldToken = cipher(Cipher.ENCRYPT_MODE, oldKey, FernetParameterSpec.defaults().withClock(at(NOW)))
+        byte[] oldToken = cipher(
+                        Cipher.ENCRYPT_MODE,
+                        oldKey,
+                        FernetParameterSpec.defaults().withClock(at(NOW)))
                 .doFinal("old".getBytes(UTF_8));
         FernetKeyRing ring = FernetKeyRing.of(newKey, oldKey);
         assertEquals(2, ring.size());
-        assertArrayEquals("old".getBytes(UTF_8), cipher(Cipher.DECRYPT_MODE, ring, null).doFinal(oldToken));
+        assertArrayEquals(
+                "old".getBytes(UTF_8), cipher(Cipher.DECRYPT_MODE, ring, null).doFinal(oldToken));
         byte[] ringToken = cipher(Cipher.ENCRYPT_MODE, ring, null).doFinal("new".getBytes(UTF_8));
-        assertArrayEquals("new".getBytes(UTF_8), cipher(Cipher.DECRYPT_MODE, newKey, null).doFinal(ringToken));
-        assertThrows(AEADBadTagException.class, () -> cipher(Cipher.DECRYPT_MODE, oldKey, null).doFinal(ringToken));
+        assertArrayEquals(
+                "new".getBytes(UTF_8), cipher(Cipher.DECRYPT_MODE, newKey, null).doFinal(ringToken));
+        assertThrows(
+                AEADBadTagException.class,
+                () -> cipher(Cipher.DECRYPT_MODE, oldKey, null).doFinal(ringToken));
 
         byte[] rotated = ring.rotate(oldToken);
-        assertArrayEquals("old".getBytes(UTF_8), cipher(Cipher.DECRYPT_MODE, newKey, null).doFinal(rotated));
+        assertArrayEquals(
+                "old".getBytes(UTF_8), cipher(Cipher.DECRYPT_MODE, newKey, null).doFinal(rotated));
         assertEquals(NOW, Fernet.of(newKey).extractTimestamp(rotated));
         assertThrows(AEADBadTagException.class, () -> FernetKeyRing.of(newKey).rotate(oldToken));
     }

@@ -11,9 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.channels.Pipe;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
@@ -95,17 +95,20 @@ class FernetKeyRingFilesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-            "truncated|a Fernet key is 44 characters of url-safe base64, got 40",
-            "padding removed|a Fernet key is 44 characters of url-safe base64, got 43",
-            "standard alphabet|a Fernet key must be url-safe base64",
-            "wrong character|a Fernet key must be url-safe base64",
-            "all plus signs|a Fernet key must be url-safe base64",
-            "trailing comment|a Fernet key is 44 characters of url-safe base64, got 58",
-            "two keys|a Fernet key is 44 characters of url-safe base64, got 89",
-            "non-ascii|a Fernet key must be url-safe base64",
-            "control character|a Fernet key is 44 characters of url-safe base64, got 45",
-            "unpadded 33 bytes|a Fernet key must decode to 32 bytes, got 33"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "truncated|a Fernet key is 44 characters of url-safe base64, got 40",
+                "padding removed|a Fernet key is 44 characters of url-safe base64, got 43",
+                "standard alphabet|a Fernet key must be url-safe base64",
+                "wrong character|a Fernet key must be url-safe base64",
+                "all plus signs|a Fernet key must be url-safe base64",
+                "trailing comment|a Fernet key is 44 characters of url-safe base64, got 58",
+                "two keys|a Fernet key is 44 characters of url-safe base64, got 89",
+                "non-ascii|a Fernet key must be url-safe base64",
+                "control character|a Fernet key is 44 characters of url-safe base64, got 45",
+                "unpadded 33 bytes|a Fernet key must decode to 32 bytes, got 33"
+            })
     void reportsBadLineByNumberNotContent(String defect, String reason) throws IOException {
         String good = encode(rawKey());
         String bad = spoil(encode(rawKey()), defect);
@@ -116,7 +119,8 @@ class FernetKeyRingFilesTest {
     @Test
     void byteOrderMarkCountsOnlyAtTheStart() throws IOException {
         Path file = keyFile(encode(rawKey()) + "\n\uFEFF" + encode(rawKey()) + "\n");
-        assertEquals("key file " + file + " line 2: a Fernet key must be url-safe base64",
+        assertEquals(
+                "key file " + file + " line 2: a Fernet key must be url-safe base64",
                 invalid(() -> FernetKeyRing.readKeyFile(file)));
     }
 
@@ -137,7 +141,8 @@ class FernetKeyRingFilesTest {
         Path file = keyFile(text.toString());
         assertEquals(16, ring(FernetKeyRing.readKeyFile(file)).size());
         Files.writeString(file, text + encode(rawKey()) + "\n");
-        assertEquals("key file " + file + " line 18: more than 16 keys", invalid(() -> FernetKeyRing.readKeyFile(file)));
+        assertEquals(
+                "key file " + file + " line 18: more than 16 keys", invalid(() -> FernetKeyRing.readKeyFile(file)));
     }
 
     @Test
@@ -149,24 +154,37 @@ class FernetKeyRingFilesTest {
         assertEquals(65536, Files.size(file));
         assertEquals(1, ring(FernetKeyRing.readKeyFile(file)).size());
         Files.writeString(file, comment + key + "\n");
-        assertEquals("key file " + file + " is larger than 65536 bytes", invalid(() -> FernetKeyRing.readKeyFile(file)));
+        assertEquals(
+                "key file " + file + " is larger than 65536 bytes", invalid(() -> FernetKeyRing.readKeyFile(file)));
         Files.writeString(file, "#".repeat(10 * KeyFiles.MAX_KEY_FILE_BYTES));
-        assertEquals("key file " + file + " is larger than 65536 bytes", invalid(() -> FernetKeyRing.readKeyFile(file)));
+        assertEquals(
+                "key file " + file + " is larger than 65536 bytes", invalid(() -> FernetKeyRing.readKeyFile(file)));
     }
 
     // ---- key file: what it is and who may read it
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"rw-r-----", "rw----r--", "rw-rw----", "rw-----w-", "rw--w----", "rwx--x--x", "r--r--r--",
-            "rw-r--r--", "rw------x"})
+    @ValueSource(
+            strings = {
+                "rw-r-----",
+                "rw----r--",
+                "rw-rw----",
+                "rw-----w-",
+                "rw--w----",
+                "rwx--x--x",
+                "r--r--r--",
+                "rw-r--r--",
+                "rw------x"
+            })
     void refusesKeyFileAccessibleToGroupOrOthers(String permissions) throws IOException {
         assumePosix();
         String key = encode(rawKey());
         Path file = keyFile(key + "\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(permissions));
         // judged on the bits: root could read the file either way
-        assertEquals("key file " + file + " has permissions " + permissions
-                + ", open to group or others; restrict it with chmod 600 " + file,
+        assertEquals(
+                "key file " + file + " has permissions " + permissions
+                        + ", open to group or others; restrict it with chmod 600 " + file,
                 invalid(() -> FernetKeyRing.readKeyFile(file)));
     }
 
@@ -202,8 +220,10 @@ class FernetKeyRingFilesTest {
         Path file = keyFile(key + "\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(permissions));
         String message = invalid(() -> FernetKeyRing.readKeyFile(file, true));
-        assertEquals("key file " + file + " has permissions " + permissions
-                + ", writable by group or others; restrict it with chmod go-wx " + file, message);
+        assertEquals(
+                "key file " + file + " has permissions " + permissions
+                        + ", writable by group or others; restrict it with chmod go-wx " + file,
+                message);
     }
 
     @Test
@@ -235,7 +255,8 @@ class FernetKeyRingFilesTest {
 
     @Test
     void refusesDirectoryAsKeyFile() {
-        assertEquals("key file " + dir + " is a directory, not a regular file",
+        assertEquals(
+                "key file " + dir + " is a directory, not a regular file",
                 invalid(() -> FernetKeyRing.readKeyFile(dir)));
     }
 
@@ -243,19 +264,27 @@ class FernetKeyRingFilesTest {
     void refusesFifoWithoutBlocking() throws Exception {
         Path fifo = dir.resolve("fernet.fifo");
         try {
-            Process mkfifo = new ProcessBuilder("mkfifo", "-m", "600", fifo.toString()).inheritIO().start();
+            Process mkfifo = new ProcessBuilder("mkfifo", "-m", "600", fifo.toString())
+                    .inheritIO()
+                    .start();
             assumeTrue(mkfifo.waitFor() == 0, "mkfifo failed");
         } catch (IOException e) {
             Assumptions.abort("no mkfifo here");
         }
         // opening a FIFO with no writer blocks: it must be refused before any open
-        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertEquals(
-                "key file " + fifo + " is a pipe, not a regular file", invalid(() -> FernetKeyRing.readKeyFile(fifo))));
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(10),
+                () -> assertEquals(
+                        "key file " + fifo + " is a pipe, not a regular file",
+                        invalid(() -> FernetKeyRing.readKeyFile(fifo))));
         // behind a link, as a Kubernetes mount would put it, the same
         Path link = dir.resolve("fifo.key");
         Files.createSymbolicLink(link, fifo);
-        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertEquals(
-                "key file " + link + " is a pipe, not a regular file", invalid(() -> FernetKeyRing.readKeyFile(link))));
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(10),
+                () -> assertEquals(
+                        "key file " + link + " is a pipe, not a regular file",
+                        invalid(() -> FernetKeyRing.readKeyFile(link))));
     }
 
     @Test
@@ -266,7 +295,8 @@ class FernetKeyRingFilesTest {
             Assumptions.abort("no /proc/self/fd here (not Linux): the pipe's path cannot be named");
         }
         Pipe pipe = Pipe.open();
-        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+        try (Pipe.SourceChannel source = pipe.source();
+                Pipe.SinkChannel sink = pipe.sink()) {
             Path pipeLink = null;
             try (DirectoryStream<Path> descriptors = Files.newDirectoryStream(fds)) {
                 for (Path descriptor : descriptors) {
@@ -281,9 +311,11 @@ class FernetKeyRingFilesTest {
             }
             assertNotNull(pipeLink, "an open Pipe shows as pipe:[...] in /proc/self/fd");
             Path named = pipeLink;
-            assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertEquals(
-                    "key file " + named + " is a pipe, not a regular file",
-                    invalid(() -> FernetKeyRing.readKeyFile(named))));
+            assertTimeoutPreemptively(
+                    Duration.ofSeconds(10),
+                    () -> assertEquals(
+                            "key file " + named + " is a pipe, not a regular file",
+                            invalid(() -> FernetKeyRing.readKeyFile(named))));
         }
     }
 
@@ -296,16 +328,19 @@ class FernetKeyRingFilesTest {
         assertEquals(expected, invalid(() -> FernetKeyRing.readKeyFile(Path.of(key))));
         assertEquals(expected, invalid(() -> FernetKeyRing.readKeyFile(dir.resolve(key))));
         // a long directory name of one case, or a hex digest, is a path like any other
-        assertThrows(NoSuchFileException.class,
-                () -> FernetKeyRing.readKeyFile(dir.resolve("0123456789abcdef".repeat(4)).resolve("key")));
+        assertThrows(
+                NoSuchFileException.class,
+                () -> FernetKeyRing.readKeyFile(
+                        dir.resolve("0123456789abcdef".repeat(4)).resolve("key")));
     }
 
     @Test
     void refusesKeyFileOfAnotherUser() throws IOException {
         Path file = keyFile(encode(rawKey()) + "\n");
         giveToAnotherUser(file);
-        assertEquals("key file " + file + " is owned by uid " + OTHER_UID + ", not by this process's user (uid 0) or"
-                + " root; a key file must belong to the user that reads it",
+        assertEquals(
+                "key file " + file + " is owned by uid " + OTHER_UID + ", not by this process's user (uid 0) or"
+                        + " root; a key file must belong to the user that reads it",
                 invalid(() -> FernetKeyRing.readKeyFile(file)));
     }
 
@@ -315,8 +350,9 @@ class FernetKeyRingFilesTest {
         giveToAnotherUser(target);
         Path link = dir.resolve("link.key");
         Files.createSymbolicLink(link, target);
-        assertEquals("key file " + link + " is owned by uid " + OTHER_UID + ", not by this process's user (uid 0) or"
-                + " root; a key file must belong to the user that reads it",
+        assertEquals(
+                "key file " + link + " is owned by uid " + OTHER_UID + ", not by this process's user (uid 0) or"
+                        + " root; a key file must belong to the user that reads it",
                 invalid(() -> FernetKeyRing.readKeyFile(link)));
     }
 
@@ -391,8 +427,10 @@ class FernetKeyRingFilesTest {
         assertEquals(Level.WARNING, records.get(0).getLevel());
         String message = new SimpleFormatter().formatMessage(records.get(0));
         seen.add(message);
-        assertEquals("key file directory " + open + " is writable by group or others, who could replace a key file in"
-                + " it; restrict it with chmod go-w " + open, message);
+        assertEquals(
+                "key file directory " + open + " is writable by group or others, who could replace a key file in"
+                        + " it; restrict it with chmod go-w " + open,
+                message);
     }
 
     @Test
@@ -409,8 +447,10 @@ class FernetKeyRingFilesTest {
         assertRing(FernetKeyRing.readKeyFile(link), raw);
         // a link's own bits (rwxrwxrwx) do not matter; its target's do
         Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
-        assertEquals("key file " + link + " has permissions rw-r--r--, open to group or others; restrict it with"
-                + " chmod 600 " + link, invalid(() -> FernetKeyRing.readKeyFile(link)));
+        assertEquals(
+                "key file " + link + " has permissions rw-r--r--, open to group or others; restrict it with"
+                        + " chmod 600 " + link,
+                invalid(() -> FernetKeyRing.readKeyFile(link)));
         Files.delete(target);
         NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> FernetKeyRing.readKeyFile(link));
         see(e);
@@ -424,20 +464,26 @@ class FernetKeyRingFilesTest {
         byte[] primary = rawKey();
         byte[] older = rawKey();
         byte[] oldest = rawKey();
-        assertRing(FernetKeyRing.parseKeys(" " + encode(primary) + " ,\t" + encode(older) + "," + encode(oldest) + "\n"),
-                primary, older, oldest);
+        assertRing(
+                FernetKeyRing.parseKeys(" " + encode(primary) + " ,\t" + encode(older) + "," + encode(oldest) + "\n"),
+                primary,
+                older,
+                oldest);
         assertRing(FernetKeyRing.parseKeys(new StringBuilder(encode(primary))), primary);
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-            "truncated|a Fernet key is 44 characters of url-safe base64, got 40",
-            "standard alphabet|a Fernet key must be url-safe base64",
-            "wrong character|a Fernet key must be url-safe base64",
-            "non-ascii|a Fernet key must be url-safe base64",
-            "non-bmp|a Fernet key must be url-safe base64",
-            "comment|a Fernet key must be url-safe base64",
-            "unpadded 33 bytes|a Fernet key must decode to 32 bytes, got 33"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "truncated|a Fernet key is 44 characters of url-safe base64, got 40",
+                "standard alphabet|a Fernet key must be url-safe base64",
+                "wrong character|a Fernet key must be url-safe base64",
+                "non-ascii|a Fernet key must be url-safe base64",
+                "non-bmp|a Fernet key must be url-safe base64",
+                "comment|a Fernet key must be url-safe base64",
+                "unpadded 33 bytes|a Fernet key must decode to 32 bytes, got 33"
+            })
     void reportsBadInlineKeyByPositionNotContent(String defect, String reason) {
         String bad = spoil(encode(rawKey()), defect);
         String keys = encode(rawKey()) + "," + bad + "," + encode(rawKey());
@@ -466,8 +512,10 @@ class FernetKeyRingFilesTest {
             keys.add(encode(rawKey()));
         }
         assertEquals("entry 17: more than 16 keys", invalid(() -> FernetKeyRing.parseKeys(String.join(",", keys))));
-        assertEquals(16, ring(FernetKeyRing.parseKeys(String.join(",", keys.subList(0, KeyFiles.MAX_KEYS))))
-                .size());
+        assertEquals(
+                16,
+                ring(FernetKeyRing.parseKeys(String.join(",", keys.subList(0, KeyFiles.MAX_KEYS))))
+                        .size());
     }
 
     // ---- canary
@@ -599,7 +647,8 @@ class FernetKeyRingFilesTest {
     }
 
     private static void assumePosix() {
-        assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"),
+        assumeTrue(
+                FileSystems.getDefault().supportedFileAttributeViews().contains("posix"),
                 "this file system has no POSIX permissions; the check is skipped there");
     }
 }

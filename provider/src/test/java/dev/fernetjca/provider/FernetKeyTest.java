@@ -11,7 +11,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.NotSerializableException;
 import java.io.ObjectOutputStream;
 import java.security.InvalidParameterException;
+import java.security.spec.InvalidKeySpecException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -20,8 +22,8 @@ import javax.crypto.Cipher;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
 import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.PBEKeySpec;
 import javax.crypto.spec.SecretKeySpec;
-import java.security.spec.InvalidKeySpecException;
 import org.junit.jupiter.api.Test;
 
 /** Keys, key specs, the KeyGenerator and the SecretKeyFactory; and that no key ever shows in text. */
@@ -36,7 +38,7 @@ class FernetKeyTest {
         assertEquals("Fernet", first.getAlgorithm());
         assertEquals("RAW", first.getFormat());
         assertEquals(32, first.getEncoded().length);
-        assertFalse(java.util.Arrays.equals(first.getEncoded(), generator.generateKey().getEncoded()));
+        assertFalse(Arrays.equals(first.getEncoded(), generator.generateKey().getEncoded()));
         generator.init(256);
         assertThrows(InvalidParameterException.class, () -> generator.init(128));
     }
@@ -54,17 +56,22 @@ class FernetKeyTest {
         assertEquals(key, factory.generateSecret(new SecretKeySpec(key.getEncoded(), "AnyName")));
         assertEquals(key, factory.translateKey(raw));
         assertThrows(InvalidKeySpecException.class, () -> factory.generateSecret(new SecretKeySpec(new byte[16], "X")));
-        assertThrows(InvalidKeySpecException.class,
-                () -> factory.generateSecret(new javax.crypto.spec.PBEKeySpec(new char[4])));
-        assertThrows(InvalidKeySpecException.class,
+        assertThrows(InvalidKeySpecException.class, () -> factory.generateSecret(new PBEKeySpec(new char[4])));
+        assertThrows(
+                InvalidKeySpecException.class,
                 () -> factory.getKeySpec(FernetKeyRing.of(key, key), FernetKeySpec.class));
     }
 
     @Test
     void keySpecReadsOnlyStrictKeyStrings() {
         assertEquals(PYTHON_KEY, new FernetKeySpec(PYTHON_KEY).toBase64());
-        List<String> bad = List.of("", PYTHON_KEY + "\n", " " + PYTHON_KEY, PYTHON_KEY.substring(0, 43),
-                PYTHON_KEY.replace('_', '/'), PYTHON_KEY.substring(0, 43) + "A",
+        List<String> bad = List.of(
+                "",
+                PYTHON_KEY + "\n",
+                " " + PYTHON_KEY,
+                PYTHON_KEY.substring(0, 43),
+                PYTHON_KEY.replace('_', '/'),
+                PYTHON_KEY.substring(0, 43) + "A",
                 Base64.getUrlEncoder().encodeToString(new byte[31]) + "AAAA");
         for (String text : bad) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new FernetKeySpec(text));
@@ -125,8 +132,12 @@ class FernetKeyTest {
     @Test
     void noMessageOrToStringEverContainsTheKey() throws Exception {
         byte[] raw = Base64.getUrlDecoder().decode(PYTHON_KEY);
-        List<String> forbidden = List.of(PYTHON_KEY, PYTHON_KEY.substring(0, 20), HexFormat.of().formatHex(raw),
-                HexFormat.of().formatHex(raw).substring(0, 16), Base64.getEncoder().encodeToString(raw).substring(0, 20));
+        List<String> forbidden = List.of(
+                PYTHON_KEY,
+                PYTHON_KEY.substring(0, 20),
+                HexFormat.of().formatHex(raw),
+                HexFormat.of().formatHex(raw).substring(0, 16),
+                Base64.getEncoder().encodeToString(raw).substring(0, 20));
         List<String> seen = new ArrayList<>();
         SecretKeyFactory factory = SecretKeyFactory.getInstance("Fernet", PROVIDER);
         SecretKey key = factory.generateSecret(new FernetKeySpec(PYTHON_KEY));

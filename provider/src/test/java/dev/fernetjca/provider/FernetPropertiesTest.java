@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.charset.StandardCharsets;
+import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.SplittableRandom;
@@ -11,8 +12,8 @@ import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
-import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
 
 /**
  * What vectors cannot list: round trips, single-bit tampering, and garbage of every shape.
@@ -33,7 +34,7 @@ class FernetPropertiesTest {
     private static SecretKey newKey() {
         try {
             return KeyGenerator.getInstance("Fernet", PROVIDER).generateKey();
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new AssertionError(e);
         }
     }
@@ -113,7 +114,9 @@ class FernetPropertiesTest {
         int bit = draw.random().nextInt(8);
         raw[where] ^= (byte) (1 << bit);
         byte[] tampered = Base64.getUrlEncoder().encode(raw);
-        assertThrows(AEADBadTagException.class, () -> decrypt(KEY, tampered),
+        assertThrows(
+                AEADBadTagException.class,
+                () -> decrypt(KEY, tampered),
                 draw.because("flipped bit " + bit + " of byte " + where + " was accepted"));
     }
 
@@ -121,7 +124,9 @@ class FernetPropertiesTest {
     void garbageOfAnyLengthOnlyEverFailsAsABadTag(RepetitionInfo repetition) {
         Draw draw = Draw.of(repetition);
         byte[] garbage = garbage(draw);
-        assertThrows(AEADBadTagException.class, () -> decrypt(KEY, garbage),
+        assertThrows(
+                AEADBadTagException.class,
+                () -> decrypt(KEY, garbage),
                 draw.because("garbage of " + garbage.length + " bytes"));
     }
 
@@ -129,7 +134,9 @@ class FernetPropertiesTest {
     void wellFormedForgeriesOnlyEverFailAsABadTag(RepetitionInfo repetition) {
         Draw draw = Draw.of(repetition);
         byte[] forgery = forgery(draw);
-        assertThrows(AEADBadTagException.class, () -> decrypt(KEY, forgery),
+        assertThrows(
+                AEADBadTagException.class,
+                () -> decrypt(KEY, forgery),
                 draw.because("forgery of " + forgery.length + " characters"));
     }
 
@@ -140,11 +147,15 @@ class FernetPropertiesTest {
         int cut = 1 + draw.random().nextInt(64);
         byte[] token = encrypt(KEY, plaintext);
         byte[] truncated = Arrays.copyOf(token, Math.max(0, token.length - cut));
-        assertThrows(AEADBadTagException.class, () -> decrypt(KEY, truncated),
+        assertThrows(
+                AEADBadTagException.class,
+                () -> decrypt(KEY, truncated),
                 draw.because("token cut by " + cut + " was accepted"));
         byte[] extended = Arrays.copyOf(token, token.length + cut);
         Arrays.fill(extended, token.length, extended.length, (byte) 'A');
-        assertThrows(AEADBadTagException.class, () -> decrypt(KEY, extended),
+        assertThrows(
+                AEADBadTagException.class,
+                () -> decrypt(KEY, extended),
                 draw.because("token extended by " + cut + " was accepted"));
     }
 

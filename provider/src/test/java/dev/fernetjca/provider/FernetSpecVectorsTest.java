@@ -65,8 +65,8 @@ class FernetSpecVectorsTest {
     }
 
     static Stream<Vector> invalidVectors() throws IOException {
-        return TestVectors.load("/vectors/spec-invalid.json").map(v -> new Vector(v.desc(), v.secret(), v.token(),
-                v.now(), v.ttlSeconds(), v.iv(), v.src(), false));
+        return TestVectors.load("/vectors/spec-invalid.json")
+                .map(v -> new Vector(v.desc(), v.secret(), v.token(), v.now(), v.ttlSeconds(), v.iv(), v.src(), false));
     }
 
     static Stream<Vector> boundaryVectors() throws IOException {

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -47,8 +48,11 @@ class FernetTest {
     void expiredTokenIsRejected() throws Exception {
         SecretKey key = KeyGenerator.getInstance("Fernet", TestVectors.PROVIDER).generateKey();
         Cipher cipher = Cipher.getInstance("Fernet", TestVectors.PROVIDER);
-        cipher.init(Cipher.ENCRYPT_MODE, key, FernetParameterSpec.defaults()
-                .withClock(Clock.fixed(Instant.now().minusSeconds(100), ZoneOffset.UTC)));
+        cipher.init(
+                Cipher.ENCRYPT_MODE,
+                key,
+                FernetParameterSpec.defaults()
+                        .withClock(Clock.fixed(Instant.now().minusSeconds(100), ZoneOffset.UTC)));
         byte[] old = cipher.doFinal(new byte[1]);
         Fernet fernet = Fernet.of(key);
         assertThrows(AEADBadTagException.class, () -> fernet.decrypt(old, Duration.ofSeconds(10)));
@@ -65,7 +69,8 @@ class FernetTest {
         assertArrayEquals("payload".getBytes(UTF_8), multi.decrypt(oldToken));
         byte[] rotated = multi.rotate(oldToken);
         assertArrayEquals("payload".getBytes(UTF_8), Fernet.of(newKey).decrypt(rotated));
-        assertEquals(Fernet.of(oldKey).extractTimestamp(oldToken), Fernet.of(newKey).extractTimestamp(rotated));
+        assertEquals(
+                Fernet.of(oldKey).extractTimestamp(oldToken), Fernet.of(newKey).extractTimestamp(rotated));
         assertThrows(AEADBadTagException.class, () -> Fernet.of(oldKey).decrypt(multi.encrypt(new byte[1])));
         assertThrows(AEADBadTagException.class, () -> Fernet.of(newKey).extractTimestamp(oldToken));
         assertEquals("Fernet[2 keys]", multi.toString());
@@ -81,7 +86,7 @@ class FernetTest {
                 byte[] message = ("message " + task).getBytes(UTF_8);
                 results.add(pool.submit(() -> {
                     for (int i = 0; i < 200; i++) {
-                        if (!java.util.Arrays.equals(message, fernet.decrypt(fernet.encrypt(message)))) {
+                        if (!Arrays.equals(message, fernet.decrypt(fernet.encrypt(message)))) {
                             return false;
                         }
                     }

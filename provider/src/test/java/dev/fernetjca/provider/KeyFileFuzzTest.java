@@ -21,9 +21,10 @@ class KeyFileFuzzTest {
 
     private static Path ownerOnlyFile() {
         try {
-            Path directory = Files.createTempDirectory("fernet-fuzz",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            Path file = Files.createFile(directory.resolve("keys"),
+            Path directory = Files.createTempDirectory(
+                    "fernet-fuzz", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Path file = Files.createFile(
+                    directory.resolve("keys"),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             directory.toFile().deleteOnExit();
             file.toFile().deleteOnExit();

@@ -66,8 +66,11 @@ class KeyResidueTest {
         byte[] signingKey = Arrays.copyOfRange(key, 0, 16);
         byte[] encryptionKey = Arrays.copyOfRange(key, 16, 32);
         List<byte[]> byteForms = List.of(signingKey, encryptionKey, xor(signingKey, 0x36), xor(signingKey, 0x5c));
-        List<int[]> wordForms = List.of(words(encryptionKey, false), words(encryptionKey, true),
-                words(signingKey, false), words(signingKey, true));
+        List<int[]> wordForms = List.of(
+                words(encryptionKey, false),
+                words(encryptionKey, true),
+                words(signingKey, false),
+                words(signingKey, true));
         List<String> found = new ArrayList<>();
         Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         Deque<Object[]> pending = new ArrayDeque<>();
@@ -80,9 +83,15 @@ class KeyResidueTest {
                 continue;
             }
             if (object instanceof byte[] bytes) {
-                byteForms.stream().filter(form -> contains(bytes, form)).findAny().ifPresent(form -> found.add(path));
+                byteForms.stream()
+                        .filter(form -> contains(bytes, form))
+                        .findAny()
+                        .ifPresent(form -> found.add(path));
             } else if (object instanceof int[] ints) {
-                wordForms.stream().filter(form -> contains(ints, form)).findAny().ifPresent(form -> found.add(path));
+                wordForms.stream()
+                        .filter(form -> contains(ints, form))
+                        .findAny()
+                        .ifPresent(form -> found.add(path));
             } else if (object instanceof Object[] array) {
                 for (int i = 0; i < array.length; i++) {
                     pending.push(new Object[] {array[i], path + "[" + i + "]"});
@@ -97,7 +106,8 @@ class KeyResidueTest {
             } else if (worthEntering(object.getClass())) {
                 for (Class<?> type = object.getClass(); type != null; type = type.getSuperclass()) {
                     for (Field field : type.getDeclaredFields()) {
-                        if (Modifier.isStatic(field.getModifiers()) || field.getType().isPrimitive()
+                        if (Modifier.isStatic(field.getModifiers())
+                                || field.getType().isPrimitive()
                                 || !field.trySetAccessible()) {
                             continue;
                         }
@@ -119,9 +129,12 @@ class KeyResidueTest {
             return false;
         }
         String name = type.getName();
-        return name.startsWith("dev.fernetjca.") || name.startsWith("javax.crypto.")
-                || name.startsWith("com.sun.crypto.provider.") || name.startsWith("sun.security.provider.")
-                || name.startsWith("java.security.MessageDigest") || name.startsWith("org.bouncycastle.");
+        return name.startsWith("dev.fernetjca.")
+                || name.startsWith("javax.crypto.")
+                || name.startsWith("com.sun.crypto.provider.")
+                || name.startsWith("sun.security.provider.")
+                || name.startsWith("java.security.MessageDigest")
+                || name.startsWith("org.bouncycastle.");
     }
 
     private static byte[] xor(byte[] bytes, int pad) {

@@ -10,8 +10,7 @@ final class KeyTextChecks {
     /** Shorter pieces of the input can appear in any message by chance ("key", a line number). */
     private static final int ECHO_MIN_CHARS = 12;
 
-    private KeyTextChecks() {
-    }
+    private KeyTextChecks() {}
 
     /** Fails if {@code message} contains any entry of {@code text}, split at {@code separator}, of 12 characters or more. */
     static void assertNoEcho(String message, String text, String separator) {

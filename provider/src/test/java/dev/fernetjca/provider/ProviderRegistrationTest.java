@@ -42,8 +42,8 @@ class ProviderRegistrationTest {
 
     @Test
     void securityPropertiesFileRegistersItOnTheModulePath() throws Exception {
-        String output = runProbe(CLASS_NAME, "--module-path", mainClasses().toString(),
-                "--add-modules", "dev.fernetjca.provider");
+        String output = runProbe(
+                CLASS_NAME, "--module-path", mainClasses().toString(), "--add-modules", "dev.fernetjca.provider");
         assertEquals("provider=FernetJCA module=dev.fernetjca.provider roundtrip=registered", output);
     }
 
@@ -56,8 +56,8 @@ class ProviderRegistrationTest {
 
     @Test
     void securityPropertiesFileRegistersItByNameOnTheModulePath() throws Exception {
-        String output = runProbe("FernetJCA", "--module-path", mainClasses().toString(),
-                "--add-modules", "dev.fernetjca.provider");
+        String output = runProbe(
+                "FernetJCA", "--module-path", mainClasses().toString(), "--add-modules", "dev.fernetjca.provider");
         assertEquals("provider=FernetJCA module=dev.fernetjca.provider roundtrip=registered", output);
     }
 
@@ -101,6 +101,10 @@ class ProviderRegistrationTest {
     }
 
     private static Path mainClasses() throws URISyntaxException {
-        return Path.of(FernetProvider.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        return Path.of(FernetProvider.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI());
     }
 }

@@ -72,6 +72,7 @@ class PythonInteropTest {
 
     /** When the tokens of timed cases were made: long ago, so only the fixed clocks can accept them. */
     private static final long THEN = 1_500_000_000L;
+
     private static final long MAX_CLOCK_SKEW_SECONDS = 60;
     private static final int[] PLAINTEXT_SIZES = {0, 1, 15, 16, 17, 1000, 65536, 1 << 20};
     private static final int[] FIXED_IV_SIZES = {0, 1, 15, 16, 17, 31, 32, 1000, 65536};
@@ -91,8 +92,8 @@ class PythonInteropTest {
             // a skipped test rather than an aborted factory, which Surefire would not even count; Surefire drops
             // the abort message, hence the display name and the line on stderr
             System.err.println("PythonInteropTest skipped: " + reason);
-            return Stream.of(dynamicContainer("skipped",
-                    Stream.of(dynamicTest(reason, () -> Assumptions.abort(reason)))));
+            return Stream.of(
+                    dynamicContainer("skipped", Stream.of(dynamicTest(reason, () -> Assumptions.abort(reason)))));
         }
         return pythons.stream().map(python -> dynamicContainer(python.toString(), cases(python)));
     }
@@ -106,37 +107,46 @@ class PythonInteropTest {
     private static Stream<DynamicNode> cases(PythonOracle python) {
         List<DynamicNode> cases = new ArrayList<>();
         for (int size : PLAINTEXT_SIZES) {
-            cases.add(dynamicTest("python decrypts java's token of " + size + " bytes",
-                    () -> pythonDecryptsJavaToken(python, size)));
-            cases.add(dynamicTest("java decrypts python's token of " + size + " bytes",
-                    () -> javaDecryptsPythonToken(python, size)));
+            cases.add(dynamicTest(
+                    "python decrypts java's token of " + size + " bytes", () -> pythonDecryptsJavaToken(python, size)));
+            cases.add(dynamicTest(
+                    "java decrypts python's token of " + size + " bytes", () -> javaDecryptsPythonToken(python, size)));
         }
         for (int size : FIXED_IV_SIZES) {
-            cases.add(dynamicTest("fixed iv and clock make python's very token of " + size + " bytes",
+            cases.add(dynamicTest(
+                    "fixed iv and clock make python's very token of " + size + " bytes",
                     () -> fixedIvAndClockMakePythonsToken(python, size)));
         }
         for (long ttlSeconds : new long[] {1, 3600}) {
-            cases.add(dynamicTest("java token, ttl " + ttlSeconds + " s: java and python agree at every boundary",
+            cases.add(dynamicTest(
+                    "java token, ttl " + ttlSeconds + " s: java and python agree at every boundary",
                     () -> bothJudgeJavaTokenAtBoundaries(python, ttlSeconds)));
-            cases.add(dynamicTest("python token, ttl " + ttlSeconds + " s: java and python agree at every boundary",
+            cases.add(dynamicTest(
+                    "python token, ttl " + ttlSeconds + " s: java and python agree at every boundary",
                     () -> bothJudgePythonTokenAtBoundaries(python, ttlSeconds)));
         }
-        cases.add(dynamicTest("python rotates java's token; java reads it with the new key only",
+        cases.add(dynamicTest(
+                "python rotates java's token; java reads it with the new key only",
                 () -> pythonRotatesJavaToken(python)));
-        cases.add(dynamicTest("java rotates python's token; python reads it with the new key only",
+        cases.add(dynamicTest(
+                "java rotates python's token; python reads it with the new key only",
                 () -> javaRotatesPythonToken(python)));
-        cases.add(dynamicTest("python MultiFernet decrypts java's token of an older key",
+        cases.add(dynamicTest(
+                "python MultiFernet decrypts java's token of an older key",
                 () -> pythonMultiFernetDecryptsOlderKeyToken(python)));
-        cases.add(dynamicTest("java key ring decrypts python's token of an older key",
+        cases.add(dynamicTest(
+                "java key ring decrypts python's token of an older key",
                 () -> javaKeyRingDecryptsOlderKeyToken(python)));
         cases.add(dynamicTest("java uses a key from Fernet.generate_key()", () -> javaUsesPythonKey(python)));
-        cases.add(dynamicTest("python uses keys from java's KeyGenerator and Fernet.generateKey()",
+        cases.add(dynamicTest(
+                "python uses keys from java's KeyGenerator and Fernet.generateKey()",
                 () -> pythonUsesJavaKeys(python)));
-        cases.add(dynamicTest("java rejects every tampered token python rejects",
-                () -> javaRejectsWhatPythonRejects(python)));
-        cases.add(dynamicTest("java rejects the non-canonical base64 python tolerates",
-                () -> javaRejectsNonCanonicalBase64(python)));
-        cases.add(dynamicTest("timestamps beyond Instant decrypt without ttl and fail with one, on both sides",
+        cases.add(dynamicTest(
+                "java rejects every tampered token python rejects", () -> javaRejectsWhatPythonRejects(python)));
+        cases.add(dynamicTest(
+                "java rejects the non-canonical base64 python tolerates", () -> javaRejectsNonCanonicalBase64(python)));
+        cases.add(dynamicTest(
+                "timestamps beyond Instant decrypt without ttl and fail with one, on both sides",
                 () -> bothHandleTimestampsBeyondInstant(python)));
         return cases.stream();
     }
@@ -181,8 +191,8 @@ class PythonInteropTest {
     }
 
     /** Python's rule: rejected when {@code timestamp + ttl < now} or {@code now + 60 < timestamp}. */
-    private static void bothJudgeAtBoundaries(PythonOracle python, String key, byte[] data, byte[] token,
-                                              long ttlSeconds) {
+    private static void bothJudgeAtBoundaries(
+            PythonOracle python, String key, byte[] data, byte[] token, long ttlSeconds) {
         Map<String, Long> accepted = new LinkedHashMap<>();
         accepted.put("made now", THEN);
         accepted.put("exactly ttl old", THEN + ttlSeconds);
@@ -193,19 +203,22 @@ class PythonInteropTest {
 
         List<Executable> checks = new ArrayList<>();
         accepted.forEach((label, now) -> {
-            checks.add(() -> assertArrayEquals(data, javaDecrypt(key, timed(ttlSeconds, now, 0), token),
-                    "java, " + label));
-            checks.add(() -> assertArrayEquals(data, python.decryptAt(key, token, ttlSeconds, now),
-                    "python, " + label));
+            checks.add(() ->
+                    assertArrayEquals(data, javaDecrypt(key, timed(ttlSeconds, now, 0), token), "java, " + label));
+            checks.add(
+                    () -> assertArrayEquals(data, python.decryptAt(key, token, ttlSeconds, now), "python, " + label));
         });
         rejected.forEach((label, now) -> {
-            checks.add(() -> assertThrows(AEADBadTagException.class,
-                    () -> javaDecrypt(key, timed(ttlSeconds, now, 0), token), "java, " + label));
-            checks.add(() -> assertEquals("InvalidToken", python.rejectionAt(key, token, ttlSeconds, now),
-                    "python, " + label));
+            checks.add(() -> assertThrows(
+                    AEADBadTagException.class,
+                    () -> javaDecrypt(key, timed(ttlSeconds, now, 0), token),
+                    "java, " + label));
+            checks.add(() ->
+                    assertEquals("InvalidToken", python.rejectionAt(key, token, ttlSeconds, now), "python, " + label));
         });
         // Python truncates time.time() to whole seconds; a clock late in the last accepted second must agree
-        checks.add(() -> assertArrayEquals(data,
+        checks.add(() -> assertArrayEquals(
+                data,
                 javaDecrypt(key, timed(ttlSeconds, THEN + ttlSeconds, 999_999_999), token),
                 "java, ttl old and 0.999999999 s"));
         assertAll(checks);
@@ -258,7 +271,9 @@ class PythonInteropTest {
         byte[] token = python.encryptAtTime(oldKey, data, Instant.now().getEpochSecond());
 
         Cipher cipher = Cipher.getInstance("Fernet", PROVIDER);
-        cipher.init(Cipher.DECRYPT_MODE, FernetKeyRing.of(secretKey(newKey), secretKey(oldKey)),
+        cipher.init(
+                Cipher.DECRYPT_MODE,
+                FernetKeyRing.of(secretKey(newKey), secretKey(oldKey)),
                 FernetParameterSpec.ttl(Duration.ofMinutes(5)));
         assertArrayEquals(data, cipher.doFinal(token));
         assertArrayEquals(data, Fernet.of(newKey, oldKey).decrypt(token, Duration.ofMinutes(5)));
@@ -268,16 +283,16 @@ class PythonInteropTest {
     private static void javaUsesPythonKey(PythonOracle python) throws Exception {
         String pythonKey = python.generateKey();
         byte[] data = randomBytes(100);
-        assertArrayEquals(data, python.decrypt(List.of(pythonKey), javaEncrypt(pythonKey,
-                FernetParameterSpec.defaults(), data)));
+        assertArrayEquals(
+                data, python.decrypt(List.of(pythonKey), javaEncrypt(pythonKey, FernetParameterSpec.defaults(), data)));
         byte[] pythonToken = python.encryptAtTime(pythonKey, data, Instant.now().getEpochSecond());
         assertArrayEquals(data, javaDecrypt(pythonKey, FernetParameterSpec.defaults(), pythonToken));
     }
 
     private static void pythonUsesJavaKeys(PythonOracle python) throws Exception {
         SecretKey generated = KeyGenerator.getInstance("Fernet", PROVIDER).generateKey();
-        FernetKeySpec spec = (FernetKeySpec) SecretKeyFactory.getInstance("Fernet", PROVIDER)
-                .getKeySpec(generated, FernetKeySpec.class);
+        FernetKeySpec spec = (FernetKeySpec)
+                SecretKeyFactory.getInstance("Fernet", PROVIDER).getKeySpec(generated, FernetKeySpec.class);
         List<String> javaKeys = List.of(spec.toBase64(), Fernet.generateKey());
         spec.destroy();
         byte[] data = randomBytes(100);
@@ -293,17 +308,30 @@ class PythonInteropTest {
     private static void javaRejectsWhatPythonRejects(PythonOracle python) throws Exception {
         String key = newKey();
         String otherKey = newKey();
-        JsonNode variants = python.ask(Map.of("op", "tampered", "key", key, "other_key", otherKey,
-                "data", base64(randomBytes(20)), "time", Instant.now().getEpochSecond())).get("variants");
+        JsonNode variants = python.ask(Map.of(
+                        "op",
+                        "tampered",
+                        "key",
+                        key,
+                        "other_key",
+                        otherKey,
+                        "data",
+                        base64(randomBytes(20)),
+                        "time",
+                        Instant.now().getEpochSecond()))
+                .get("variants");
         List<Executable> checks = new ArrayList<>();
         for (JsonNode variant : variants) {
             String name = variant.get("name").asText();
             byte[] token = variant.get("token").asText().getBytes(StandardCharsets.US_ASCII);
             // a variant Python accepts would test nothing here: it must be invalid on the Python side first
             checks.add(() -> assertTrue(variant.has("rejected"), "python accepted: " + name));
-            checks.add(() -> assertThrows(AEADBadTagException.class,
-                    () -> javaDecrypt(key, FernetParameterSpec.defaults(), token), "java accepted: " + name));
-            checks.add(() -> assertThrows(AEADBadTagException.class,
+            checks.add(() -> assertThrows(
+                    AEADBadTagException.class,
+                    () -> javaDecrypt(key, FernetParameterSpec.defaults(), token),
+                    "java accepted: " + name));
+            checks.add(() -> assertThrows(
+                    AEADBadTagException.class,
                     () -> javaDecrypt(key, FernetParameterSpec.ttl(Duration.ofDays(365_000)), token),
                     "java accepted with a ttl: " + name));
         }
@@ -319,14 +347,17 @@ class PythonInteropTest {
     private static void javaRejectsNonCanonicalBase64(PythonOracle python) throws Exception {
         String key = newKey();
         byte[] data = randomBytes(64);
-        JsonNode variants = python.ask(Map.of("op", "lenient", "key", key, "data", base64(data))).get("variants");
+        JsonNode variants = python.ask(Map.of("op", "lenient", "key", key, "data", base64(data)))
+                .get("variants");
         List<Executable> checks = new ArrayList<>();
         for (JsonNode variant : variants) {
             String name = variant.get("name").asText();
             byte[] token = variant.get("token").asText().getBytes(StandardCharsets.US_ASCII);
             checks.add(() -> assertTrue(variant.has("data"), "python now rejects: " + name));
-            checks.add(() -> assertThrows(AEADBadTagException.class,
-                    () -> javaDecrypt(key, FernetParameterSpec.defaults(), token), "java accepted: " + name));
+            checks.add(() -> assertThrows(
+                    AEADBadTagException.class,
+                    () -> javaDecrypt(key, FernetParameterSpec.defaults(), token),
+                    "java accepted: " + name));
         }
         assertFalse(checks.isEmpty(), "python listed no variants");
         assertAll(checks);
@@ -341,10 +372,14 @@ class PythonInteropTest {
         assertAll(
                 () -> assertArrayEquals(data, javaDecrypt(key, FernetParameterSpec.defaults(), token), "java"),
                 () -> assertArrayEquals(data, python.decrypt(List.of(key), token), "python"),
-                () -> assertThrows(AEADBadTagException.class,
-                        () -> javaDecrypt(key, timed(3600, now, 0), token), "java with a ttl"),
+                () -> assertThrows(
+                        AEADBadTagException.class,
+                        () -> javaDecrypt(key, timed(3600, now, 0), token),
+                        "java with a ttl"),
                 () -> assertEquals("InvalidToken", python.rejectionAt(key, token, 3600, now), "python with a ttl"),
-                () -> assertArrayEquals(data, python.decrypt(List.of(key), Fernet.of(key).rotate(token)),
+                () -> assertArrayEquals(
+                        data,
+                        python.decrypt(List.of(key), Fernet.of(key).rotate(token)),
                         "python reads java's rotation"));
     }
 
@@ -479,7 +514,8 @@ class PythonInteropTest {
             this.process = process;
             this.answers = answers;
             this.stderr = stderr;
-            this.requests = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
+            this.requests =
+                    new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
             this.executable = hello.path("executable").asText();
             this.description = "Python " + hello.path("python").asText() + ", cryptography "
                     + hello.path("cryptography").asText() + " (" + executable + ")";
@@ -497,8 +533,8 @@ class PythonInteropTest {
             } catch (IOException e) {
                 return null;
             }
-            BufferedReader reader = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader reader =
+                    new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             String firstLine = reader.readLine();
             JsonNode hello = null;
             try {
@@ -523,19 +559,29 @@ class PythonInteropTest {
             }
             JsonNode answer = JSON.readTree(line);
             if (answer.has("error")) {
-                fail("python failed " + request.get("op") + ": " + answer.get("error").asText());
+                fail("python failed " + request.get("op") + ": "
+                        + answer.get("error").asText());
             }
             return answer;
         }
 
         byte[] encryptAtTime(String key, byte[] data, Object epochSeconds) throws IOException {
-            return token(ask(Map.of("op", "encrypt_at_time", "keys", List.of(key), "data", base64(data),
-                    "time", epochSeconds)));
+            return token(ask(
+                    Map.of("op", "encrypt_at_time", "keys", List.of(key), "data", base64(data), "time", epochSeconds)));
         }
 
         byte[] encryptFromParts(String key, byte[] data, long epochSeconds, byte[] iv) throws IOException {
-            return token(ask(Map.of("op", "encrypt_from_parts", "key", key, "data", base64(data),
-                    "time", epochSeconds, "iv", base64(iv))));
+            return token(ask(Map.of(
+                    "op",
+                    "encrypt_from_parts",
+                    "key",
+                    key,
+                    "data",
+                    base64(data),
+                    "time",
+                    epochSeconds,
+                    "iv",
+                    base64(iv))));
         }
 
         byte[] rotate(List<String> keys, byte[] token) throws IOException {
@@ -548,7 +594,8 @@ class PythonInteropTest {
 
         long extractTimestamp(String key, byte[] token) throws IOException {
             return ask(Map.of("op", "extract_timestamp", "keys", List.of(key), "token", ascii(token)))
-                    .get("time").asLong();
+                    .get("time")
+                    .asLong();
         }
 
         /** Returns the plaintext from {@code Fernet.decrypt} or {@code MultiFernet.decrypt}, without a TTL. */
@@ -571,8 +618,7 @@ class PythonInteropTest {
         }
 
         private static Map<String, Object> timedDecryption(String key, byte[] token, long ttlSeconds, long now) {
-            return Map.of("op", "decrypt", "keys", List.of(key), "token", ascii(token), "ttl", ttlSeconds,
-                    "now", now);
+            return Map.of("op", "decrypt", "keys", List.of(key), "token", ascii(token), "ttl", ttlSeconds, "now", now);
         }
 
         private static byte[] token(JsonNode answer) {

@@ -20,12 +20,18 @@ import javax.crypto.SecretKeyFactory;
 final class TestVectors {
     static final FernetProvider PROVIDER = new FernetProvider();
 
-    private TestVectors() {
-    }
+    private TestVectors() {}
 
     /** One vector: key, token, the time it is judged at, and either the plaintext or a rejection. */
-    record Vector(String desc, String secret, String token, String now, Integer ttlSeconds, byte[] iv, String src,
-                  boolean valid) {
+    record Vector(
+            String desc,
+            String secret,
+            String token,
+            String now,
+            Integer ttlSeconds,
+            byte[] iv,
+            String src,
+            boolean valid) {
         SecretKey key() throws GeneralSecurityException {
             return SecretKeyFactory.getInstance("Fernet", PROVIDER).generateSecret(new FernetKeySpec(secret));
         }
@@ -75,9 +81,15 @@ final class TestVectors {
             }
             String desc = node.has("desc") ? node.get("desc").asText() : resource + " #" + index;
             boolean valid = !node.has("valid") || node.get("valid").asBoolean();
-            vectors.add(new Vector(desc, node.get("secret").asText(), node.get("token").asText(),
-                    node.get("now").asText(), node.has("ttl_sec") ? node.get("ttl_sec").asInt() : null, iv,
-                    node.has("src") ? node.get("src").asText() : null, valid));
+            vectors.add(new Vector(
+                    desc,
+                    node.get("secret").asText(),
+                    node.get("token").asText(),
+                    node.get("now").asText(),
+                    node.has("ttl_sec") ? node.get("ttl_sec").asInt() : null,
+                    iv,
+                    node.has("src") ? node.get("src").asText() : null,
+                    valid));
         }
         if (vectors.isEmpty()) {
             throw new IOException("no vectors in " + resource);

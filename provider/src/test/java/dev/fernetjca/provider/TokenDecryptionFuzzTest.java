@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.lang.management.ManagementFactory;
+import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,12 +33,13 @@ class TokenDecryptionFuzzTest {
 
     /** Room for the cipher's fixed working set; beyond it, allocation must grow with the input, not faster. */
     private static final long FIXED_ALLOCATION_BYTES = 256 * 1024;
+
     private static final long ALLOCATION_PER_INPUT_BYTE = 16;
 
     private static SecretKey key(String text) {
         try {
             return SecretKeyFactory.getInstance("Fernet", PROVIDER).generateSecret(new FernetKeySpec(text));
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw new AssertionError(e);
         }
     }
@@ -55,9 +57,9 @@ class TokenDecryptionFuzzTest {
         Cipher cipher = Cipher.getInstance("Fernet", PROVIDER);
         cipher.init(Cipher.DECRYPT_MODE, KEY, ttl == null ? spec : spec.withTtl(ttl));
 
-        decrypt(cipher, token);                          // the first pass also loads and initialises what it meets
+        decrypt(cipher, token); // the first pass also loads and initialises what it meets
         long before = THREADS.getCurrentThreadAllocatedBytes();
-        decrypt(cipher, token);                          // so that the second pass is the steady-state cost
+        decrypt(cipher, token); // so that the second pass is the steady-state cost
         long allocated = THREADS.getCurrentThreadAllocatedBytes() - before;
         long bound = FIXED_ALLOCATION_BYTES + ALLOCATION_PER_INPUT_BYTE * token.length;
         assertTrue(allocated <= bound, "decrypting " + token.length + " bytes allocated " + allocated);
@@ -65,7 +67,7 @@ class TokenDecryptionFuzzTest {
 
     private static void decrypt(Cipher cipher, byte[] token) throws Exception {
         try {
-            cipher.doFinal(token);                       // a real token may result from edits of one: fine
+            cipher.doFinal(token); // a real token may result from edits of one: fine
         } catch (AEADBadTagException expected) {
             // the one failure a caller may see for any bad input
         }
@@ -84,7 +86,9 @@ class TokenDecryptionFuzzTest {
         long age = data.consumeLong(-120, 10_000_000);
         byte[] plaintext = data.consumeBytes(data.consumeInt(0, 2048));
         Cipher cipher = Cipher.getInstance("Fernet", PROVIDER);
-        cipher.init(Cipher.ENCRYPT_MODE, KEY,
+        cipher.init(
+                Cipher.ENCRYPT_MODE,
+                KEY,
                 FernetParameterSpec.defaults().withClock(Clock.fixed(NOW.minusSeconds(age), ZoneOffset.UTC)));
         byte[] token = cipher.doFinal(plaintext);
         int edits = data.consumeInt(0, 4);

@@ -44,8 +44,8 @@ public final class Child implements AutoCloseable {
     }
 
     private void pump() {
-        try (BufferedReader in = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader in =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
                 lines.add(line);
             }
@@ -76,8 +76,8 @@ public final class Child implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
-            String line = lines.poll(Math.max(0, Math.min(left, TimeUnit.MILLISECONDS.toNanos(100))),
-                    TimeUnit.NANOSECONDS);
+            String line =
+                    lines.poll(Math.max(0, Math.min(left, TimeUnit.MILLISECONDS.toNanos(100))), TimeUnit.NANOSECONDS);
             if (line != null) {
                 seen.add(line);
                 if (wanted.test(line)) {
@@ -90,8 +90,8 @@ public final class Child implements AutoCloseable {
                         + ") before the expected line:\n" + String.join("\n", seen));
             }
             if (left <= 0) {
-                throw new AssertionError("no expected line within " + timeout.toMillis() + " ms:\n"
-                        + String.join("\n", seen));
+                throw new AssertionError(
+                        "no expected line within " + timeout.toMillis() + " ms:\n" + String.join("\n", seen));
             }
         }
     }

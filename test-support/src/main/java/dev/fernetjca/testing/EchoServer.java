@@ -74,8 +74,7 @@ public final class EchoServer implements AutoCloseable {
     };
 
     /** How one connection ended: {@code failure} is null if its handler returned normally. */
-    public record Outcome(IOException failure) {
-    }
+    public record Outcome(IOException failure) {}
 
     private final ServerSocket listener;
     private final Handler handler;
@@ -148,18 +147,20 @@ public final class EchoServer implements AutoCloseable {
                 continue; // one failed accept (a Fernet socket's peer gone, say): the server goes on
             }
             open.add(socket);
-            Thread connection = new Thread(() -> {
-                try (socket) {
-                    handler.handle(socket, socket.getInputStream(), socket.getOutputStream());
-                    served.incrementAndGet();
-                    outcomes.add(new Outcome(null));
-                } catch (IOException e) {
-                    lastFailure = e;
-                    outcomes.add(new Outcome(e)); // only this connection fails; the server goes on
-                } finally {
-                    open.remove(socket);
-                }
-            }, "echo connection");
+            Thread connection = new Thread(
+                    () -> {
+                        try (socket) {
+                            handler.handle(socket, socket.getInputStream(), socket.getOutputStream());
+                            served.incrementAndGet();
+                            outcomes.add(new Outcome(null));
+                        } catch (IOException e) {
+                            lastFailure = e;
+                            outcomes.add(new Outcome(e)); // only this connection fails; the server goes on
+                        } finally {
+                            open.remove(socket);
+                        }
+                    },
+                    "echo connection");
             connection.setDaemon(true);
             connection.start();
         }

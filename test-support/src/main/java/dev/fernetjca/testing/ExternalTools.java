@@ -28,8 +28,7 @@ import org.junit.jupiter.api.Assumptions;
 public final class ExternalTools {
     private static final Pattern PYTHON_NAME = Pattern.compile("python3(\\.\\d+)?");
 
-    private ExternalTools() {
-    }
+    private ExternalTools() {}
 
     /** Returns the path of {@code program} on {@code PATH}; skips the test, or fails it under {@code CI=true}. */
     public static Path require(String program) {
@@ -49,8 +48,8 @@ public final class ExternalTools {
      */
     public static Path openssl() throws IOException, InterruptedException {
         Path openssl = require("openssl");
-        Processes.Result version = Processes.run(new ProcessBuilder(openssl.toString(), "version"), new byte[0],
-                Duration.ofSeconds(10));
+        Processes.Result version =
+                Processes.run(new ProcessBuilder(openssl.toString(), "version"), new byte[0], Duration.ofSeconds(10));
         String text = version.stdout().trim();
         if (version.status() != 0 || !text.matches("OpenSSL [3-9]\\..*")) {
             unavailable("openssl 3 or later, found " + text);
@@ -76,8 +75,11 @@ public final class ExternalTools {
         Set<Path> candidates = new LinkedHashSet<>();
         for (Path dir : pathDirectories()) {
             try (var entries = Files.list(dir)) {
-                entries.filter(p -> PYTHON_NAME.matcher(p.getFileName().toString()).matches())
-                        .filter(p -> Files.isRegularFile(p) && Files.isExecutable(p)).sorted().forEach(candidates::add);
+                entries.filter(p ->
+                                PYTHON_NAME.matcher(p.getFileName().toString()).matches())
+                        .filter(p -> Files.isRegularFile(p) && Files.isExecutable(p))
+                        .sorted()
+                        .forEach(candidates::add);
             } catch (IOException e) {
                 // a PATH entry that is not a readable directory holds no Python
             }
@@ -89,17 +91,21 @@ public final class ExternalTools {
         Map<String, Python> byRealPath = new LinkedHashMap<>();
         List<String> refused = new ArrayList<>();
         for (Path candidate : candidates) {
-            Processes.Result probe = Processes.run(new ProcessBuilder(candidate.toString(), "-c",
-                    "import os, sys, cryptography; print(os.path.realpath(sys.executable)); "
-                            + "print('%d.%d.%d' % sys.version_info[:3]); print(cryptography.__version__)"),
-                    new byte[0], Duration.ofSeconds(30));
+            Processes.Result probe = Processes.run(
+                    new ProcessBuilder(
+                            candidate.toString(),
+                            "-c",
+                            "import os, sys, cryptography; print(os.path.realpath(sys.executable)); "
+                                    + "print('%d.%d.%d' % sys.version_info[:3]); print(cryptography.__version__)"),
+                    new byte[0],
+                    Duration.ofSeconds(30));
             String[] lines = probe.stdout().trim().split("\n");
             if (probe.status() != 0 || lines.length != 3) {
                 refused.add(candidate + " (no cryptography, or not runnable)");
                 continue;
             }
-            byRealPath.putIfAbsent(lines[0].trim(),
-                    new Python(candidate, lines[0].trim(), lines[1].trim(), lines[2].trim()));
+            byRealPath.putIfAbsent(
+                    lines[0].trim(), new Python(candidate, lines[0].trim(), lines[1].trim(), lines[2].trim()));
         }
         if (byRealPath.isEmpty()) {
             return List.of("no python3 with the cryptography package; tried " + candidates + ", refused " + refused);

@@ -19,12 +19,15 @@ public final class Fuzzing {
     /** Held strongly: {@link Logger} keeps only weak references, and a collected logger forgets its level. */
     private static final Logger LIBRARY = Logger.getLogger("dev.fernetjca");
 
-    private static final Set<String> LOOPBACK_NAMES = new HashSet<>(List.of("localhost", "127.0.0.1", "::1",
-            "0:0:0:0:0:0:0:1", InetAddress.getLoopbackAddress().getHostName(),
+    private static final Set<String> LOOPBACK_NAMES = new HashSet<>(List.of(
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            "0:0:0:0:0:0:0:1",
+            InetAddress.getLoopbackAddress().getHostName(),
             InetAddress.getLoopbackAddress().getHostAddress()));
 
-    private Fuzzing() {
-    }
+    private Fuzzing() {}
 
     /** Returns whether Jazzer is fuzzing in this JVM rather than replaying its corpus. */
     public static boolean isFuzzing() {

@@ -21,8 +21,7 @@ import java.util.Base64;
 public final class KeyFiles {
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private KeyFiles() {
-    }
+    private KeyFiles() {}
 
     /** Returns a new Fernet key: 44 characters of url-safe base64. */
     public static String newKey() {

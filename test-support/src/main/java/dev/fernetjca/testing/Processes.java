@@ -20,14 +20,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Processes {
     /** JVM options a developer may have set for their own programs: a child must run as the test says, not as they. */
-    private static final List<String> JVM_OPTION_VARIABLES = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS",
-            "_JAVA_OPTIONS");
+    private static final List<String> JVM_OPTION_VARIABLES =
+            List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
 
     /** How long a child JVM may take to do one job before it is killed: generous, for a loaded machine. */
     public static final Duration CHILD_TIMEOUT = Duration.ofSeconds(60);
 
-    private Processes() {
-    }
+    private Processes() {}
 
     /** What a finished process left: its status, its standard output as bytes, and its standard error as text. */
     public record Result(int status, byte[] stdoutBytes, String stderr) {
@@ -86,8 +85,10 @@ public final class Processes {
         Path err = Files.createTempFile("fernet-test-stderr", "");
         try {
             Files.write(in, stdin);
-            Process process = builder.redirectInput(in.toFile()).redirectOutput(out.toFile())
-                    .redirectError(err.toFile()).start();
+            Process process = builder.redirectInput(in.toFile())
+                    .redirectOutput(out.toFile())
+                    .redirectError(err.toFile())
+                    .start();
             try {
                 if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                     throw new AssertionError("still running after " + timeout.toMillis() + " ms: "
@@ -113,8 +114,8 @@ public final class Processes {
     public static String output(Duration timeout, String... command) throws IOException, InterruptedException {
         Result result = run(new ProcessBuilder(command).redirectErrorStream(true), new byte[0], timeout);
         if (result.status() != 0) {
-            throw new AssertionError(command[0] + (command.length > 1 ? " " + command[1] : "")
-                    + " exited with status " + result.status() + ":\n" + result.stdout());
+            throw new AssertionError(command[0] + (command.length > 1 ? " " + command[1] : "") + " exited with status "
+                    + result.status() + ":\n" + result.stdout());
         }
         return result.stdout();
     }

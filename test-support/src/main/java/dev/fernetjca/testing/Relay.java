@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -29,7 +30,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Relay implements AutoCloseable {
     /** Which way bytes cross the relay. */
-    public enum Direction { TO_SERVER, TO_CLIENT }
+    public enum Direction {
+        TO_SERVER,
+        TO_CLIENT
+    }
 
     /** What happens to a connection when a direction reaches its fault offset. */
     public enum Fault {
@@ -237,7 +241,8 @@ public final class Relay implements AutoCloseable {
             to.shutdownOutput();
         } catch (IOException | InterruptedException e) {
             // a cut or a close ends the pump; a reset from one side is passed on as a reset to the other
-            connection.end(e instanceof java.net.SocketException && String.valueOf(e.getMessage()).contains("reset"));
+            connection.end(e instanceof SocketException
+                    && String.valueOf(e.getMessage()).contains("reset"));
         } finally {
             if (!recording && connection.pumping.decrementAndGet() == 0) {
                 connection.end(false); // both directions are over: release the sockets and forget the connection
@@ -246,8 +251,8 @@ public final class Relay implements AutoCloseable {
         }
     }
 
-    private void forward(Connection connection, Direction direction, OutputStream out, byte[] buffer, int n,
-                         long start) throws IOException, InterruptedException {
+    private void forward(Connection connection, Direction direction, OutputStream out, byte[] buffer, int n, long start)
+            throws IOException, InterruptedException {
         if (slowDirection == direction && start + n > slowAfter) {
             for (int i = 0; i < n; i += slowChunk) {
                 int chunk = Math.min(slowChunk, n - i);

@@ -21,8 +21,14 @@ class ProcessesTest {
     void scrubRemovesEveryFernetVariableAndJvmOptionsAndKeepsTheRest() {
         ProcessBuilder builder = new ProcessBuilder("true");
         Map<String, String> environment = builder.environment();
-        for (String name : List.of("FERNET_KEY", "FERNET_KEY_FILE", "FERNET_MODE", "FERNET_SOMETHING_NEW",
-                "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")) {
+        for (String name : List.of(
+                "FERNET_KEY",
+                "FERNET_KEY_FILE",
+                "FERNET_MODE",
+                "FERNET_SOMETHING_NEW",
+                "JAVA_TOOL_OPTIONS",
+                "JDK_JAVA_OPTIONS",
+                "_JAVA_OPTIONS")) {
             environment.put(name, "set by the developer");
         }
         environment.put("KEEP_ME", "yes");
@@ -37,8 +43,8 @@ class ProcessesTest {
     @Test
     void aChildJvmSeesNoKeyFileVariable() throws Exception {
         // as in a developer's shell, where CliIT's children used to inherit it
-        ProcessBuilder leaky = new ProcessBuilder(Processes.javaLauncher(), "-cp", System.getProperty("java.class.path"),
-                PrintKeyFile.class.getName());
+        ProcessBuilder leaky = new ProcessBuilder(
+                Processes.javaLauncher(), "-cp", System.getProperty("java.class.path"), PrintKeyFile.class.getName());
         leaky.environment().put("FERNET_KEY_FILE", "/home/developer/.fernet/key");
         Processes.Result scrubbed = Processes.run(Processes.scrub(leaky), new byte[0], Processes.CHILD_TIMEOUT);
         assertEquals(0, scrubbed.status(), scrubbed.stderr());

@@ -42,7 +42,8 @@ class RelayTest {
 
     @Test
     void forwardsAndRecordsBothDirectionsWithHalfClose() throws Exception {
-        try (EchoServer echo = new EchoServer(); Relay relay = Relay.to(echo.port())) {
+        try (EchoServer echo = new EchoServer();
+                Relay relay = Relay.to(echo.port())) {
             assertArrayEquals(MESSAGE, echoed(relay));
             assertEquals(1, relay.connections());
             assertArrayEquals(MESSAGE, relay.connection(0).upstream());
@@ -52,7 +53,8 @@ class RelayTest {
 
     @Test
     void flipsOneBitAtTheOffset() throws Exception {
-        try (EchoServer echo = new EchoServer(); Relay relay = Relay.to(echo.port())) {
+        try (EchoServer echo = new EchoServer();
+                Relay relay = Relay.to(echo.port())) {
             relay.flipByteAt(Relay.Direction.TO_SERVER, 1234);
             byte[] expected = MESSAGE.clone();
             expected[1234] ^= 1;
@@ -62,7 +64,8 @@ class RelayTest {
 
     @Test
     void cutEndsBothSidesCleanlyAfterTheOffset() throws Exception {
-        try (EchoServer echo = new EchoServer(); Relay relay = Relay.to(echo.port())) {
+        try (EchoServer echo = new EchoServer();
+                Relay relay = Relay.to(echo.port())) {
             relay.inject(Relay.Fault.CUT, Relay.Direction.TO_CLIENT, 4000);
             assertArrayEquals(Arrays.copyOf(MESSAGE, 4000), echoed(relay));
         }
@@ -70,7 +73,8 @@ class RelayTest {
 
     @Test
     void resetEndsTheClientWithAConnectionReset() throws Exception {
-        try (EchoServer echo = new EchoServer(); Relay relay = Relay.to(echo.port())) {
+        try (EchoServer echo = new EchoServer();
+                Relay relay = Relay.to(echo.port())) {
             relay.inject(Relay.Fault.RESET, Relay.Direction.TO_CLIENT, 4000);
             try (Socket client = new Socket(LOOPBACK, relay.port())) {
                 client.setSoTimeout(10_000);
@@ -86,7 +90,8 @@ class RelayTest {
 
     @Test
     void stallHoldsTheConnectionOpenWithoutBytes() throws Exception {
-        try (EchoServer echo = new EchoServer(); Relay relay = Relay.to(echo.port())) {
+        try (EchoServer echo = new EchoServer();
+                Relay relay = Relay.to(echo.port())) {
             relay.inject(Relay.Fault.STALL, Relay.Direction.TO_CLIENT, 4000);
             try (Socket client = new Socket(LOOPBACK, relay.port())) {
                 client.setSoTimeout(1_000);

@@ -21,8 +21,7 @@ public final class JdbcClient {
     /** Rows go in batches of this many, each batch one round trip with pgjdbc's batched inserts. */
     private static final int BATCH_ROWS = 500;
 
-    private JdbcClient() {
-    }
+    private JdbcClient() {}
 
     public static void main(String[] args) {
         try {
@@ -48,8 +47,8 @@ public final class JdbcClient {
 
     private static void ping(String url) throws SQLException {
         try (Connection connection = DriverManager.getConnection(url, "postgres", "");
-             Statement statement = connection.createStatement();
-             ResultSet result = statement.executeQuery("SELECT 1")) {
+                Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery("SELECT 1")) {
             result.next();
             System.out.println("ping=" + result.getInt(1));
             System.out.flush();
@@ -63,8 +62,8 @@ public final class JdbcClient {
             statement.execute("CREATE TABLE fernet_ledger (id integer PRIMARY KEY, label text NOT NULL,"
                     + " amount bigint NOT NULL)");
         }
-        try (PreparedStatement insert = connection.prepareStatement(
-                "INSERT INTO fernet_ledger (id, label, amount) VALUES (?, ?, ?)")) {
+        try (PreparedStatement insert =
+                connection.prepareStatement("INSERT INTO fernet_ledger (id, label, amount) VALUES (?, ?, ?)")) {
             for (int i = 1; i <= rows; i++) {
                 insert.setInt(1, i);
                 insert.setString(2, String.format("ledger-entry-%05d", i));
@@ -77,9 +76,8 @@ public final class JdbcClient {
         }
         connection.commit();
         try (Statement statement = connection.createStatement();
-             ResultSet totals = statement.executeQuery(
-                     "SELECT count(*), sum(id), sum(amount) FROM fernet_ledger");
-             PreparedStatement label = connection.prepareStatement("SELECT label FROM fernet_ledger WHERE id = ?")) {
+                ResultSet totals = statement.executeQuery("SELECT count(*), sum(id), sum(amount) FROM fernet_ledger");
+                PreparedStatement label = connection.prepareStatement("SELECT label FROM fernet_ledger WHERE id = ?")) {
             totals.next();
             label.setInt(1, 42);
             try (ResultSet row = label.executeQuery()) {
@@ -89,7 +87,7 @@ public final class JdbcClient {
             }
         }
         try (Statement statement = connection.createStatement();
-             ResultSet version = statement.executeQuery("SELECT version()")) {
+                ResultSet version = statement.executeQuery("SELECT version()")) {
             version.next();
             System.out.println("version=" + version.getString(1));
         }

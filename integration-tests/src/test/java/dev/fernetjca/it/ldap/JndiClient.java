@@ -21,8 +21,7 @@ import javax.naming.directory.SearchResult;
  * exception chain on stderr, one {@code failure: CLASS: MESSAGE} line per cause, and exits 1.
  */
 public final class JndiClient {
-    private JndiClient() {
-    }
+    private JndiClient() {}
 
     public static void main(String[] args) {
         Hashtable<String, Object> environment = new Hashtable<>();
@@ -46,7 +45,8 @@ public final class JndiClient {
                 while (results.hasMore()) {
                     SearchResult result = results.next();
                     Attributes attributes = result.getAttributes();
-                    lines.add(result.getNameInNamespace() + " | cn=" + attributes.get("cn").get() + " | mail="
+                    lines.add(result.getNameInNamespace() + " | cn="
+                            + attributes.get("cn").get() + " | mail="
                             + attributes.get("mail").get());
                 }
                 Collections.sort(lines);

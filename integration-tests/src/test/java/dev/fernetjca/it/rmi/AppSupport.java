@@ -8,8 +8,7 @@ import java.rmi.server.UnicastRemoteObject;
 
 /** What the servers and clients share; it names no fernet-jca class, so the plain ones stay plain. */
 final class AppSupport {
-    private AppSupport() {
-    }
+    private AppSupport() {}
 
     static void serveUntilStdinEnds(Registry registry, Remote greeter) throws IOException {
         System.out.println("ready");

@@ -2,7 +2,6 @@ package dev.fernetjca.it.rmi;
 
 import dev.fernetjca.net.FernetRMIClientSocketFactory;
 import java.rmi.registry.LocateRegistry;
-import java.rmi.registry.Registry;
 
 /**
  * An RMI client of a {@link FernetServer}: looks up its registry at {@code host port} through a
@@ -11,11 +10,12 @@ import java.rmi.registry.Registry;
  * failure prints the exception chain on stderr and exits 1.
  */
 public final class FernetClient {
-    private FernetClient() {
-    }
+    private FernetClient() {}
 
     public static void main(String[] args) {
-        AppSupport.callAndExit(() -> LocateRegistry.getRegistry(args[0], Integer.parseInt(args[1]),
-                new FernetRMIClientSocketFactory()), args[2]);
+        AppSupport.callAndExit(
+                () -> LocateRegistry.getRegistry(
+                        args[0], Integer.parseInt(args[1]), new FernetRMIClientSocketFactory()),
+                args[2]);
     }
 }

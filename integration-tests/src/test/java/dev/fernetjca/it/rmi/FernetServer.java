@@ -13,8 +13,7 @@ import java.rmi.server.UnicastRemoteObject;
  * input ends.
  */
 public final class FernetServer {
-    private FernetServer() {
-    }
+    private FernetServer() {}
 
     public static void main(String[] args) throws Exception {
         FernetRMIClientSocketFactory clientSockets = new FernetRMIClientSocketFactory();

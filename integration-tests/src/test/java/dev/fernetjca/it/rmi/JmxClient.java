@@ -13,8 +13,7 @@ import javax.management.remote.JMXServiceURL;
  * {@code failure: CLASS: MESSAGE} lines and exits 1.
  */
 public final class JmxClient {
-    private JmxClient() {
-    }
+    private JmxClient() {}
 
     public static void main(String[] args) {
         JMXServiceURL url;
@@ -23,8 +22,8 @@ public final class JmxClient {
             try (JMXConnector connector = JMXConnectorFactory.connect(url)) {
                 MBeanServerConnection server = connector.getMBeanServerConnection();
                 System.out.println("pid=" + server.getAttribute(new ObjectName("java.lang:type=Runtime"), "Pid"));
-                System.out.println("sockets=" + server.getAttribute(new ObjectName("dev.fernetjca:type=Sockets"),
-                        "ConnectionsOpened"));
+                System.out.println("sockets="
+                        + server.getAttribute(new ObjectName("dev.fernetjca:type=Sockets"), "ConnectionsOpened"));
             }
             System.out.flush();
             System.exit(0);

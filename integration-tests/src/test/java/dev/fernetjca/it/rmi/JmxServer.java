@@ -7,8 +7,7 @@ import java.io.IOException;
  * ({@code -Dcom.sun.management.jmxremote.port}): prints {@code ready}, then waits for its stdin to end. It names no fernet-jca class.
  */
 public final class JmxServer {
-    private JmxServer() {
-    }
+    private JmxServer() {}
 
     public static void main(String[] args) throws IOException {
         System.out.println("ready");

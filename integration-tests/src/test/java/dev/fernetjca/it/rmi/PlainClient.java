@@ -7,8 +7,7 @@ import java.rmi.registry.LocateRegistry;
  * for {@code name}. Exits 0 on success; on failure prints the exception chain on stderr and exits 1.
  */
 public final class PlainClient {
-    private PlainClient() {
-    }
+    private PlainClient() {}
 
     public static void main(String[] args) {
         AppSupport.callAndExit(() -> LocateRegistry.getRegistry(args[0], Integer.parseInt(args[1])), args[2]);

@@ -10,8 +10,7 @@ import java.rmi.server.UnicastRemoteObject;
  * speaks plain JRMP. Prints {@code ready} once bound, then serves until its standard input ends.
  */
 public final class PlainServer {
-    private PlainServer() {
-    }
+    private PlainServer() {}
 
     public static void main(String[] args) throws Exception {
         Greeter.Impl greeter = new Greeter.Impl();
