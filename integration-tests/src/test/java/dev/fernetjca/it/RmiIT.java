@@ -102,6 +102,8 @@ class RmiIT {
         int port = freePort();
         try (Child server = startServer(
                 java(fullClassPath, List.of(keyFileFlag(keyFile)), FernetServer.class, String.valueOf(port)))) {
+            // as under a service manager, or in the background of a shell: no standard input; it serves on
+            server.closeInput();
             Result call = run(java(
                     fullClassPath,
                     List.of(keyFileFlag(keyFile)),

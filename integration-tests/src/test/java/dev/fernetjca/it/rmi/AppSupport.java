@@ -1,28 +1,24 @@
 package dev.fernetjca.it.rmi;
 
-import java.io.IOException;
-import java.rmi.NoSuchObjectException;
-import java.rmi.Remote;
 import java.rmi.registry.Registry;
-import java.rmi.server.UnicastRemoteObject;
 
 /** What the servers and clients share; it names no fernet-jca class, so the plain ones stay plain. */
 final class AppSupport {
     private AppSupport() {}
 
-    static void serveUntilStdinEnds(Registry registry, Remote greeter) throws IOException {
+    /**
+     * Prints {@code ready}, then serves until the JVM is stopped (SIGTERM, SIGINT, a kill): a server under a service
+     * manager, in a container or in the background of a shell has no standard input to watch. {@code served} is held
+     * here, so that the registry and the remote objects are never collected while the JVM runs.
+     */
+    static void serveUntilStopped(Object... served) throws InterruptedException {
         System.out.println("ready");
         System.out.flush();
-        while (System.in.read() >= 0) {
-            // the parent closes our stdin (or kills us) when the test is over
+        synchronized (served) {
+            while (true) {
+                served.wait();
+            }
         }
-        try {
-            UnicastRemoteObject.unexportObject(greeter, true);
-            UnicastRemoteObject.unexportObject(registry, true);
-        } catch (NoSuchObjectException e) {
-            // already gone
-        }
-        System.exit(0);
     }
 
     interface RegistryLocator {

@@ -9,8 +9,8 @@ import java.rmi.server.UnicastRemoteObject;
 /**
  * An RMI server that names the Fernet factories: a registry on the port given as the only argument and a greeter on an
  * anonymous port, both exported with a {@link FernetRMIClientSocketFactory} and a {@link FernetRMIServerSocketFactory}
- * (configured keys: {@code -Dfernet.keyFile=...}). Prints {@code ready} once bound, then serves until its standard
- * input ends.
+ * (configured keys: {@code -Dfernet.keyFile=...}). Prints {@code ready} once bound, then serves until it is stopped
+ * (SIGTERM, SIGINT).
  */
 public final class FernetServer {
     private FernetServer() {}
@@ -22,6 +22,6 @@ public final class FernetServer {
         Greeter stub = (Greeter) UnicastRemoteObject.exportObject(greeter, 0, clientSockets, serverSockets);
         Registry registry = LocateRegistry.createRegistry(Integer.parseInt(args[0]), clientSockets, serverSockets);
         registry.bind(Greeter.NAME, stub);
-        AppSupport.serveUntilStdinEnds(registry, greeter);
+        AppSupport.serveUntilStopped(registry, greeter);
     }
 }

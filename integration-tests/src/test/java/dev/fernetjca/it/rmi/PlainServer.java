@@ -7,7 +7,7 @@ import java.rmi.server.UnicastRemoteObject;
 /**
  * An RMI server that knows nothing of fernet-jca: a registry on the port given as the only argument, and a greeter
  * exported on an anonymous port. Run with {@code -javaagent:fernet-jca-factory.jar}, it speaks Fernet TLS; without, it
- * speaks plain JRMP. Prints {@code ready} once bound, then serves until its standard input ends.
+ * speaks plain JRMP. Prints {@code ready} once bound, then serves until it is stopped (SIGTERM, SIGINT).
  */
 public final class PlainServer {
     private PlainServer() {}
@@ -17,6 +17,6 @@ public final class PlainServer {
         Greeter stub = (Greeter) UnicastRemoteObject.exportObject(greeter, 0);
         Registry registry = LocateRegistry.createRegistry(Integer.parseInt(args[0]));
         registry.bind(Greeter.NAME, stub);
-        AppSupport.serveUntilStdinEnds(registry, greeter);
+        AppSupport.serveUntilStopped(registry, greeter);
     }
 }
