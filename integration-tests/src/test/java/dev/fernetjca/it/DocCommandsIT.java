@@ -241,11 +241,14 @@ class DocCommandsIT {
                         .append(".+?");
                 from = placeholder.end();
             }
-            regex.append(Pattern.quote(line.stripTrailing().substring(from))).append("[ \\t]*\\n");
+            regex.append(Pattern.quote(line.stripTrailing().substring(from))).append("[ \\t\\r]*\\n");
         }
         // blank lines at the end are not shown in a page
         String normalized = actual.isBlank() ? "" : actual.stripTrailing() + "\n";
-        return Pattern.compile(regex.toString()).matcher(normalized).matches();
+        // UNIX_LINES: only \n ends a line, so that an elided line may end in \r\n
+        return Pattern.compile(regex.toString(), Pattern.UNIX_LINES)
+                .matcher(normalized)
+                .matches();
     }
 
     @Test
@@ -258,6 +261,8 @@ class DocCommandsIT {
         assertFalse(matches(shown, "token: gAAAAABxyz\ndone on\n"));
         assertFalse(matches(shown, "token: gAAAAABxyz\ndone on 4433\nmore\n"), "output beyond what is shown");
         assertFalse(matches(List.of("a.b"), "axb\n"), "the shown text is literal");
+        assertTrue(matches(List.of("HTTP/1.0 200 OK"), "HTTP/1.0 200 OK\r\n"), "a line's own end, \\r\\n");
+        assertTrue(matches(List.of("a", "...", "b"), "a\r\nx: y\r\n\r\nb\n"), "elided lines ending in \\r\\n");
     }
 
     @Test
