@@ -137,7 +137,11 @@ class DocCommandsIT {
         Map<String, String> ports = new LinkedHashMap<>();
         for (Block block : page.blocks()) {
             for (String port : block.option("ports")) {
-                ports.putIfAbsent(port, String.valueOf(Processes.freePort()));
+                String free;
+                do {
+                    free = String.valueOf(Processes.freePort());
+                } while (ports.containsValue(free)); // the kernel may hand out a port it just freed again
+                ports.putIfAbsent(port, free);
             }
         }
 
