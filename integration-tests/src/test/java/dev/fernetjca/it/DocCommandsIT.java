@@ -60,8 +60,11 @@ class DocCommandsIT {
     private static final Path ROOT = Path.of(System.getProperty("fernet.repo.root", ".."))
             .toAbsolutePath()
             .normalize();
-    private static final Pattern BLOCK =
-            Pattern.compile("<!-- runnable(?:: ([^>]*))? -->[ \\t]*\\n```(sh|text)\\n(.*?)```", Pattern.DOTALL);
+    private static final Pattern BLOCK = Pattern.compile(
+            "^<!-- runnable(?:: ([^>]*))? -->[ \\t]*\\n```(sh|text)\\n(.*?)```", Pattern.DOTALL | Pattern.MULTILINE);
+    /** A marker at the start of a line; one in the middle of a line is prose about markers. */
+    private static final Pattern MARKER = Pattern.compile("^<!-- runnable", Pattern.MULTILINE);
+
     private static final Pattern PLACEHOLDER = Pattern.compile("<[^<>]+>");
     private static final List<String> CHECKOUT =
             List.of("bin", "cli", "factory", "provider", "docs", "integration-tests");
@@ -107,6 +110,9 @@ class DocCommandsIT {
                 int line = (int) text.substring(0, block.start(3)).lines().count();
                 blocks.add(new Block(name, line, block.group(2), options(block.group(1)), block.group(3)));
             }
+            int markers = (int) MARKER.matcher(text).results().count();
+            assertEquals(
+                    markers, blocks.size(), name + ": a runnable marker not right before a ```sh or ```text block");
             if (!blocks.isEmpty()) {
                 pages.add(new Page(name, blocks));
             }
@@ -145,30 +151,8 @@ class DocCommandsIT {
             }
         }
 
-        StringBuilder script = new StringBuilder();
-        script.append("set -eu\nshopt -s expand_aliases\n");
-        // a newcomer stops what they started; the test does it for them, also when a command fails
-        script.append("trap 'status=$?; kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; exit $status'"
-                + " EXIT\n");
         List<Expectation> expectations = new ArrayList<>();
-        for (Block block : page.blocks()) {
-            script.append("echo ").append(quote(block.toString())).append(" > .doc-block\n");
-            String code = withPorts(block.code(), ports);
-            if (block.language().equals("sh")) {
-                script.append(code).append('\n');
-            } else {
-                for (Expectation expectation : commands(block, code)) {
-                    Path output = scratch.resolve(".doc-output-" + expectations.size());
-                    script.append("{\n")
-                            .append(expectation.command())
-                            .append("\n} > ")
-                            .append(quote(output.toString()))
-                            .append('\n');
-                    expectations.add(expectation.withOutput(output));
-                }
-            }
-        }
-        script.append("echo done > .doc-block\n");
+        String script = script(page, ports, expectations);
         Path scriptFile = Files.writeString(scratch.resolve(".doc-script.sh"), script);
 
         ProcessBuilder bash = Processes.scrub(new ProcessBuilder("bash", scriptFile.toString()))
@@ -197,6 +181,36 @@ class DocCommandsIT {
                     expectation.block() + ": `" + expectation.command() + "` printed\n" + actual
                             + "\ninstead of what the page shows:\n" + String.join("\n", expectation.expected()));
         }
+    }
+
+    /**
+     * Returns the page's runnable blocks as one bash script; adds to {@code expectations} each command of a text block,
+     * whose output the script writes to a file of its own.
+     */
+    private String script(Page page, Map<String, String> ports, List<Expectation> expectations) {
+        StringBuilder script = new StringBuilder();
+        script.append("set -eu\nshopt -s expand_aliases\n");
+        // a newcomer stops what they started; the test does it for them, also when a command fails
+        script.append("trap 'status=$?; kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; exit $status'"
+                + " EXIT\n");
+        for (Block block : page.blocks()) {
+            script.append("echo ").append(quote(block.toString())).append(" > .doc-block\n");
+            String code = withPorts(block.code(), ports);
+            if (block.language().equals("sh")) {
+                script.append(code).append('\n');
+                continue;
+            }
+            for (Expectation expectation : commands(block, code)) {
+                Path output = scratch.resolve(".doc-output-" + expectations.size());
+                script.append("{\n")
+                        .append(expectation.command())
+                        .append("\n} > ")
+                        .append(quote(output.toString()))
+                        .append('\n');
+                expectations.add(expectation.withOutput(output));
+            }
+        }
+        return script.append("echo done > .doc-block\n").toString();
     }
 
     /** One command of a text block and the output the page shows for it. */
