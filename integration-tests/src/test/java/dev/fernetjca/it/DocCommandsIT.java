@@ -26,6 +26,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -294,6 +295,16 @@ class DocCommandsIT {
         int marker = ciLines.indexOf("# The test command, exactly as README.md gives it.");
         assertTrue(marker >= 0, ".ci/run lost its comment naming README's test command");
         assertEquals(command, ciLines.get(marker + 1).trim(), ".ci/run does not run README.md's test command");
+    }
+
+    /** Removes the links into the checkout, so that JUnit's clean-up finds none (it warns about each). */
+    @AfterEach
+    void unlinkCheckout() throws IOException {
+        for (String name : CHECKOUT) {
+            Files.deleteIfExists(scratch.resolve(name));
+        }
+        Files.deleteIfExists(scratch.resolve(".path/fernet"));
+        Files.deleteIfExists(scratch.resolve(".path/python3"));
     }
 
     /** Lays out the scratch checkout; returns the directory to put first on the PATH. */
