@@ -140,6 +140,7 @@ class DocCommandsIT {
     @ParameterizedTest(name = "{0}")
     @MethodSource("pages")
     void runsAsWritten(Page page) throws Exception {
+        Path bash = ExternalTools.require("bash");
         Path path = prepareScratch(page);
         Map<String, String> ports = new LinkedHashMap<>();
         for (Block block : page.blocks()) {
@@ -156,14 +157,14 @@ class DocCommandsIT {
         String script = script(page, ports, expectations);
         Path scriptFile = Files.writeString(scratch.resolve(".doc-script.sh"), script);
 
-        ProcessBuilder bash = Processes.scrub(new ProcessBuilder("bash", scriptFile.toString()))
+        ProcessBuilder session = Processes.scrub(new ProcessBuilder(bash.toString(), scriptFile.toString()))
                 .directory(scratch.toFile());
-        bash.environment().put("PATH", path + File.pathSeparator + System.getenv("PATH"));
-        bash.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        bash.environment().put("DOC_REPO_ROOT", ROOT.toString());
-        bash.environment().put("DOC_FACTORY_RUNTIME", factoryRuntimeJars());
+        session.environment().put("PATH", path + File.pathSeparator + System.getenv("PATH"));
+        session.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        session.environment().put("DOC_REPO_ROOT", ROOT.toString());
+        session.environment().put("DOC_FACTORY_RUNTIME", factoryRuntimeJars());
         long start = System.nanoTime();
-        Processes.Result result = Processes.run(bash, new byte[0], PAGE_TIMEOUT);
+        Processes.Result result = Processes.run(session, new byte[0], PAGE_TIMEOUT);
         String where = Files.readString(scratch.resolve(".doc-block")).trim();
         System.out.printf(
                 "%s: %d runnable blocks in %d ms%n",
