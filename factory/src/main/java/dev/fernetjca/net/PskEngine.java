@@ -51,7 +51,7 @@ final class PskEngine extends PskEngineBase {
 
     private final byte[] firstBytes = new byte[2]; // the peer's first bytes: do they begin a TLS record?
     private long bytesReceived;
-    private boolean answered; // our first handshake flight has been produced
+    private boolean answered; // we answered a flight of the peer's: for a server, its ServerHello is out
     private TlsFailures.Evidence doneEvidence;
 
     PskEngine(Settings settings, String peerHost, int peerPort) {
@@ -150,7 +150,7 @@ final class PskEngine extends PskEngineBase {
             return result(Status.CLOSED, 0, 0, false);
         }
         start();
-        if (side != null && getUseClientMode() && pendingStart < pending.length && !answered) {
+        if (side != null && side.isClient() && bytesReceived == 0 && pendingStart < pending.length) {
             return result(Status.OK, 0, 0, false); // our ClientHello goes first
         }
         if (src.remaining() < HEADER) {
@@ -203,7 +203,7 @@ final class PskEngine extends PskEngineBase {
         src.get(record);
         noteReceived(record, record.length);
         side.offerInput(record, 0, record.length);
-        drainHandshakeOutput();
+        answered |= drainHandshakeOutput();
         if (side.isHandshaking()) {
             return result(Status.OK, record.length, 0, false);
         }
@@ -251,8 +251,8 @@ final class PskEngine extends PskEngineBase {
                 () -> "handshake with " + peer + " done, key " + (index + 1) + " of the ring");
     }
 
-    /** Moves what Bouncy Castle has to send into {@link #pending}. */
-    private void drainHandshakeOutput() {
+    /** Moves what Bouncy Castle has to send into {@link #pending}; tells whether there was anything. */
+    private boolean drainHandshakeOutput() {
         int available = side.getAvailableOutputBytes();
         if (available > 0) {
             int kept = pending.length - pendingStart;
@@ -261,8 +261,8 @@ final class PskEngine extends PskEngineBase {
             side.readOutput(more, kept, available);
             pending = more;
             pendingStart = 0;
-            answered = true;
         }
+        return available > 0;
     }
 
     /** Queues {@code record}, sealed already, after whatever is pending. */
@@ -441,6 +441,20 @@ final class PskEngine extends PskEngineBase {
     /** What the connection showed so far, for {@link TlsFailures#translate}. */
     private TlsFailures.Evidence evidence(boolean handshakeDone) {
         boolean spokeTls = TlsFailures.looksLikeTls(firstBytes, (int) Math.min(bytesReceived, firstBytes.length));
+        if (side == null) { // nothing began: nothing to diagnose
+            return new TlsFailures.Evidence(
+                    peer,
+                    getUseClientMode(),
+                    handshakeDone,
+                    bytesReceived,
+                    spokeTls,
+                    heldIdentities,
+                    false,
+                    "",
+                    false,
+                    false,
+                    answered);
+        }
         return side.evidence(peer, handshakeDone, bytesReceived, spokeTls, heldIdentities, answered);
     }
 }
