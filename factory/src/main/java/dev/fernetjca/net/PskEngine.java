@@ -14,13 +14,12 @@ import javax.net.ssl.SSLEngineResult.Status;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import org.bouncycastle.tls.AlertDescription;
-import org.bouncycastle.tls.SecurityParameters;
 import org.bouncycastle.tls.TlsFatalAlert;
 import org.bouncycastle.tls.TlsFatalAlertReceived;
 
 /**
  * An {@link javax.net.ssl.SSLEngine} that speaks the sockets' protocol (docs/protocol.md): Bouncy Castle's
- * non-blocking TLS 1.3 runs the handshake, fed exactly one record per {@code unwrap} so that no byte sent after the
+ * non-blocking TLS 1.3 runs the handshake ({@link EngineHandshake}), fed exactly one record per {@code unwrap} so that no byte sent after the
  * peer's Finished reaches it; then {@link EngineRecords} protects application data with the traffic secrets, as
  * {@link TlsEngine} hands over to {@link RecordLayer}. The configuration surface (modes, suites, parameters) is in
  * {@link PskEngineBase}.
@@ -37,10 +36,9 @@ final class PskEngine extends PskEngineBase {
 
     private final Settings settings;
     private final String peer; // for messages: host:port if the engine was given them
-    private final List<String> heldIdentities;
     private final PskSession session;
 
-    private TlsEngine.Side side; // Bouncy Castle, from the first wrap or unwrap until the handshake is done
+    private EngineHandshake handshake; // from the first wrap or unwrap until the handshake is done
     private EngineRecords records; // ours, once the handshake is done
     private byte[] pending = new byte[0]; // bytes to send, in order: handshake flights, alerts
     private int pendingStart;
@@ -48,24 +46,18 @@ final class PskEngine extends PskEngineBase {
     private boolean outboundClosed; // closeOutbound: nothing sealed but what is pending
     private boolean inboundDone; // close_notify received, or the connection abandoned or failed
     private SSLException failure;
-
-    private final byte[] firstBytes = new byte[2]; // the peer's first bytes: do they begin a TLS record?
-    private long bytesReceived;
-    private boolean answered; // we answered a flight of the peer's: for a server, its ServerHello is out
-    private TlsFailures.Evidence doneEvidence;
+    private TlsFailures.Evidence doneEvidence; // what the handshake showed, for failures after it
 
     PskEngine(Settings settings, String peerHost, int peerPort) {
         super(peerHost, peerPort);
         this.settings = settings;
         this.peer = peerHost == null ? "peer" : peerHost + (peerPort < 0 ? "" : ":" + peerPort);
-        this.heldIdentities =
-                settings.psks.stream().map(PskDerivation::identityText).toList();
         this.session = new PskSession(peerHost, peerPort);
     }
 
     @Override
     boolean handshakeStarted() {
-        return side != null || records != null || failure != null;
+        return handshake != null || records != null || failure != null;
     }
 
     @Override
@@ -78,20 +70,16 @@ final class PskEngine extends PskEngineBase {
     }
 
     private void start() throws SSLException {
-        if (side != null || records != null || inboundDone || outboundClosed) {
+        if (handshake != null || records != null || inboundDone || outboundClosed) {
             return;
         }
         modeChosen();
         if (!getEnableSessionCreation()) {
             throw new SSLException("session creation is disabled, and there are no sessions to resume");
         }
-        int[] suites = enabledSuiteNumbers();
-        side = getUseClientMode()
-                ? new TlsEngine.ClientSide(new PskTlsClient(Settings.CRYPTO, settings.psks, suites))
-                : new TlsEngine.ServerSide(new PskTlsServer(Settings.CRYPTO, settings.psks, suites));
+        handshake = new EngineHandshake(getUseClientMode(), enabledSuiteNumbers(), settings.psks, peer);
         try {
-            side.begin();
-            drainHandshakeOutput();
+            queue(handshake.begin());
         } catch (IOException | RuntimeException e) {
             throw fail(e);
         }
@@ -150,7 +138,7 @@ final class PskEngine extends PskEngineBase {
             return result(Status.CLOSED, 0, 0, false);
         }
         start();
-        if (side != null && side.isClient() && bytesReceived == 0 && pendingStart < pending.length) {
+        if (handshake != null && handshake.isClient() && handshake.bytesReceived() == 0 && !pendingEmpty()) {
             return result(Status.OK, 0, 0, false); // our ClientHello goes first
         }
         if (src.remaining() < HEADER) {
@@ -169,7 +157,6 @@ final class PskEngine extends PskEngineBase {
                 return result(Status.BUFFER_OVERFLOW, 0, 0, false);
             }
             int produced = records.open(src, bodyLength, dsts, offset, length);
-            received(HEADER + bodyLength);
             if (records.closeNotifyReceived()) {
                 inboundDone = true;
                 records.destroyOpener();
@@ -186,107 +173,47 @@ final class PskEngine extends PskEngineBase {
     private SSLEngineResult unwrapHandshake(ByteBuffer src, int bodyLength) throws IOException {
         byte[] header = new byte[HEADER];
         src.get(src.position(), header);
-        if (!plausibleHeader(header, bodyLength)) {
-            noteReceived(header, HEADER);
-            // Bouncy Castle judges the header alone and raises its alert, so bytes that are not TLS fail now
-            // instead of waiting for a body that never comes
-            side.offerInput(header, 0, HEADER);
-            throw new TlsFatalAlert(
-                    bodyLength > MAX_CIPHERTEXT
-                            ? AlertDescription.record_overflow
-                            : AlertDescription.unexpected_message);
-        }
+        handshake.checkHeader(header, bodyLength);
         if (src.remaining() < HEADER + bodyLength) {
             return result(Status.BUFFER_UNDERFLOW, 0, 0, false);
         }
         byte[] record = new byte[HEADER + bodyLength];
         src.get(record);
-        noteReceived(record, record.length);
-        side.offerInput(record, 0, record.length);
-        answered |= drainHandshakeOutput();
-        if (side.isHandshaking()) {
+        queue(handshake.offer(record));
+        if (handshake.isHandshaking()) {
             return result(Status.OK, record.length, 0, false);
         }
-        if (!side.isConnected()) {
-            throw new SSLException("handshake with " + peer + " ended before it completed");
-        }
-        takeOver();
-        finishedOwed = pendingStart < pending.length;
-        return result(Status.OK, record.length, 0, !finishedOwed);
-    }
-
-    /** Tells whether a record header could be TLS: content type 20 to 23, major version 3, a bounded length. */
-    private static boolean plausibleHeader(byte[] header, int length) {
-        return header[0] >= 20 && header[0] <= 23 && header[1] == 3 && length <= MAX_CIPHERTEXT;
-    }
-
-    /**
-     * Takes the application traffic secrets from Bouncy Castle once its handshake is complete and builds our record
-     * layer from them; Bouncy Castle is not used again. The secrets are consumed, and our copies wiped.
-     */
-    private void takeOver() throws IOException {
-        int index = side.selectedIndex();
-        if (index < 0) {
-            // Bouncy Castle offers only psk_dhe_ke with our keys: a handshake without one of them must never pass
-            throw new SSLException("handshake with " + peer + " completed without one of our keys");
-        }
-        SecurityParameters parameters = side.securityParameters();
-        byte[] clientSecret = parameters.getTrafficSecretClient().extract();
-        byte[] serverSecret = parameters.getTrafficSecretServer().extract();
-        try {
-            int suite = parameters.getCipherSuite();
-            boolean client = side.isClient();
-            RecordProtection opener = new RecordProtection(suite, client ? serverSecret : clientSecret, false, 0);
-            RecordProtection sealer = new RecordProtection(suite, client ? clientSecret : serverSecret, true, 0);
-            doneEvidence = evidence(true);
-            records = new EngineRecords(opener, sealer, client);
-            session.established(suite, settings.psks.get(index).identityText());
-            side = null; // Bouncy Castle's protocol state is garbage from here on
-        } finally {
-            Arrays.fill(clientSecret, (byte) 0);
-            Arrays.fill(serverSecret, (byte) 0);
-        }
+        records = handshake.takeOver(session);
+        doneEvidence = handshake.evidence(true);
+        int index = handshake.selectedIndex();
+        handshake = null; // Bouncy Castle's protocol state is garbage from here on
         LOG.log(
                 System.Logger.Level.DEBUG,
                 () -> "handshake with " + peer + " done, key " + (index + 1) + " of the ring");
+        finishedOwed = !pendingEmpty();
+        return result(Status.OK, record.length, 0, !finishedOwed);
     }
 
-    /** Moves what Bouncy Castle has to send into {@link #pending}; tells whether there was anything. */
-    private boolean drainHandshakeOutput() {
-        int available = side.getAvailableOutputBytes();
-        if (available > 0) {
+    private boolean pendingEmpty() {
+        return pendingStart == pending.length;
+    }
+
+    /** Queues {@code bytes} to send after whatever is pending. */
+    private void queue(byte[] bytes) {
+        if (bytes.length > 0) {
             int kept = pending.length - pendingStart;
-            byte[] more = new byte[kept + available];
-            System.arraycopy(pending, pendingStart, more, 0, kept);
-            side.readOutput(more, kept, available);
+            byte[] more = Arrays.copyOfRange(pending, pendingStart, pendingStart + kept + bytes.length);
+            System.arraycopy(bytes, 0, more, kept, bytes.length);
             pending = more;
             pendingStart = 0;
         }
-        return available > 0;
     }
 
-    /** Queues {@code record}, sealed already, after whatever is pending. */
-    private void queue(ByteBuffer sealed) {
-        sealed.flip();
-        int kept = pending.length - pendingStart;
-        byte[] more = new byte[kept + sealed.remaining()];
-        System.arraycopy(pending, pendingStart, more, 0, kept);
-        sealed.get(more, kept, sealed.remaining());
-        pending = more;
-        pendingStart = 0;
-    }
-
-    /** Counts what the peer sent and keeps its first bytes, which tell whether it speaks TLS at all. */
-    private void noteReceived(byte[] bytes, int count) {
-        if (bytesReceived < firstBytes.length) {
-            int copied = (int) Math.min(count, firstBytes.length - bytesReceived);
-            System.arraycopy(bytes, 0, firstBytes, (int) bytesReceived, copied);
-        }
-        received(count);
-    }
-
-    private void received(int count) {
-        bytesReceived += count;
+    /** Seals {@code description} with our sending key and queues it. */
+    private void queueAlert(short description) throws IOException {
+        ByteBuffer sealed = ByteBuffer.allocate(EngineRecords.OVERHEAD + 2);
+        records.sealAlert(description, sealed);
+        queue(Arrays.copyOf(sealed.array(), sealed.position()));
     }
 
     /** Sends close_notify with the next wrap; during the handshake, abandons it with Bouncy Castle's close. */
@@ -301,14 +228,11 @@ final class PskEngine extends PskEngineBase {
         }
         try {
             if (records != null) {
-                ByteBuffer sealed = ByteBuffer.allocate(EngineRecords.OVERHEAD + 2);
-                records.sealAlert(AlertDescription.close_notify, sealed);
-                queue(sealed);
+                queueAlert(AlertDescription.close_notify);
                 records.destroySealer();
-            } else if (side != null) {
-                side.close(); // user_canceled and close_notify: the handshake is over, both ways
-                drainHandshakeOutput();
-                side = null;
+            } else if (handshake != null) {
+                queue(handshake.close()); // user_canceled and close_notify: the handshake is over, both ways
+                handshake = null;
                 inboundDone = true;
             } else {
                 inboundDone = true; // nothing began: nothing to say
@@ -320,7 +244,7 @@ final class PskEngine extends PskEngineBase {
 
     @Override
     public synchronized boolean isOutboundDone() {
-        return (outboundClosed || failure != null) && pendingStart == pending.length;
+        return (outboundClosed || failure != null) && pendingEmpty();
     }
 
     /**
@@ -333,7 +257,7 @@ final class PskEngine extends PskEngineBase {
             inboundDone = true;
             return;
         }
-        if (side == null && records == null) {
+        if (handshake == null && records == null) {
             inboundDone = true;
             return;
         }
@@ -343,7 +267,7 @@ final class PskEngine extends PskEngineBase {
 
     private EOFException handshakeCut() {
         return new EOFException("connection with " + peer + " ended during the handshake"
-                + (bytesReceived == 0 ? ", before it sent anything" : ""));
+                + (handshake.bytesReceived() == 0 ? ", before it sent anything" : ""));
     }
 
     @Override
@@ -358,18 +282,18 @@ final class PskEngine extends PskEngineBase {
 
     @Override
     public synchronized SSLSession getHandshakeSession() {
-        return side == null ? null : session;
+        return handshake == null ? null : session;
     }
 
     @Override
     public synchronized HandshakeStatus getHandshakeStatus() {
-        if (pendingStart < pending.length) {
+        if (!pendingEmpty()) {
             return HandshakeStatus.NEED_WRAP;
         }
         if (failure != null || (outboundClosed && inboundDone)) {
             return HandshakeStatus.NOT_HANDSHAKING;
         }
-        if (side != null) {
+        if (handshake != null) {
             return HandshakeStatus.NEED_UNWRAP;
         }
         if (records != null && !outboundClosed && records.keyUpdateOwed()) {
@@ -386,7 +310,7 @@ final class PskEngine extends PskEngineBase {
 
     @Override
     public synchronized String getHandshakeApplicationProtocol() {
-        return side == null ? null : "";
+        return handshake == null ? null : "";
     }
 
     private SSLEngineResult result(Status status, int consumed, int produced, boolean finished) {
@@ -412,23 +336,21 @@ final class PskEngine extends PskEngineBase {
             again.addSuppressed(e);
             return again;
         }
-        IOException translated = TlsFailures.translate(e, records == null ? evidence(false) : doneEvidence);
+        IOException translated = TlsFailures.translate(e, evidence());
         failure = translated instanceof SSLException ssl ? ssl : new SSLException(translated.getMessage(), translated);
         try {
-            if (side != null) {
-                drainHandshakeOutput(); // unknown_psk_identity, bad_record_mac, ...
+            if (handshake != null) {
+                queue(handshake.output()); // unknown_psk_identity, bad_record_mac, ...
             } else if (records != null
                     && !outboundClosed
                     && e instanceof TlsFatalAlert raised
                     && !(e instanceof TlsFatalAlertReceived)) {
-                ByteBuffer sealed = ByteBuffer.allocate(EngineRecords.OVERHEAD + 2);
-                records.sealAlert(raised.getAlertDescription(), sealed);
-                queue(sealed);
+                queueAlert(raised.getAlertDescription());
             }
         } catch (IOException | RuntimeException ignored) {
             // the alert cannot be had; the first cause is the one that matters
         }
-        side = null;
+        handshake = null;
         if (records != null) {
             records.destroy();
         }
@@ -439,22 +361,15 @@ final class PskEngine extends PskEngineBase {
     }
 
     /** What the connection showed so far, for {@link TlsFailures#translate}. */
-    private TlsFailures.Evidence evidence(boolean handshakeDone) {
-        boolean spokeTls = TlsFailures.looksLikeTls(firstBytes, (int) Math.min(bytesReceived, firstBytes.length));
-        if (side == null) { // nothing began: nothing to diagnose
-            return new TlsFailures.Evidence(
-                    peer,
-                    getUseClientMode(),
-                    handshakeDone,
-                    bytesReceived,
-                    spokeTls,
-                    heldIdentities,
-                    false,
-                    "",
-                    false,
-                    false,
-                    answered);
+    private TlsFailures.Evidence evidence() {
+        if (records != null) {
+            return doneEvidence;
         }
-        return side.evidence(peer, handshakeDone, bytesReceived, spokeTls, heldIdentities, answered);
+        if (handshake != null) {
+            return handshake.evidence(false);
+        }
+        // nothing began: nothing to diagnose
+        return new TlsFailures.Evidence(
+                peer, getUseClientMode(), false, 0, false, List.of(), false, "", false, false, false);
     }
 }
