@@ -3,12 +3,16 @@ package dev.fernetjca.it;
 import static dev.fernetjca.it.SslContextIT.newKey;
 import static dev.fernetjca.it.SslContextIT.random;
 import static dev.fernetjca.it.SslContextIT.sha256;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fernetjca.net.FernetPskProvider;
+import dev.fernetjca.net.FernetSocketFactory;
+import dev.fernetjca.testing.Child;
+import dev.fernetjca.testing.ExternalTools;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -31,6 +35,7 @@ import io.netty.handler.ssl.SslHandler;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -95,6 +100,34 @@ class NettyIT {
             assertTrue(
                     e.getCause().getMessage().contains("does not hold a matching Fernet key"),
                     e.getCause().getMessage());
+        } finally {
+            server.close().sync();
+        }
+    }
+
+    @Test
+    void opensslClientTalksToANettyServer() throws Exception {
+        String openssl = ExternalTools.openssl().toString();
+        SecretKey key = newKey();
+        String[] psk = FernetSocketFactory.externalPsks(key).get(0).split(" ");
+        Channel server = echoServer(FernetPskProvider.sslContext(key));
+        try (Child client = Child.start(
+                openssl,
+                "s_client",
+                "-tls1_3",
+                "-psk_identity",
+                psk[0],
+                "-psk",
+                psk[1],
+                "-groups",
+                "X25519",
+                "-connect",
+                "127.0.0.1:" + ((InetSocketAddress) server.localAddress()).getPort())) {
+            client.stdin().write("hello netty\n".getBytes(UTF_8));
+            client.stdin().flush();
+            client.awaitLine("hello netty"::equals, Duration.ofSeconds(20));
+            client.closeInput(); // s_client sends close_notify at the end of its input
+            assertEquals(0, client.waitFor(Duration.ofSeconds(20)), client.output());
         } finally {
             server.close().sync();
         }

@@ -120,10 +120,20 @@ class SslContextIT {
                         "-groups",
                         "X25519",
                         "-connect",
-                        "127.0.0.1:" + server.port())) {
+                        "127.0.0.1:" + server.port(),
+                        "-msg")) {
             client.stdin().write("hello from openssl\n".getBytes(UTF_8));
             client.stdin().flush();
             client.awaitLine("hello from openssl"::equals, WAIT);
+            // s_client's K: a KeyUpdate that asks for ours; the engine answers it before its next record
+            Thread.sleep(200);
+            client.stdin().write("K\n".getBytes(UTF_8));
+            client.stdin().flush();
+            client.awaitLine(line -> line.startsWith("<<< TLS 1.3, Handshake [length 0005], KeyUpdate"), WAIT);
+            Thread.sleep(200);
+            client.stdin().write("after the key update\n".getBytes(UTF_8));
+            client.stdin().flush();
+            client.awaitLine("after the key update"::equals, WAIT);
             client.closeInput(); // without -ign_eof, s_client sends close_notify at the end of its input
             assertEquals(0, client.waitFor(WAIT), client.output());
             awaitCleanEnds(server, 1);
