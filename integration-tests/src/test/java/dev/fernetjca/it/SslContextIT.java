@@ -90,7 +90,7 @@ class SslContextIT {
     }
 
     @Test
-    void nioServerRefusesAClientWithAnotherKeyAndSeesATruncationAsAFailure() throws Exception {
+    void nioServerRefusesAClientWithAnotherKey() throws Exception {
         try (NioEchoServer server = new NioEchoServer(FernetPskProvider.sslContext(newKey()), 50)) {
             try (Socket socket = new FernetSocketFactory(newKey()).createSocket(LOOPBACK, server.port())) {
                 socket.setSoTimeout(20_000);
@@ -100,6 +100,25 @@ class SslContextIT {
             }
             awaitFailures(server, 1);
             assertTrue(server.failures.get(0).contains("does not hold a matching Fernet key"), server.failures.get(0));
+        }
+    }
+
+    @Test
+    void aConnectionCutWithoutCloseNotifyIsAFailureForTheNioServer() throws Exception {
+        SecretKey key = newKey();
+        try (NioEchoServer server = new NioEchoServer(FernetPskProvider.sslContext(key), 1000);
+                Relay relay = Relay.to(server.port())) {
+            relay.inject(Relay.Fault.CUT, Relay.Direction.TO_SERVER, 50_000); // a FIN each way, no close_notify
+            try (Socket socket = new FernetSocketFactory(key).createSocket(LOOPBACK, relay.port())) {
+                socket.setSoTimeout(20_000);
+                assertThrows(IOException.class, () -> {
+                    socket.getOutputStream().write(random(100_000, 9));
+                    socket.getInputStream().readAllBytes();
+                });
+            }
+            awaitFailures(server, 1);
+            assertTrue(server.failures.get(0).contains("ended without close_notify"), server.failures.get(0));
+            assertEquals(List.of(), server.cleanEnds);
         }
     }
 
