@@ -179,7 +179,13 @@ final class PskEngine extends PskEngineBase {
         }
         byte[] record = new byte[HEADER + bodyLength];
         src.get(record);
-        queue(handshake.offer(record));
+        byte[] answer = handshake.offer(record);
+        if (!handshake.isHandshaking() && !handshake.isClient() && answer.length > 0) {
+            // the client's Finished needs no answer; anything Bouncy Castle sealed now would be under the application
+            // keys, and our sealer starts again at sequence 0: a nonce used twice
+            throw new TlsFatalAlert(AlertDescription.internal_error, "records after the handshake");
+        }
+        queue(answer);
         if (handshake.isHandshaking()) {
             return result(Status.OK, record.length, 0, false);
         }
