@@ -6,6 +6,7 @@ import static dev.fernetjca.net.RecordProtection.MAX_CIPHERTEXT;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ReadOnlyBufferException;
 import java.util.Arrays;
 import java.util.List;
 import javax.net.ssl.SSLEngineResult;
@@ -89,6 +90,9 @@ final class PskEngine extends PskEngineBase {
     public synchronized SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst)
             throws SSLException {
         checkArguments(srcs, offset, length, dst);
+        if (dst.isReadOnly()) {
+            throw new ReadOnlyBufferException();
+        }
         if (pendingStart == pending.length && failure == null) {
             start();
         }
@@ -133,6 +137,11 @@ final class PskEngine extends PskEngineBase {
     public synchronized SSLEngineResult unwrap(ByteBuffer src, ByteBuffer[] dsts, int offset, int length)
             throws SSLException {
         checkArguments(dsts, offset, length, src);
+        for (int i = offset; i < offset + length; i++) {
+            if (dsts[i].isReadOnly()) {
+                throw new ReadOnlyBufferException(); // before anything is consumed: a caller's mistake fails nothing
+            }
+        }
         checkNotFailed();
         if (inboundDone) {
             return result(Status.CLOSED, 0, 0, false);

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
+import java.nio.ReadOnlyBufferException;
 import java.util.Arrays;
 import java.util.Random;
 import javax.crypto.SecretKey;
@@ -157,6 +158,26 @@ class PskEngineTest {
         SSLEngineResult whole = server.unwrap(record, app);
         assertEquals(Status.OK, whole.getStatus());
         assertArrayEquals(data, Arrays.copyOf(app.array(), app.position()));
+    }
+
+    @Test
+    void readOnlyBuffersAreRefusedBeforeAnythingIsConsumed() throws Exception {
+        SecretKey key = newKey();
+        EngineLink link = new EngineLink(engine(key), engine(key), 1000, 10);
+        link.run();
+        ByteBuffer record = ByteBuffer.allocate(20_000);
+        link.client.engine.wrap(ByteBuffer.wrap(new byte[] {1, 2, 3}), record);
+        record.flip();
+        assertThrows(
+                ReadOnlyBufferException.class,
+                () -> link.server.engine.unwrap(
+                        record, ByteBuffer.allocate(16_384).asReadOnlyBuffer()));
+        assertThrows(
+                ReadOnlyBufferException.class,
+                () -> link.client.engine.wrap(
+                        ByteBuffer.allocate(1), ByteBuffer.allocate(20_000).asReadOnlyBuffer()));
+        ByteBuffer app = ByteBuffer.allocate(16_384);
+        assertEquals(3, link.server.engine.unwrap(record, app).bytesProduced(), "nothing was consumed or failed");
     }
 
     @Test
