@@ -11,7 +11,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Random;
 import javax.crypto.SecretKey;
 import javax.net.ssl.SSLContext;
@@ -278,6 +282,41 @@ class PskEngineTest {
         ByteBuffer app = ByteBuffer.allocate(16_384);
         while (wire.hasRemaining()) {
             to.engine.unwrap(wire, app);
+        }
+    }
+
+    /** A canary: no message or {@code toString} met while failing in every way shows the key or its PSK secret. */
+    @Test
+    void noMessageOrTextShowsTheKeyOrItsSecret() throws Exception {
+        SecretKey key = newKey();
+        List<String> seen = new ArrayList<>();
+        EngineLink wrongKey = new EngineLink(engine(key), engine(newKey()), 100, 11);
+        seen.add(assertThrows(SSLException.class, wrongKey::run).getMessage());
+        seen.add(assertThrows(SSLException.class, () -> deliverAlert(wrongKey.server, wrongKey.client))
+                .getMessage());
+        EngineLink link = new EngineLink(engine(key), engine(key), 100, 12);
+        link.run();
+        seen.add(link.client.engine.getSession().toString());
+        seen.add(link.client.engine.getSession().getPeerPrincipal().toString());
+        seen.add(link.client.engine.toString());
+        seen.add(FernetPskProvider.sslContext(key).getSocketFactory().toString());
+        ByteBuffer record = ByteBuffer.allocate(20_000);
+        link.client.engine.wrap(ByteBuffer.wrap(new byte[] {1}), record);
+        record.flip();
+        record.put(8, (byte) (record.get(8) ^ 1));
+        seen.add(assertThrows(SSLException.class, () -> link.server.engine.unwrap(record, ByteBuffer.allocate(16_384)))
+                .getMessage());
+        seen.add(assertThrows(SSLException.class, link.client.engine::closeInbound)
+                .getMessage());
+        String secretHex = FernetSocketFactory.externalPsks(key).get(0).split(" ")[1];
+        List<String> secrets = List.of(
+                secretHex,
+                HexFormat.of().formatHex(key.getEncoded()),
+                Base64.getUrlEncoder().encodeToString(key.getEncoded()));
+        for (String text : seen) {
+            for (String secret : secrets) {
+                assertFalse(text.contains(secret), text);
+            }
         }
     }
 
