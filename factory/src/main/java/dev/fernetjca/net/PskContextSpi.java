@@ -23,11 +23,15 @@ import javax.net.ssl.TrustManager;
  * <p>Thread-safe; safe to share once initialized.
  */
 final class PskContextSpi extends SSLContextSpi {
+    private final boolean keysFromCode; // FernetPskProvider.sslContext: init may not replace them
     private volatile KeyWatch keys; // null until initialized
 
-    PskContextSpi() {}
+    PskContextSpi() {
+        this.keysFromCode = false;
+    }
 
     PskContextSpi(KeyWatch keys) {
+        this.keysFromCode = true;
         this.keys = keys;
     }
 
@@ -37,8 +41,8 @@ final class PskContextSpi extends SSLContextSpi {
      * @param keyManagers must be null or empty: the keys come from the configuration
      * @param trustManagers must be null or empty: the key authenticates the peer; there are no certificates to trust
      * @param random ignored: Bouncy Castle's JCA crypto draws from its own {@code SecureRandom}
-     * @throws KeyManagementException if managers are given, the context holds a key from code, or no keys are
-     *     configured (the message names every setting consulted)
+     * @throws KeyManagementException if managers are given, the context holds a key given in code, or no keys are
+     *     configured (the message names every setting consulted); a second call reads the configuration again
      */
     @Override
     protected void engineInit(KeyManager[] keyManagers, TrustManager[] trustManagers, SecureRandom random)
@@ -47,8 +51,8 @@ final class PskContextSpi extends SSLContextSpi {
             throw new KeyManagementException("FernetPSK takes no key or trust managers: init(null, null, null) uses"
                     + " the configured keys (docs/configuration.md), FernetPskProvider.sslContext a key in code");
         }
-        if (keys != null && !keys.watches()) {
-            throw new KeyManagementException("this context already holds its keys");
+        if (keysFromCode) {
+            throw new KeyManagementException("this context holds a key given in code; it takes no other");
         }
         try {
             keys = KeyWatch.configured(Lookup.PROCESS, FernetSocketOptions.tls());

@@ -142,6 +142,7 @@ class PskEngineSocketTest {
             SSLContext configured = SSLContext.getInstance("FernetPSK", provider);
             assertThrows(IllegalStateException.class, configured::createSSLEngine);
             configured.init(null, null, null);
+            configured.init(null, null, null); // again: the configuration read anew, inline keys as well
             EngineLink link = new EngineLink(
                     configured.createSSLEngine(),
                     FernetPskProvider.sslContext(key).createSSLEngine(),
