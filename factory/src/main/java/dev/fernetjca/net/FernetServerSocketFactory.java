@@ -88,6 +88,11 @@ public final class FernetServerSocketFactory extends ServerSocketFactory {
         return keys.reload();
     }
 
+    /** Returns a factory whose sockets take their settings from {@code keys}, TLS settings for the SSLContext. */
+    static FernetServerSocketFactory watching(KeyWatch keys) {
+        return new FernetServerSocketFactory(keys, "code");
+    }
+
     private FernetServerSocketFactory(Settings settings, String modeOrigin) {
         this(KeyWatch.fixed(settings), modeOrigin);
     }

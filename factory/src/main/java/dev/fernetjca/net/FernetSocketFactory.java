@@ -114,6 +114,11 @@ public final class FernetSocketFactory extends SocketFactory {
         return keys.reload();
     }
 
+    /** Returns a factory whose sockets take their settings from {@code keys}, TLS settings for the SSLContext. */
+    static FernetSocketFactory watching(KeyWatch keys) {
+        return new FernetSocketFactory(keys, "code");
+    }
+
     private FernetSocketFactory(Settings settings, String modeOrigin) {
         this(KeyWatch.fixed(settings), modeOrigin);
     }

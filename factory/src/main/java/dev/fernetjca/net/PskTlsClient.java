@@ -29,13 +29,20 @@ final class PskTlsClient extends AbstractTlsClient {
     };
 
     private final List<PskDerivation> psks;
+    private final int[] cipherSuites;
     private volatile int selectedIndex = -1;
     private volatile boolean serverHelloSeen;
     private volatile boolean serverChoseCertificate;
 
     PskTlsClient(TlsCrypto crypto, List<PskDerivation> psks) {
+        this(crypto, psks, CIPHER_SUITES);
+    }
+
+    /** Offers {@code cipherSuites}, a non-empty subset of {@link #CIPHER_SUITES} in order of preference. */
+    PskTlsClient(TlsCrypto crypto, List<PskDerivation> psks, int[] cipherSuites) {
         super(crypto);
         this.psks = psks;
+        this.cipherSuites = cipherSuites.clone();
     }
 
     @Override
@@ -45,7 +52,7 @@ final class PskTlsClient extends AbstractTlsClient {
 
     @Override
     protected int[] getSupportedCipherSuites() {
-        return CIPHER_SUITES.clone();
+        return cipherSuites.clone();
     }
 
     @Override

@@ -26,12 +26,19 @@ import org.bouncycastle.tls.crypto.TlsCrypto;
  */
 final class PskTlsServer extends AbstractTlsServer {
     private final List<PskDerivation> psks;
+    private final int[] cipherSuites;
     private volatile int selectedIndex = -1;
     private volatile String offeredIdentities; // null until a ClientHello offers pre-shared keys
 
     PskTlsServer(TlsCrypto crypto, List<PskDerivation> psks) {
+        this(crypto, psks, PskTlsClient.CIPHER_SUITES);
+    }
+
+    /** Accepts {@code cipherSuites}, a non-empty subset of {@link PskTlsClient#CIPHER_SUITES}. */
+    PskTlsServer(TlsCrypto crypto, List<PskDerivation> psks, int[] cipherSuites) {
         super(crypto);
         this.psks = psks;
+        this.cipherSuites = cipherSuites.clone();
     }
 
     @Override
@@ -41,7 +48,7 @@ final class PskTlsServer extends AbstractTlsServer {
 
     @Override
     protected int[] getSupportedCipherSuites() {
-        return PskTlsClient.CIPHER_SUITES.clone();
+        return cipherSuites.clone();
     }
 
     @Override

@@ -492,9 +492,9 @@ final class TlsEngine implements Connection {
 
     /**
      * One end of the handshake: Bouncy Castle's protocol object with our settings, and what only that end knows
-     * (which key it matched, what the peer showed). Used by the handshake only.
+     * (which key it matched, what the peer showed). Used by the handshake only, here and in {@link PskEngine}.
      */
-    private interface Side {
+    interface Side {
         boolean isClient();
 
         /** Starts the handshake: the ClientHello for a client, waiting for one for a server. */
@@ -525,7 +525,7 @@ final class TlsEngine implements Connection {
         void close() throws IOException;
     }
 
-    private static final class ClientSide extends TlsClientProtocol implements Side {
+    static final class ClientSide extends TlsClientProtocol implements Side {
         private final PskTlsClient settings;
 
         ClientSide(PskTlsClient settings) {
@@ -575,7 +575,7 @@ final class TlsEngine implements Connection {
         }
     }
 
-    private static final class ServerSide extends TlsServerProtocol implements Side {
+    static final class ServerSide extends TlsServerProtocol implements Side {
         private final PskTlsServer settings;
 
         ServerSide(PskTlsServer settings) {
