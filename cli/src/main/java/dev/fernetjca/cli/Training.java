@@ -87,7 +87,13 @@ final class Training {
     /** Runs one command line, fails the training unless it succeeds, and returns what it wrote. */
     private static byte[] run(Map<String, String> env, byte[] stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        check(Main.run(args, new ByteArrayInputStream(stdin), new PrintStream(out, true), discard(), env) == Main.OK);
+        check(Main.run(
+                        args,
+                        new ByteArrayInputStream(stdin),
+                        new PrintStream(out, true, StandardCharsets.UTF_8),
+                        discard(),
+                        env)
+                == Main.OK);
         return out.toByteArray();
     }
 
