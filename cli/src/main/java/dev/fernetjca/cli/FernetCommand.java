@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.io.Reader;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -681,9 +682,10 @@ final class FernetCommand implements Callable<Integer> {
         @Override
         public String[] getVersion() throws IOException {
             Properties properties = new Properties();
-            try (InputStream stream = Version.class.getResourceAsStream("version.properties")) {
-                if (stream != null) {
-                    properties.load(new InputStreamReader(stream, StandardCharsets.UTF_8));
+            InputStream stream = Version.class.getResourceAsStream("version.properties");
+            if (stream != null) {
+                try (Reader reader = new InputStreamReader(stream, StandardCharsets.UTF_8)) {
+                    properties.load(reader);
                 }
             }
             return new String[] {

@@ -14,13 +14,14 @@ import java.nio.file.Path;
  * <p>Stateless; safe to use from any thread.
  */
 final class StandardInput {
-    private static final Path DESCRIPTOR = Path.of("/proc/self/fd/0");
+    private static final Path DESCRIPTORS = Path.of("/proc/self/fd");
+    private static final Path DESCRIPTOR = DESCRIPTORS.resolve("0");
 
     private StandardInput() {}
 
     /** Returns why standard input cannot be read ("is a directory", "is closed"), or null when it can be tried. */
     static String problem() {
-        if (!Files.isDirectory(DESCRIPTOR.getParent())) {
+        if (!Files.isDirectory(DESCRIPTORS)) {
             return null;
         }
         Path target;

@@ -87,7 +87,8 @@ final class Training {
     /** Runs one command line, fails the training unless it succeeds, and returns what it wrote. */
     private static byte[] run(Map<String, String> env, byte[] stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        check(Main.run(args, new ByteArrayInputStream(stdin), new PrintStream(out, true), discard(), env) == Main.OK);
+        PrintStream stdout = new PrintStream(out, true, StandardCharsets.UTF_8);
+        check(Main.run(args, new ByteArrayInputStream(stdin), stdout, discard(), env) == Main.OK);
         return out.toByteArray();
     }
 

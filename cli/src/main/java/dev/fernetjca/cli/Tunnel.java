@@ -188,7 +188,7 @@ final class Tunnel implements AutoCloseable {
             throw e;
         }
         Tunnel tunnel = new Tunnel(listener, gate, target, connectSide, limits, log);
-        tunnel.threads.submit(tunnel::acceptLoop);
+        tunnel.threads.execute(tunnel::acceptLoop); // not submit: a Future nobody reads would hide its failure
         long window = LOG_WINDOW.toMillis();
         // logged from a pool thread: a blocked stderr must not stop the timer thread that enforces deadlines
         tunnel.timers.scheduleAtFixedRate(
@@ -233,7 +233,7 @@ final class Tunnel implements AutoCloseable {
             }
             Pair pair = new Pair(number, accepted, source, gate != Gate.NONE);
             active.add(pair);
-            threads.submit(pair::run);
+            threads.execute(pair::run); // an Error it rethrows reaches the uncaught-exception handler
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.fernetjca.net;
 
+import edu.umd.cs.findbugs.annotations.SuppressFBWarnings;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -14,6 +15,10 @@ import java.util.function.Supplier;
  *
  * <p>Thread-safe, as ServerSocket.
  */
+@SuppressFBWarnings(
+        value = "UNENCRYPTED_SERVER_SOCKET",
+        justification = "it only accepts: each accepted socket is wrapped in FernetSocket, which speaks TLS 1.3 PSK"
+                + " or Fernet tokens over it")
 final class FernetServerSocket extends ServerSocket {
     private final Supplier<Settings> settings; // asked on each accept: the keys may have been reloaded
 

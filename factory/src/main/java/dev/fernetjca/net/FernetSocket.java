@@ -1,5 +1,6 @@
 package dev.fernetjca.net;
 
+import edu.umd.cs.findbugs.annotations.SuppressFBWarnings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -120,6 +121,9 @@ final class FernetSocket extends DelegatingSocket {
     }
 
     @Override
+    @SuppressFBWarnings(
+            value = "EI_EXPOSE_REP",
+            justification = "a socket hands out its own stream, as java.net.Socket does")
     public OutputStream getOutputStream() throws IOException {
         connection();
         if (raw.isOutputShutdown()) {

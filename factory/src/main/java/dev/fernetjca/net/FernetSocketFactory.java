@@ -1,6 +1,7 @@
 package dev.fernetjca.net;
 
 import dev.fernetjca.provider.FernetKeyRing;
+import edu.umd.cs.findbugs.annotations.SuppressFBWarnings;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -146,6 +147,11 @@ public final class FernetSocketFactory extends SocketFactory {
      *
      * @throws IllegalStateException if no keys are configured
      */
+    @SuppressFBWarnings(
+            value = "HSM_HIDING_METHOD",
+            justification = "hiding SocketFactory.getDefault() is the point: JNDI and other frameworks call "
+                    + "getDefault() on the class they are given, and must get a Fernet factory, not the"
+                    + " plain one")
     public static SocketFactory getDefault() {
         return new FernetSocketFactory();
     }
@@ -227,6 +233,10 @@ public final class FernetSocketFactory extends SocketFactory {
 
     /** Returns an unconnected socket; {@code connect} it, then read or write. */
     @Override
+    @SuppressFBWarnings(
+            value = "UNENCRYPTED_SOCKET",
+            justification = "an unconnected plain socket, returned inside a FernetSocket: only TLS 1.3 PSK "
+                    + "records or Fernet tokens cross it")
     public Socket createSocket() throws IOException {
         return FernetSocket.client(new Socket(), keys.settings());
     }
@@ -252,6 +262,10 @@ public final class FernetSocketFactory extends SocketFactory {
         return connected(new InetSocketAddress(address, port), new InetSocketAddress(localAddress, localPort));
     }
 
+    @SuppressFBWarnings(
+            value = "UNENCRYPTED_SOCKET",
+            justification = "connected, then wrapped in a FernetSocket before anything is written: only TLS "
+                    + "1.3 PSK records or Fernet tokens cross it")
     private Socket connected(InetSocketAddress remote, InetSocketAddress local) throws IOException {
         if (remote.isUnresolved()) {
             throw new UnknownHostException(remote.getHostString());

@@ -23,8 +23,6 @@ import javax.crypto.SecretKey;
  * <p>Immutable; safe to share.
  */
 public final class FernetSocketOptions {
-    private static final FernetSocketOptions TLS = new FernetSocketOptions(Settings.Mode.TLS, null, null);
-    private static final FernetSocketOptions CONFIGURED = new FernetSocketOptions(null, null, null);
 
     private final Settings.Mode mode; // null: fernet.mode decides, with fernet.ttl
     private final Duration ttl; // fernet-tokens mode; null: tokens never expire
@@ -38,7 +36,7 @@ public final class FernetSocketOptions {
 
     /** Returns options for TLS 1.3 with a pre-shared key derived from the Fernet key: the protocol to prefer. */
     public static FernetSocketOptions tls() {
-        return TLS;
+        return new FernetSocketOptions(Settings.Mode.TLS, null, null);
     }
 
     /**
@@ -64,7 +62,7 @@ public final class FernetSocketOptions {
      * setting.
      */
     public static FernetSocketOptions fromConfiguration() {
-        return CONFIGURED;
+        return new FernetSocketOptions(null, null, null);
     }
 
     /**

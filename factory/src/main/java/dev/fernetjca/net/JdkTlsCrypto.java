@@ -1,5 +1,6 @@
 package dev.fernetjca.net;
 
+import edu.umd.cs.findbugs.annotations.SuppressFBWarnings;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.NoSuchAlgorithmException;
@@ -62,6 +63,9 @@ final class JdkTlsCrypto extends JcaTlsCrypto {
         }
     }
 
+    @SuppressFBWarnings(
+            value = "CIPHER_INTEGRITY",
+            justification = "ChaCha20-Poly1305 is an AEAD: the Poly1305 tag is its integrity")
     private static boolean hasJdkChaCha20Poly1305() {
         try {
             Cipher.getInstance(CHACHA20_POLY1305);
@@ -78,6 +82,9 @@ final class JdkTlsCrypto extends JcaTlsCrypto {
         private SecretKeySpec key;
         private byte[] nonce;
 
+        @SuppressFBWarnings(
+                value = "CIPHER_INTEGRITY",
+                justification = "ChaCha20-Poly1305 is an AEAD: the Poly1305 tag is its integrity")
         ChaCha20Poly1305(boolean encrypting) throws GeneralSecurityException {
             this.cipher = Cipher.getInstance(CHACHA20_POLY1305);
             this.mode = encrypting ? Cipher.ENCRYPT_MODE : Cipher.DECRYPT_MODE;
@@ -102,6 +109,10 @@ final class JdkTlsCrypto extends JcaTlsCrypto {
         }
 
         @Override
+        @SuppressFBWarnings(
+                value = "STATIC_IV",
+                justification =
+                        "the nonce is Bouncy Castle's per-record one, the IV XOR the sequence number (RFC 8446 5.3)")
         public int doFinal(
                 byte[] additionalData, byte[] input, int inputOffset, int inputLength, byte[] output, int outputOffset)
                 throws IOException {

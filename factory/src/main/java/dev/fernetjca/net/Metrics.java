@@ -1,5 +1,6 @@
 package dev.fernetjca.net;
 
+import edu.umd.cs.findbugs.annotations.SuppressFBWarnings;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.List;
@@ -243,6 +244,7 @@ final class Metrics {
         }
 
         @Override
+        @SuppressFBWarnings(value = "EI_EXPOSE_REP", justification = "MBeanInfo is immutable")
         public MBeanInfo getMBeanInfo() {
             return INFO;
         }

@@ -8,6 +8,7 @@ import static dev.fernetjca.net.RecordProtection.MAX_CIPHERTEXT;
 import static dev.fernetjca.net.RecordProtection.MAX_PLAINTEXT;
 import static dev.fernetjca.net.RecordProtection.TAG;
 
+import edu.umd.cs.findbugs.annotations.SuppressFBWarnings;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -363,6 +364,10 @@ final class RecordLayer {
      * Wipes both directions' keys, now or, for a direction in use, when its thread lets go: a connection being closed
      * must not wait for a blocked reader or writer.
      */
+    @SuppressFBWarnings(
+            value = "AT_STALE_THREAD_WRITE_OF_PRIMITIVE",
+            justification = "outputClosed is read and written only under writeLock, a ReentrantLock, which "
+                    + "the detector does not see")
     void destroy() {
         destroyed = true;
         if (readLock.tryLock()) {

@@ -1,5 +1,6 @@
 package dev.fernetjca.net;
 
+import edu.umd.cs.findbugs.annotations.SuppressFBWarnings;
 import java.io.IOException;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
@@ -149,6 +150,9 @@ final class RecordProtection {
      * Wipes the secret, key and IV, and rekeys the JDK cipher with zeros (it keeps the last key it was given); the
      * protection is unusable afterwards.
      */
+    @SuppressFBWarnings(
+            value = "STATIC_IV",
+            justification = "the zero nonce only rekeys the cipher to drop the last key; nothing is encrypted under it")
     void destroy() {
         destroyed = true;
         Arrays.fill(secret, (byte) 0);
@@ -170,6 +174,10 @@ final class RecordProtection {
     }
 
     /** RFC 8446 5.3: the IV XOR the sequence number, left-padded; refuses to let the sequence number wrap. */
+    @SuppressFBWarnings(
+            value = "STATIC_IV",
+            justification =
+                    "a new nonce for each record: the IV XOR the sequence number (RFC 8446 5.3), which may not wrap")
     private AlgorithmParameterSpec nextNonce() throws IOException {
         long current = sequence;
         if (current == -1L) {
@@ -220,6 +228,10 @@ final class RecordProtection {
      * A key whose bytes are the protection's own array, so that {@link #destroy()} wipes them (a SecretKeySpec keeps a
      * copy nobody can wipe). The JDK's cipher still holds its expanded key until it is collected.
      */
+    @SuppressFBWarnings(
+            value = "SE_TRANSIENT_FIELD_NOT_RESTORED",
+            justification = "never serialized: it only reaches a JDK Cipher's init; transient so that no key "
+                    + "byte could be written")
     private static final class WipeableKey implements SecretKey {
         private static final long serialVersionUID = 1L;
         private final transient byte[] bytes;

@@ -23,7 +23,6 @@ import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.SecurityParameters;
 import org.bouncycastle.tls.TlsClientProtocol;
 import org.bouncycastle.tls.TlsFatalAlert;
-import org.bouncycastle.tls.TlsFatalAlertReceived;
 import org.bouncycastle.tls.TlsServerProtocol;
 import org.bouncycastle.tls.crypto.TlsCrypto;
 
@@ -436,7 +435,8 @@ final class TlsEngine implements Connection {
         Metrics.failed(layer != null, translated);
         if (!closed) {
             if (layer != null) {
-                if (e instanceof TlsFatalAlert raised && !(e instanceof TlsFatalAlertReceived)) {
+                // an alert the peer sent is a TlsFatalAlertReceived, not a TlsFatalAlert: it gets no answer
+                if (e instanceof TlsFatalAlert raised) {
                     goodbye(layer, raised.getAlertDescription()); // bad_record_mac, record_overflow, ...
                 }
             } else if (handshakeWriteLock.tryLock()) {

@@ -215,7 +215,7 @@ final class TlsFailures {
 
     /** We are the server: what the client's ClientHello proves. */
     private static IOException diagnoseClient(Throwable failure, Evidence evidence) {
-        if (!(failure instanceof TlsFatalAlert raised) || failure instanceof TlsFatalAlertReceived) {
+        if (!(failure instanceof TlsFatalAlert raised)) { // a received alert is a TlsFatalAlertReceived, not one
             return null;
         }
         String peer = evidence.peer();

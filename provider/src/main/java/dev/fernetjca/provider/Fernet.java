@@ -20,6 +20,9 @@ import javax.crypto.SecretKey;
  * <p>Immutable and thread-safe; it holds copies of its keys.
  */
 public final class Fernet {
+    /** Thread-safe, and seeded by the platform; one for the process rather than a new one for each key. */
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private final FernetKeyRing keys;
 
     private Fernet(FernetKeyRing keys) {
@@ -29,7 +32,7 @@ public final class Fernet {
     /** Returns a new random key as Python's {@code Fernet.generate_key()} prints it: 44 url-safe base64 characters. */
     public static String generateKey() {
         byte[] keyBytes = new byte[FernetSecretKey.KEY_BYTES];
-        new SecureRandom().nextBytes(keyBytes);
+        RANDOM.nextBytes(keyBytes);
         FernetKeySpec spec = new FernetKeySpec(keyBytes);
         Arrays.fill(keyBytes, (byte) 0);
         try {
