@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -140,6 +142,39 @@ final class KeyWatch {
 
     boolean watches() {
         return keyFile != null;
+    }
+
+    /**
+     * Tells whether the watched key file looks now as it did when the keys in force were read from it, so that
+     * reading it again would give the same keys; false when nothing is watched.
+     */
+    synchronized boolean matchesKeyFile() {
+        return keyFile != null && FileState.of(keyFile).equals(seen);
+    }
+
+    /**
+     * Returns what decides the settings {@link #configured(Lookup)} makes when they come from a key file: where each
+     * setting is found and its value (a path, a mode, numbers: never a key); null when the keys come from elsewhere,
+     * since inline keys and keystores are not watched.
+     */
+    static List<String> keyFileConfiguration(Lookup lookup) {
+        if (KeySource.configuredKeyFile(lookup) == null) {
+            return null;
+        }
+        List<String> found = new ArrayList<>();
+        String[][] settings = {
+            {KeySource.KEY_FILE, KeySource.KEY_FILE_VARIABLE},
+            {KeySource.KEY_FILE_PERMISSIONS, KeySource.KEY_FILE_PERMISSIONS_VARIABLE},
+            {Settings.MODE_PROPERTY, Settings.MODE_VARIABLE},
+            {Settings.TTL_PROPERTY, Settings.TTL_VARIABLE},
+            {Settings.HANDSHAKE_TIMEOUT_PROPERTY, Settings.HANDSHAKE_TIMEOUT_VARIABLE},
+            {REFRESH_PROPERTY, REFRESH_VARIABLE},
+        };
+        for (String[] setting : settings) {
+            Lookup.Found value = lookup.find(setting[0], setting[1]);
+            found.add(value == null ? "" : value.origin + "=" + value.value);
+        }
+        return found;
     }
 
     private boolean read(FileState state) {
