@@ -74,7 +74,7 @@ final class JdkTlsCrypto extends JcaTlsCrypto {
     @Override
     public TlsECDomain createECDomain(TlsECConfig ecConfig) {
         if (ecConfig.getNamedGroup() == NamedGroup.x25519) {
-            return () -> new X25519Agreement(this);
+            return new X25519Domain(this);
         }
         return super.createECDomain(ecConfig);
     }
@@ -82,11 +82,27 @@ final class JdkTlsCrypto extends JcaTlsCrypto {
     /** The ClientHello and ServerHello random values: public, unpredictable, from the shared {@link SecureRandom}. */
     @Override
     public TlsNonceGenerator createNonceGenerator(byte[] additionalSeedMaterial) {
-        return size -> {
+        return new RandomNonces(nonceRandom);
+    }
+
+    // the two small classes below are classes, not lambdas: linking a lambda costs a cold JVM's first connection
+
+    /** The shared {@link SecureRandom}'s bytes, as many as asked. */
+    private record RandomNonces(SecureRandom random) implements TlsNonceGenerator {
+        @Override
+        public byte[] generateNonce(int size) {
             byte[] nonce = new byte[size];
-            nonceRandom.nextBytes(nonce);
+            random.nextBytes(nonce);
             return nonce;
-        };
+        }
+    }
+
+    /** Makes one {@link X25519Agreement} per key exchange. */
+    private record X25519Domain(JdkTlsCrypto crypto) implements TlsECDomain {
+        @Override
+        public TlsAgreement createECDH() {
+            return new X25519Agreement(crypto);
+        }
     }
 
     @Override

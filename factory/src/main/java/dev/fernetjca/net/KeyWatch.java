@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The settings of a factory built from the configuration, kept current with its key file: at most once every
@@ -172,7 +173,8 @@ final class KeyWatch {
         };
         for (String[] setting : settings) {
             Lookup.Found value = lookup.find(setting[0], setting[1]);
-            found.add(value == null ? "" : value.origin + "=" + value.value);
+            found.add(value == null ? "" : value.origin);
+            found.add(value == null ? "" : value.value);
         }
         return found;
     }
@@ -210,6 +212,23 @@ final class KeyWatch {
     private record FileState(Object modified, Object changed, Object size, Object fileKey, String problem) {
         private static final boolean UNIX =
                 FileSystems.getDefault().supportedFileAttributeViews().contains("unix");
+
+        // written out: a record's generated equals links an invokedynamic call site, which costs a cold JVM's first
+        // connection a few milliseconds (docs/benchmarks.md, "What each change gained")
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof FileState that
+                    && Objects.equals(modified, that.modified)
+                    && Objects.equals(changed, that.changed)
+                    && Objects.equals(size, that.size)
+                    && Objects.equals(fileKey, that.fileKey)
+                    && Objects.equals(problem, that.problem);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(modified, changed, size, fileKey, problem);
+        }
 
         static FileState of(Path keyFile) {
             try {
