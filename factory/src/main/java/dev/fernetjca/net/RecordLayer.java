@@ -39,6 +39,10 @@ final class RecordLayer {
     private static final int HANDSHAKE_KEY_UPDATE = 24;
     /** The longest post-handshake message kept while it arrives in pieces: a NewSessionTicket is a few hundred bytes. */
     private static final int MAX_HANDSHAKE_MESSAGE = 1 << 14;
+    /** Records sealed into one buffer and written to the socket at once by {@link #write}. */
+    static final int RECORDS_PER_WRITE = 4;
+    /** What a record adds to its content: header, content type, tag. */
+    private static final int RECORD_OVERHEAD = HEADER + 1 + TAG;
 
     private final InputStream in;
     private final OutputStream out;
@@ -273,24 +277,39 @@ final class RecordLayer {
         sealer.update();
     }
 
-    /** Encrypts and sends {@code length} bytes, at most 2^14 per record. */
+    /**
+     * Encrypts and sends {@code length} bytes, at most 2^14 per record, and up to {@value #RECORDS_PER_WRITE} records
+     * per write to the socket: one system call, and one wake-up of the peer's reader, for 64 KiB instead of four.
+     */
     void write(byte[] buffer, int offset, int length) throws IOException {
         writeLock.lock();
         try {
             if (outputClosed) {
                 throw new SocketException("output has been shut down");
             }
-            byte[] record = outbound(Math.min(length, MAX_PLAINTEXT));
             int end = offset + length;
-            for (int position = offset; position < end; ) {
-                if (sealer.keyUpdateDue()) {
-                    keyUpdateOwed = true; // our own, before one key seals too many records (RFC 8446 5.5)
+            int position = offset;
+            while (position < end) {
+                int left = end - position;
+                int records = Math.min(RECORDS_PER_WRITE, (left + MAX_PLAINTEXT - 1) / MAX_PLAINTEXT);
+                byte[] batch = outbound(Math.min(left, records * MAX_PLAINTEXT) + (records - 1) * RECORD_OVERHEAD);
+                int fill = 0;
+                for (int record = 0; record < records; record++) {
+                    if (sealer.keyUpdateDue()) {
+                        keyUpdateOwed = true; // our own, before one key seals too many records (RFC 8446 5.5)
+                    }
+                    if (keyUpdateOwed) {
+                        out.write(
+                                batch, 0, fill); // what the old key sealed goes first; the KeyUpdate reuses the buffer
+                        fill = 0;
+                        payKeyUpdate();
+                    }
+                    int chunk = Math.min(end - position, MAX_PLAINTEXT);
+                    System.arraycopy(buffer, position, batch, fill + HEADER, chunk);
+                    fill += sealer.seal(batch, fill, chunk, APPLICATION_DATA);
+                    position += chunk;
                 }
-                payKeyUpdate();
-                int chunk = Math.min(end - position, MAX_PLAINTEXT);
-                System.arraycopy(buffer, position, record, HEADER, chunk);
-                out.write(record, 0, sealer.seal(record, chunk, APPLICATION_DATA));
-                position += chunk;
+                out.write(batch, 0, fill);
             }
             payKeyUpdate();
             out.flush();
@@ -340,9 +359,13 @@ final class RecordLayer {
         return true;
     }
 
-    /** Under writeLock: the writer's buffer, grown to hold a record of {@code contentLength} bytes. */
+    /**
+     * Under writeLock: the writer's buffer, grown to hold a record of {@code contentLength} bytes (or, for a batch of
+     * records, their contents and all but one record's header, type and tag).
+     */
     private byte[] outbound(int contentLength) {
-        outbound = fitting(outbound, HEADER + contentLength + 1 + TAG, HEADER + MAX_PLAINTEXT + 1 + TAG);
+        outbound = fitting(
+                outbound, contentLength + RECORD_OVERHEAD, RECORDS_PER_WRITE * (MAX_PLAINTEXT + RECORD_OVERHEAD));
         return outbound;
     }
 
