@@ -124,14 +124,19 @@ final class RecordProtection {
      * @throws TlsFatalAlert bad_record_mac for a forged, corrupted, replayed or reordered record
      */
     int open(byte[] record, int bodyLength) throws IOException {
+        return open(record, 0, bodyLength);
+    }
+
+    /** Opens the record that starts at {@code buffer[offset]}, as {@link #open(byte[], int)} does. */
+    int open(byte[] buffer, int offset, int bodyLength) throws IOException {
         usable();
         if (bodyLength < TAG + 1) {
             throw new TlsFatalAlert(AlertDescription.bad_record_mac, "record too short");
         }
         try {
             cipher.init(mode, key, nextNonce());
-            cipher.updateAAD(record, 0, HEADER);
-            return cipher.doFinal(record, HEADER, bodyLength, record, HEADER);
+            cipher.updateAAD(buffer, offset, HEADER);
+            return cipher.doFinal(buffer, offset + HEADER, bodyLength, buffer, offset + HEADER);
         } catch (AEADBadTagException e) {
             throw new TlsFatalAlert(AlertDescription.bad_record_mac, e);
         } catch (GeneralSecurityException e) {

@@ -308,6 +308,67 @@ class RecordLayerTest {
     }
 
     @Test
+    void oneReadHandsOutTheRecordsAlreadyReadWhole() throws IOException {
+        Peer peer = new Peer(AES).data("one ").data("two ").data("three");
+        RecordLayer layer = unfragmented(peer.bytes());
+        byte[] got = new byte[100];
+        assertEquals(13, layer.read(got, 0, got.length), "three records in one read");
+        assertEquals("one two three", new String(got, 0, 13, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aForgedRecordAfterGoodOnesFailsTheNextReadNotTheDataBeforeIt() throws IOException {
+        Peer peer = new Peer(AES).data("good").data("forged");
+        byte[] wire = peer.bytes();
+        wire[wire.length - 1] ^= 1; // the last record's tag
+        RecordLayer layer = unfragmented(wire);
+        byte[] got = new byte[100];
+        assertEquals(4, layer.read(got, 0, got.length));
+        assertEquals("good", new String(got, 0, 4, StandardCharsets.UTF_8));
+        TlsFatalAlert alert = assertThrows(TlsFatalAlert.class, () -> layer.read(got, 0, got.length));
+        assertEquals(AlertDescription.bad_record_mac, alert.getAlertDescription());
+    }
+
+    @Test
+    void aStreamOfFullRecordsIsReadSeveralRecordsPerRead() throws IOException {
+        Peer peer = new Peer(AES);
+        byte[] data = random(8 * MAX_PLAINTEXT, 12);
+        for (int i = 0; i < 8; i++) {
+            peer.record(APPLICATION_DATA, Arrays.copyOfRange(data, i * MAX_PLAINTEXT, (i + 1) * MAX_PLAINTEXT));
+        }
+        int[] reads = {0};
+        InputStream counted = new FilterInputStream(new ByteArrayInputStream(peer.bytes())) {
+            @Override
+            public int read(byte[] buffer, int offset, int length) throws IOException {
+                reads[0]++;
+                return super.read(buffer, offset, length);
+            }
+        };
+        RecordLayer layer = new RecordLayer(
+                counted,
+                new ByteArrayOutputStream(),
+                new RecordProtection(AES, toUs, false, 0),
+                new RecordProtection(AES, fromUs, true, 0),
+                true);
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buffer = new byte[RecordLayer.RECORDS_PER_READ * MAX_PLAINTEXT];
+        for (int n; got.size() < data.length && (n = layer.read(buffer, 0, buffer.length)) > 0; ) {
+            got.write(buffer, 0, n);
+        }
+        assertArrayEquals(data, got.toByteArray());
+        assertTrue(reads[0] <= 5, "two reads per record before read-ahead (16), got " + reads[0]);
+    }
+
+    private RecordLayer unfragmented(byte[] wire) throws IOException {
+        return new RecordLayer(
+                new ByteArrayInputStream(wire),
+                new ByteArrayOutputStream(),
+                new RecordProtection(AES, toUs, false, 0),
+                new RecordProtection(AES, fromUs, true, 0),
+                true);
+    }
+
+    @Test
     void upToFourRecordsLeaveInOneWrite() throws IOException {
         CountingOutput sent = new CountingOutput();
         RecordLayer layer = us(AES, new byte[0], sent);
