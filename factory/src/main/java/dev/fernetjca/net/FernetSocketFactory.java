@@ -171,7 +171,7 @@ public final class FernetSocketFactory extends SocketFactory {
         return made;
     }
 
-    /** The factory {@link #shared()} made last, with the configuration it was made from (no key in it). */
+    /** The factory {@link #shared(Lookup)} made last, with the configuration it was made from (no key in it). */
     private record Shared(List<String> configuration, FernetSocketFactory factory) {}
 
     /**

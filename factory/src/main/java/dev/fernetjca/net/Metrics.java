@@ -35,8 +35,9 @@ import javax.management.openmbean.TabularType;
  * Counts what the sockets of this JVM did, for operators: connections opened and open, handshakes that succeeded and
  * failed (by {@link TlsFailures#reason reason}), application bytes in and out, connections per PSK identity (public,
  * docs/protocol.md: during a rotation it tells when no peer uses the old key any more) and key reloads. The figures
- * are read through the platform MBean server as {@value #OBJECT_NAME}, registered on the first server socket, or
- * on a thread of its own from the first socket (docs/configuration.md); {@code fernet tunnel --metrics} serves the same figures to Prometheus.
+ * are read through the platform MBean server as {@value #OBJECT_NAME}, registered on the first server socket, or on a
+ * thread of its own from the first socket (docs/configuration.md); {@code fernet tunnel --metrics} serves the same
+ * figures to Prometheus.
  *
  * <p>Counting costs a {@link LongAdder} increment; nothing here sees a key, a secret or application data.
  *
