@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.rmi.registry.LocateRegistry;
@@ -29,7 +31,8 @@ import javax.rmi.ssl.SslRMIClientSocketFactory;
  * connect PER_S            sequential connections: connect, handshake, one byte each way, close
  * rtt P50_US P99_US        32-byte writes echoed back, one at a time
  * open                     (idle) N connections are open and acknowledged; waits for a line on standard input
- * rmi FIRST_MS P50_US P99_US   registry lookup and first echo(int) call, then warm calls
+ * rmi FIRST_MS P50_US P99_US FIRST_CPU_MS   registry lookup and first echo(int) call, then warm calls; with
+ *                                           -Dbench.threadCpu=true the calling thread's CPU time in the first call
  * </pre>
  *
  * <p>{@code java ... BenchClient KIND PORT BYTES CONNECTIONS TRIPS IDLE MEASURE...}. Runs as a process of its own.
@@ -195,6 +198,10 @@ public final class BenchClient {
             case "rmi-fernet" -> new FernetRMIClientSocketFactory();
             default -> null;
         };
+        // the JDK's management classes only when asked: loading them first would take part of the platform MBean
+        // server's start (which our sockets register with) out of the measured time
+        ThreadMXBean threads = Boolean.getBoolean("bench.threadCpu") ? ManagementFactory.getThreadMXBean() : null;
+        long cpuStart = threads == null ? 0 : threads.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         Registry registry = clients == null
                 ? LocateRegistry.getRegistry("127.0.0.1", port)
@@ -204,6 +211,7 @@ public final class BenchClient {
             throw new IllegalStateException("echo returned another value");
         }
         double firstMillis = (System.nanoTime() - start) / 1e6;
+        double firstCpuMillis = threads == null ? Double.NaN : (threads.getCurrentThreadCpuTime() - cpuStart) / 1e6;
         int warmUp = Math.max(100, calls / 2);
         long[] nanos = new long[calls];
         for (int i = -warmUp; i < calls; i++) {
@@ -215,7 +223,9 @@ public final class BenchClient {
                 nanos[i] = System.nanoTime() - callStart;
             }
         }
-        return format("rmi %.1f %.1f %.1f", firstMillis, percentile(nanos, 50) / 1e3, percentile(nanos, 99) / 1e3);
+        return format(
+                "rmi %.1f %.1f %.1f %.1f",
+                firstMillis, percentile(nanos, 50) / 1e3, percentile(nanos, 99) / 1e3, firstCpuMillis);
     }
 
     private static void expect(InputStream in) throws IOException {

@@ -52,6 +52,11 @@ import javax.net.SocketFactory;
  * <p>Thread-safe; {@link #close()} drains.
  */
 final class Tunnel implements AutoCloseable {
+    /** Each direction's copy buffer at first: one TLS record's worth. */
+    static final int PUMP_BYTES = 16 * 1024;
+    /** A direction's copy buffer once a read has filled it: four records' worth, 64 KiB per busy direction at most. */
+    static final int STREAM_PUMP_BYTES = 64 * 1024;
+
     /** What a connection accepted on the encrypted side must do before the target is connected. */
     enum Gate {
         /** Plain accepting side: connect at once. */
@@ -501,7 +506,7 @@ final class Tunnel implements AutoCloseable {
 
         /** Copies until a clean end, then passes that end on; any other end aborts both sides. */
         private Void pump(Socket from, Socket to, AtomicLong counter) {
-            byte[] buffer = new byte[16 * 1024];
+            byte[] buffer = new byte[PUMP_BYTES];
             try {
                 InputStream in = from.getInputStream();
                 OutputStream out = to.getOutputStream();
@@ -509,6 +514,11 @@ final class Tunnel implements AutoCloseable {
                     lastTraffic = System.nanoTime();
                     out.write(buffer, 0, n);
                     counter.addAndGet(n);
+                    if (n == buffer.length && n < STREAM_PUMP_BYTES) {
+                        // a stream: larger reads from the plain side become up to four TLS records sent in one
+                        // write, a quarter of the system calls and of the peer's wake-ups (docs/benchmarks.md)
+                        buffer = new byte[STREAM_PUMP_BYTES];
+                    }
                 }
                 to.shutdownOutput(); // close_notify on the encrypted side, FIN on the plain side
                 cleanEnds.incrementAndGet();

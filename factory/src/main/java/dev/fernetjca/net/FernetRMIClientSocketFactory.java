@@ -45,7 +45,8 @@ public final class FernetRMIClientSocketFactory implements RMIClientSocketFactor
         if (current == null) {
             // a race only derives the same keys twice; a failure is not kept, so a later call may find keys
             try {
-                current = new FernetSocketFactory();
+                current =
+                        FernetSocketFactory.shared(Lookup.PROCESS); // every stub's copy of this factory shares one read
             } catch (IllegalStateException e) {
                 throw new IOException(e.getMessage(), e);
             }

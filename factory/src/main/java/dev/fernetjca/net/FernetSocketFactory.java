@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.SecretKey;
 import javax.net.SocketFactory;
 
@@ -30,6 +31,8 @@ import javax.net.SocketFactory;
  * <p>Thread-safe; safe to share. Immutable but for the keys of a watched key file, which change between connections.
  */
 public final class FernetSocketFactory extends SocketFactory {
+    private static final AtomicReference<Shared> SHARED = new AtomicReference<>();
+
     private final KeyWatch keys;
 
     /**
@@ -142,8 +145,10 @@ public final class FernetSocketFactory extends SocketFactory {
     }
 
     /**
-     * Returns a factory for the configured keys, read anew on each call, and watched as the no-argument
-     * constructor's are; JNDI and other frameworks find factories through this method.
+     * Returns a factory for the configured keys, as read now, and watched as the no-argument constructor's are; JNDI
+     * and other frameworks find factories through this method, some (JNDI's LDAP) once per connection. When the keys
+     * come from a key file, the factory of the previous call is returned again as long as the file and the settings are
+     * unchanged, which is what reading them anew would give, without the read and the key derivation.
      *
      * @throws IllegalStateException if no keys are configured
      */
@@ -153,8 +158,32 @@ public final class FernetSocketFactory extends SocketFactory {
                     + "getDefault() on the class they are given, and must get a Fernet factory, not the"
                     + " plain one")
     public static SocketFactory getDefault() {
-        return new FernetSocketFactory();
+        return shared(Lookup.PROCESS);
     }
+
+    /**
+     * Returns the factory {@link #getDefault()} returns, for the configuration {@code lookup} finds; the RMI client
+     * factory shares it.
+     */
+    static FernetSocketFactory shared(Lookup lookup) {
+        List<String> configuration = KeyWatch.keyFileConfiguration(lookup);
+        Shared last = SHARED.get();
+        if (configuration != null
+                && last != null
+                && last.configuration.equals(configuration)
+                && last.factory.keys.matchesKeyFile()) {
+            return last.factory;
+        }
+        FernetSocketFactory made = new FernetSocketFactory(
+                KeyWatch.configured(lookup), lookup.origin(Settings.MODE_PROPERTY, Settings.MODE_VARIABLE));
+        if (configuration != null) {
+            SHARED.set(new Shared(configuration, made));
+        }
+        return made;
+    }
+
+    /** The factory {@link #shared(Lookup)} made last, with the configuration it was made from (no key in it). */
+    private record Shared(List<String> configuration, FernetSocketFactory factory) {}
 
     /**
      * Returns the keys the no-argument constructor would use, read now, with environment variables taken from

@@ -8,7 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The settings of a factory built from the configuration, kept current with its key file: at most once every
@@ -142,6 +145,40 @@ final class KeyWatch {
         return keyFile != null;
     }
 
+    /**
+     * Tells whether the watched key file looks now as it did when the keys in force were read from it, so that
+     * reading it again would give the same keys; false when nothing is watched.
+     */
+    synchronized boolean matchesKeyFile() {
+        return keyFile != null && FileState.of(keyFile).equals(seen);
+    }
+
+    /**
+     * Returns what decides the settings {@link #configured(Lookup)} makes when they come from a key file: where each
+     * setting is found and its value (a path, a mode, numbers: never a key); null when the keys come from elsewhere,
+     * since inline keys and keystores are not watched.
+     */
+    static List<String> keyFileConfiguration(Lookup lookup) {
+        if (KeySource.configuredKeyFile(lookup) == null) {
+            return null;
+        }
+        List<String> found = new ArrayList<>();
+        String[][] settings = {
+            {KeySource.KEY_FILE, KeySource.KEY_FILE_VARIABLE},
+            {KeySource.KEY_FILE_PERMISSIONS, KeySource.KEY_FILE_PERMISSIONS_VARIABLE},
+            {Settings.MODE_PROPERTY, Settings.MODE_VARIABLE},
+            {Settings.TTL_PROPERTY, Settings.TTL_VARIABLE},
+            {Settings.HANDSHAKE_TIMEOUT_PROPERTY, Settings.HANDSHAKE_TIMEOUT_VARIABLE},
+            {REFRESH_PROPERTY, REFRESH_VARIABLE},
+        };
+        for (String[] setting : settings) {
+            Lookup.Found value = lookup.find(setting[0], setting[1]);
+            found.add(value == null ? "" : value.origin);
+            found.add(value == null ? "" : value.value);
+        }
+        return found;
+    }
+
     private boolean read(FileState state) {
         seen = state;
         Settings fresh;
@@ -175,6 +212,23 @@ final class KeyWatch {
     private record FileState(Object modified, Object changed, Object size, Object fileKey, String problem) {
         private static final boolean UNIX =
                 FileSystems.getDefault().supportedFileAttributeViews().contains("unix");
+
+        // written out: a record's generated equals links an invokedynamic call site, which costs a cold JVM's first
+        // connection a few milliseconds (docs/benchmarks.md, "What each change gained")
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof FileState that
+                    && Objects.equals(modified, that.modified)
+                    && Objects.equals(changed, that.changed)
+                    && Objects.equals(size, that.size)
+                    && Objects.equals(fileKey, that.fileKey)
+                    && Objects.equals(problem, that.problem);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(modified, changed, size, fileKey, problem);
+        }
 
         static FileState of(Path keyFile) {
             try {

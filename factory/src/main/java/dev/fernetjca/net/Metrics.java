@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import javax.management.Attribute;
@@ -35,8 +36,9 @@ import javax.management.openmbean.TabularType;
  * Counts what the sockets of this JVM did, for operators: connections opened and open, handshakes that succeeded and
  * failed (by {@link TlsFailures#reason reason}), application bytes in and out, connections per PSK identity (public,
  * docs/protocol.md: during a rotation it tells when no peer uses the old key any more) and key reloads. The figures
- * are read through the platform MBean server as {@value #OBJECT_NAME}, registered on the first socket or server socket
- * (docs/configuration.md); {@code fernet tunnel --metrics} serves the same figures to Prometheus.
+ * are read through the platform MBean server as {@value #OBJECT_NAME}, registered on the first server socket, or on a
+ * thread of its own from the first socket (docs/configuration.md); {@code fernet tunnel --metrics} serves the same
+ * figures to Prometheus.
  *
  * <p>Counting costs a {@link LongAdder} increment; nothing here sees a key, a secret or application data.
  *
@@ -57,6 +59,7 @@ final class Metrics {
     private static final Map<String, LongAdder> BY_IDENTITY = new ConcurrentHashMap<>();
 
     private static final AtomicBoolean REGISTERED = new AtomicBoolean();
+    private static final CountDownLatch REGISTRATION = new CountDownLatch(1);
 
     static {
         for (String reason : TlsFailures.REASONS) {
@@ -69,7 +72,7 @@ final class Metrics {
     /** Counts a socket that got its connection; {@code counted} makes {@link #closed} count it once. */
     static void opened(AtomicBoolean counted) {
         if (counted.compareAndSet(false, true)) {
-            register();
+            registerSoon();
             OPENED.increment();
         }
     }
@@ -116,16 +119,50 @@ final class Metrics {
         KEYS_RELOADED.increment();
     }
 
-    /** Registers the MBean once per JVM; where the platform MBean server is out of reach, sockets work uncounted. */
+    /**
+     * Registers the MBean once per JVM, and returns once it is registered; where the platform MBean server is out of
+     * reach, sockets work uncounted.
+     */
     static void register() {
-        if (!REGISTERED.compareAndSet(false, true)) {
+        if (REGISTERED.compareAndSet(false, true)) {
+            registerNow();
             return;
         }
+        try {
+            REGISTRATION.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the figures are still counted; only this wait is cut short
+        }
+    }
+
+    /**
+     * Registers the MBean once per JVM on a thread of its own: starting the platform MBean server loads some 200 JDK
+     * classes, which a client's first connection (an RMI client's first call) should not wait for.
+     */
+    static void registerSoon() {
+        if (REGISTERED.compareAndSet(false, true)) {
+            Thread registrar = new Thread(new Registration(), "fernet-metrics-registration");
+            registrar.setDaemon(true);
+            registrar.start();
+        }
+    }
+
+    /** {@link #registerNow()}: a class, since linking a method reference costs a cold JVM's first connection. */
+    private static final class Registration implements Runnable {
+        @Override
+        public void run() {
+            registerNow();
+        }
+    }
+
+    private static void registerNow() {
         try {
             ManagementFactory.getPlatformMBeanServer().registerMBean(new Bean(), new ObjectName(OBJECT_NAME));
         } catch (JMException | RuntimeException e) {
             // e.g. another class loader of this library registered first: its figures are the ones shown
             LOG.log(System.Logger.Level.DEBUG, "socket metrics not registered as " + OBJECT_NAME + ": " + e);
+        } finally {
+            REGISTRATION.countDown();
         }
     }
 

@@ -2,16 +2,16 @@ package dev.fernetjca.net;
 
 import dev.fernetjca.provider.FernetKeyRing;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import javax.crypto.Mac;
 import javax.crypto.SecretKey;
+import javax.crypto.spec.SecretKeySpec;
 import javax.security.auth.DestroyFailedException;
 import javax.security.auth.Destroyable;
-import org.bouncycastle.crypto.digests.SHA256Digest;
-import org.bouncycastle.crypto.generators.HKDFBytesGenerator;
-import org.bouncycastle.crypto.params.HKDFParameters;
 
 /**
  * The TLS 1.3 external PSK for one Fernet key: an identity sent in clear and a 32-byte secret, both derived with
@@ -26,7 +26,7 @@ final class PskDerivation implements Destroyable {
     static final byte[] SECRET_INFO = ascii(VERSION_LABEL + " psk secret");
     static final String IDENTITY_PREFIX = "fernet-jca-1-";
     static final int IDENTITY_HASH_BYTES = 16;
-    static final int SECRET_BYTES = 32;
+    static final int SECRET_BYTES = 32; // HKDF-SHA256's block: one expansion step gives either value
 
     private final byte[] identity; // public: it crosses the wire in the ClientHello
     private final byte[] secret;
@@ -63,12 +63,35 @@ final class PskDerivation implements Destroyable {
         return List.copyOf(result);
     }
 
+    /**
+     * HKDF-SHA256 (RFC 5869) for at most one block of output, on the JDK's HMAC: Bouncy Castle's lightweight HKDF
+     * would load its service registrar and digests into a cold JVM for this alone.
+     */
     private static byte[] hkdf(byte[] keyBytes, byte[] info, int length) {
-        HKDFBytesGenerator generator = new HKDFBytesGenerator(new SHA256Digest());
-        generator.init(new HKDFParameters(keyBytes, SALT, info));
-        byte[] out = new byte[length];
-        generator.generateBytes(out, 0, length);
-        return out;
+        byte[] pseudorandomKey = null;
+        byte[] block = null;
+        try {
+            Mac hmac = Mac.getInstance("HmacSHA256");
+            hmac.init(new SecretKeySpec(SALT, "HmacSHA256")); // the salt is public: its key spec holds nothing secret
+            pseudorandomKey = hmac.doFinal(keyBytes);
+            SecretKeySpec expandKey = new SecretKeySpec(pseudorandomKey, "HmacSHA256");
+            hmac.init(expandKey);
+            hmac.update(info);
+            hmac.update((byte) 1);
+            block = hmac.doFinal();
+            // the JDK's HMAC keeps the key's pads until re-keyed: leave it keyed with the public salt
+            hmac.init(new SecretKeySpec(SALT, "HmacSHA256"));
+            return Arrays.copyOf(block, length);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is not available", e);
+        } finally {
+            if (pseudorandomKey != null) {
+                Arrays.fill(pseudorandomKey, (byte) 0);
+            }
+            if (block != null) {
+                Arrays.fill(block, (byte) 0);
+            }
+        }
     }
 
     /** Returns the identity as sent in the ClientHello: ASCII {@code fernet-jca-1-} and 32 hex digits. */

@@ -24,9 +24,10 @@ import org.bouncycastle.tls.TlsFatalAlertReceived;
 /**
  * The TLS 1.3 record layer after the handshake (RFC 8446 5): application data, alerts and the post-handshake
  * messages (NewSessionTicket ignored, KeyUpdate answered), with one lock, one buffer and one {@link RecordProtection}
- * per direction, so that a connection streaming both ways encrypts and decrypts at the same time. Each record is read
- * whole (header, then exactly its body) into the reader's buffer and opened there; each write is copied once into the
- * writer's buffer and sealed there. Buffers are allocated on first use and grow with the largest record seen, so an
+ * per direction, so that a connection streaming both ways encrypts and decrypts at the same time. Records are read
+ * into the reader's buffer, as many as one system call brings, and each is opened there in its turn; each write is
+ * copied once into the writer's buffer and sealed there, up to four records per system call. Buffers are allocated on
+ * first use and grow with the largest record seen (to four full records once one arrives or leaves: a stream), so an
  * idle connection holds none and one that carries small messages small ones.
  *
  * <p>A read timeout loses nothing: the bytes of a record read so far stay in the buffer, and the next read goes on.
@@ -40,18 +41,24 @@ final class RecordLayer {
     private static final int HANDSHAKE_KEY_UPDATE = 24;
     /** The longest post-handshake message kept while it arrives in pieces: a NewSessionTicket is a few hundred bytes. */
     private static final int MAX_HANDSHAKE_MESSAGE = 1 << 14;
+    /** Records one read from the socket may bring, and one {@link #read} may hand out. */
+    static final int RECORDS_PER_READ = 4;
+    /** Records sealed into one buffer and written to the socket at once by {@link #write}. */
+    static final int RECORDS_PER_WRITE = 4;
+    /** What a record adds to its content: header, content type, tag. */
+    private static final int RECORD_OVERHEAD = HEADER + 1 + TAG;
 
     private final InputStream in;
     private final OutputStream out;
 
     private final ReentrantLock readLock = new ReentrantLock();
     private final RecordProtection opener;
-    private final byte[] header = new byte[HEADER];
-    private int headerFill; // bytes of the next record's header read so far
-    private byte[] inbound; // the record being read, opened in place
-    private int bodyFill; // bytes of its body read so far
-    private int plainPosition; // unread application data: inbound[plainPosition..plainEnd)
+    private byte[] inbound; // records read from the wire, each opened in place when its turn comes
+    private int recordStart; // the next record not yet opened: inbound[recordStart..filled) came from the wire
+    private int filled;
+    private int plainPosition; // unread application data: inbound[plainPosition..plainEnd), before recordStart
     private int plainEnd;
+    private IOException deferred; // a record after data already handed out failed: thrown by the next read
     private volatile int available;
     private byte[] handshakeBytes = new byte[0]; // a post-handshake message split over records
     private volatile boolean inputClosed;
@@ -73,7 +80,11 @@ final class RecordLayer {
         this.sealer = sealer;
     }
 
-    /** Reads application data like {@link InputStream#read(byte[], int, int)}; -1 after the peer's close_notify. */
+    /**
+     * Reads application data like {@link InputStream#read(byte[], int, int)}; -1 after the peer's close_notify. Blocks
+     * for one record at most; records already read whole are opened too while {@code length} has room, so that a
+     * stream's reader gets up to {@value #RECORDS_PER_READ} records' data per call.
+     */
     int read(byte[] buffer, int offset, int length) throws IOException {
         if (length == 0) {
             return 0;
@@ -83,15 +94,33 @@ final class RecordLayer {
             if (destroyed) {
                 throw new SocketException("connection closed");
             }
+            if (deferred != null) {
+                throw deferred;
+            }
             while (plainPosition == plainEnd) {
                 if (inputClosed) {
                     return -1;
                 }
-                readRecord();
+                readRecord(true);
             }
-            int n = Math.min(length, plainEnd - plainPosition);
-            System.arraycopy(inbound, plainPosition, buffer, offset, n);
-            plainPosition += n;
+            int n = 0;
+            while (true) {
+                int chunk = Math.min(length - n, plainEnd - plainPosition);
+                System.arraycopy(inbound, plainPosition, buffer, offset + n, chunk);
+                plainPosition += chunk;
+                n += chunk;
+                if (n == length || inputClosed) {
+                    break;
+                }
+                try {
+                    if (!readRecord(false)) {
+                        break;
+                    }
+                } catch (IOException e) {
+                    deferred = e; // the data before it is the caller's; the failure comes with the next read
+                    break;
+                }
+            }
             available = plainEnd - plainPosition;
             return n;
         } finally {
@@ -112,46 +141,42 @@ final class RecordLayer {
         return inputClosed;
     }
 
-    /** Reads, opens and handles one record; returns having made application data available, or not. */
-    private void readRecord() throws IOException {
-        while (headerFill < HEADER) {
-            int got = in.read(header, headerFill, HEADER - headerFill);
-            if (got < 0) {
-                throw new EOFException(headerFill == 0 ? null : "ended inside a record");
-            }
-            headerFill += got;
+    /**
+     * Opens and handles the next record, reading it from the wire if {@code mayBlock} (then with as many of the
+     * following records as one read gives); without {@code mayBlock}, only a record already read whole. Returns whether
+     * a record was handled; application data, if it carried any, is then at {@code inbound[plainPosition..plainEnd)}.
+     */
+    private boolean readRecord(boolean mayBlock) throws IOException {
+        if (!buffered(HEADER, mayBlock)) {
+            return false;
         }
-        int length = ((header[3] & 0xff) << 8) | (header[4] & 0xff);
-        if (header[0] != APPLICATION_DATA) {
+        int start = recordStart;
+        int length = ((inbound[start + 3] & 0xff) << 8) | (inbound[start + 4] & 0xff);
+        if (inbound[start] != APPLICATION_DATA) {
             throw new TlsFatalAlert(AlertDescription.unexpected_message, "unprotected record after the handshake");
         }
         if (length > MAX_CIPHERTEXT) {
             throw new TlsFatalAlert(AlertDescription.record_overflow, "record of " + length + " bytes");
         }
-        inbound = fitting(inbound, HEADER + length, HEADER + MAX_CIPHERTEXT);
-        while (bodyFill < length) {
-            int got = in.read(inbound, HEADER + bodyFill, length - bodyFill);
-            if (got < 0) {
-                throw new EOFException("ended inside a record");
-            }
-            bodyFill += got;
+        if (!buffered(HEADER + length, mayBlock)) {
+            return false;
         }
-        System.arraycopy(header, 0, inbound, 0, HEADER);
-        headerFill = 0;
-        bodyFill = 0;
-        int end = HEADER + opener.open(inbound, length);
-        if (end - HEADER > MAX_PLAINTEXT + 1) {
+        start = recordStart; // reading may have moved the record to the front of the buffer
+        recordStart = start + HEADER + length;
+        int content = start + HEADER;
+        int end = content + opener.open(inbound, start, length);
+        if (end - content > MAX_PLAINTEXT + 1) {
             // RFC 8446 5.4: the inner plaintext, padding included, is at most 2^14 + 1 bytes
-            throw new TlsFatalAlert(AlertDescription.record_overflow, "record of " + (end - HEADER) + " bytes");
+            throw new TlsFatalAlert(AlertDescription.record_overflow, "record of " + (end - content) + " bytes");
         }
-        while (end > HEADER && inbound[end - 1] == 0) {
+        while (end > content && inbound[end - 1] == 0) {
             end--; // RFC 8446 5.4: zero padding after the content type
         }
-        if (end == HEADER) {
+        if (end == content) {
             throw new TlsFatalAlert(AlertDescription.unexpected_message, "record without a content type");
         }
         byte type = inbound[end - 1];
-        int contentLength = end - 1 - HEADER;
+        int contentLength = end - 1 - content;
         if (contentLength > MAX_PLAINTEXT) {
             throw new TlsFatalAlert(AlertDescription.record_overflow, "record of " + contentLength + " bytes");
         }
@@ -163,27 +188,76 @@ final class RecordLayer {
                 && !client
                 && contentLength > 0
                 && handshakeBytes.length == 0
-                && inbound[HEADER] == HANDSHAKE_NEW_SESSION_TICKET) {
+                && inbound[content] == HANDSHAKE_NEW_SESSION_TICKET) {
             throw new TlsFatalAlert(AlertDescription.unexpected_message, "NewSessionTicket from a client");
         }
         switch (type) {
             case APPLICATION_DATA -> {
-                plainPosition = HEADER;
-                plainEnd = HEADER + contentLength;
+                plainPosition = content;
+                plainEnd = content + contentLength;
                 available = contentLength;
             }
-            case ALERT -> alert(contentLength);
-            case HANDSHAKE -> handshake(contentLength);
+            case ALERT -> alert(content, contentLength);
+            case HANDSHAKE -> handshake(content, contentLength);
             default -> throw new TlsFatalAlert(AlertDescription.unexpected_message, "record of content type " + type);
         }
+        return true;
+    }
+
+    /**
+     * Tells whether {@code inbound[recordStart..recordStart + needed)} came from the wire, reading until it has if
+     * {@code mayBlock}: a read takes whatever the socket has, up to the buffer's room, so that one system call can
+     * bring several records. A timeout loses nothing: what was read stays, and the next call goes on from there.
+     */
+    private boolean buffered(int needed, boolean mayBlock) throws IOException {
+        while (filled - recordStart < needed) {
+            if (!mayBlock) {
+                return false;
+            }
+            makeRoom(needed);
+            int got = in.read(inbound, filled, inbound.length - filled);
+            if (got < 0) {
+                throw new EOFException(filled == recordStart ? null : "ended inside a record");
+            }
+            filled += got;
+        }
+        return true;
+    }
+
+    /**
+     * Makes room for a record of {@code needed} bytes from {@code recordStart}; only when no application data is
+     * left unread, so that the bytes before {@code recordStart} are free. The part of the record already read moves to
+     * the front; the buffer grows to the record, or, for a full-size record (a stream), to
+     * {@value #RECORDS_PER_READ} of them.
+     */
+    private void makeRoom(int needed) {
+        int partial = filled - recordStart;
+        if (inbound != null && needed <= inbound.length) {
+            if (recordStart + needed > inbound.length || partial == 0) {
+                System.arraycopy(inbound, recordStart, inbound, 0, partial);
+                recordStart = 0;
+                filled = partial;
+            }
+            return;
+        }
+        int limit = RECORDS_PER_READ * (HEADER + MAX_CIPHERTEXT);
+        byte[] grown = needed > MAX_PLAINTEXT / 2 ? new byte[limit] : fitting(inbound, needed, limit);
+        if (inbound != null) {
+            System.arraycopy(inbound, recordStart, grown, 0, partial);
+            Arrays.fill(inbound, (byte) 0);
+        }
+        inbound = grown;
+        recordStart = 0;
+        filled = partial;
+        plainPosition = plainEnd = 0;
     }
 
     /** RFC 8446 6: close_notify ends the peer's direction only; any other alert ends the connection. */
-    private void alert(int contentLength) throws IOException {
+    private void alert(int content, int contentLength) throws IOException {
         if (contentLength != 2) {
             throw new TlsFatalAlert(AlertDescription.decode_error, "alert of " + contentLength + " bytes");
         }
-        short description = (short) (inbound[HEADER + 1] & 0xff);
+        short description = (short) (inbound[content + 1] & 0xff);
         if (description == AlertDescription.close_notify) {
             inputClosed = true;
             return;
@@ -192,7 +266,7 @@ final class RecordLayer {
     }
 
     /** RFC 8446 4.6: NewSessionTicket is ignored (we resume nothing), KeyUpdate followed, anything else refused. */
-    private void handshake(int contentLength) throws IOException {
+    private void handshake(int content, int contentLength) throws IOException {
         if (contentLength == 0) {
             throw new TlsFatalAlert(AlertDescription.unexpected_message, "empty handshake record");
         }
@@ -201,7 +275,7 @@ final class RecordLayer {
             throw new TlsFatalAlert(AlertDescription.unexpected_message, "post-handshake message too long");
         }
         byte[] messages = Arrays.copyOf(handshakeBytes, held + contentLength);
-        System.arraycopy(inbound, HEADER, messages, held, contentLength);
+        System.arraycopy(inbound, content, messages, held, contentLength);
         int position = 0;
         while (messages.length - position >= 4) {
             int type = messages[position] & 0xff;
@@ -274,24 +348,39 @@ final class RecordLayer {
         sealer.update();
     }
 
-    /** Encrypts and sends {@code length} bytes, at most 2^14 per record. */
+    /**
+     * Encrypts and sends {@code length} bytes, at most 2^14 per record, and up to {@value #RECORDS_PER_WRITE} records
+     * per write to the socket: one system call, and one wake-up of the peer's reader, for 64 KiB instead of four.
+     */
     void write(byte[] buffer, int offset, int length) throws IOException {
         writeLock.lock();
         try {
             if (outputClosed) {
                 throw new SocketException("output has been shut down");
             }
-            byte[] record = outbound(Math.min(length, MAX_PLAINTEXT));
             int end = offset + length;
-            for (int position = offset; position < end; ) {
-                if (sealer.keyUpdateDue()) {
-                    keyUpdateOwed = true; // our own, before one key seals too many records (RFC 8446 5.5)
+            int position = offset;
+            while (position < end) {
+                int left = end - position;
+                int records = Math.min(RECORDS_PER_WRITE, (left + MAX_PLAINTEXT - 1) / MAX_PLAINTEXT);
+                byte[] batch = outbound(Math.min(left, records * MAX_PLAINTEXT) + (records - 1) * RECORD_OVERHEAD);
+                int fill = 0;
+                for (int record = 0; record < records; record++) {
+                    if (sealer.keyUpdateDue()) {
+                        keyUpdateOwed = true; // our own, before one key seals too many records (RFC 8446 5.5)
+                    }
+                    if (keyUpdateOwed) {
+                        out.write(
+                                batch, 0, fill); // what the old key sealed goes first; the KeyUpdate reuses the buffer
+                        fill = 0;
+                        payKeyUpdate();
+                    }
+                    int chunk = Math.min(end - position, MAX_PLAINTEXT);
+                    System.arraycopy(buffer, position, batch, fill + HEADER, chunk);
+                    fill += sealer.seal(batch, fill, chunk, APPLICATION_DATA);
+                    position += chunk;
                 }
-                payKeyUpdate();
-                int chunk = Math.min(end - position, MAX_PLAINTEXT);
-                System.arraycopy(buffer, position, record, HEADER, chunk);
-                out.write(record, 0, sealer.seal(record, chunk, APPLICATION_DATA));
-                position += chunk;
+                out.write(batch, 0, fill);
             }
             payKeyUpdate();
             out.flush();
@@ -341,9 +430,13 @@ final class RecordLayer {
         return true;
     }
 
-    /** Under writeLock: the writer's buffer, grown to hold a record of {@code contentLength} bytes. */
+    /**
+     * Under writeLock: the writer's buffer, grown to hold a record of {@code contentLength} bytes (or, for a batch of
+     * records, their contents and all but one record's header, type and tag).
+     */
     private byte[] outbound(int contentLength) {
-        outbound = fitting(outbound, HEADER + contentLength + 1 + TAG, HEADER + MAX_PLAINTEXT + 1 + TAG);
+        outbound = fitting(
+                outbound, contentLength + RECORD_OVERHEAD, RECORDS_PER_WRITE * (MAX_PLAINTEXT + RECORD_OVERHEAD));
         return outbound;
     }
 

@@ -90,19 +90,27 @@ final class RecordProtection {
      * type, writes the header and encrypts in place. Returns the record's length on the wire.
      */
     int seal(byte[] record, int contentLength, byte contentType) throws IOException {
+        return seal(record, 0, contentLength, contentType);
+    }
+
+    /**
+     * Seals the record that starts at {@code buffer[offset]}, its content at {@code buffer[offset + 5..]}, as
+     * {@link #seal(byte[], int, byte)} does; for several records sealed one after the other into one buffer.
+     */
+    int seal(byte[] buffer, int offset, int contentLength, byte contentType) throws IOException {
         usable();
         int inner = contentLength + 1;
         int body = inner + TAG;
-        record[HEADER + contentLength] = contentType;
-        record[0] = APPLICATION_DATA;
-        record[1] = 3;
-        record[2] = 3;
-        record[3] = (byte) (body >>> 8);
-        record[4] = (byte) body;
+        buffer[offset + HEADER + contentLength] = contentType;
+        buffer[offset] = APPLICATION_DATA;
+        buffer[offset + 1] = 3;
+        buffer[offset + 2] = 3;
+        buffer[offset + 3] = (byte) (body >>> 8);
+        buffer[offset + 4] = (byte) body;
         try {
             cipher.init(mode, key, nextNonce());
-            cipher.updateAAD(record, 0, HEADER);
-            cipher.doFinal(record, HEADER, inner, record, HEADER);
+            cipher.updateAAD(buffer, offset, HEADER);
+            cipher.doFinal(buffer, offset + HEADER, inner, buffer, offset + HEADER);
         } catch (GeneralSecurityException e) {
             throw new TlsFatalAlert(AlertDescription.internal_error, e);
         }
@@ -117,14 +125,19 @@ final class RecordProtection {
      * @throws TlsFatalAlert bad_record_mac for a forged, corrupted, replayed or reordered record
      */
     int open(byte[] record, int bodyLength) throws IOException {
+        return open(record, 0, bodyLength);
+    }
+
+    /** Opens the record that starts at {@code buffer[offset]}, as {@link #open(byte[], int)} does. */
+    int open(byte[] buffer, int offset, int bodyLength) throws IOException {
         usable();
         if (bodyLength < TAG + 1) {
             throw new TlsFatalAlert(AlertDescription.bad_record_mac, "record too short");
         }
         try {
             cipher.init(mode, key, nextNonce());
-            cipher.updateAAD(record, 0, HEADER);
-            return cipher.doFinal(record, HEADER, bodyLength, record, HEADER);
+            cipher.updateAAD(buffer, offset, HEADER);
+            return cipher.doFinal(buffer, offset + HEADER, bodyLength, buffer, offset + HEADER);
         } catch (AEADBadTagException e) {
             throw new TlsFatalAlert(AlertDescription.bad_record_mac, e);
         } catch (GeneralSecurityException e) {

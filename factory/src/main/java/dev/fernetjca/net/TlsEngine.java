@@ -84,7 +84,16 @@ final class TlsEngine implements Connection {
         this.rawOut = rawOut;
         this.transport = transport;
         this.peer = peer;
-        this.heldIdentities = psks.stream().map(PskDerivation::identityText).toList();
+        this.heldIdentities = identities(psks);
+    }
+
+    /** The identities of {@code psks}; a loop, not a stream, which a cold JVM's first connection would pay for. */
+    private static List<String> identities(List<PskDerivation> psks) {
+        String[] identities = new String[psks.size()];
+        for (int i = 0; i < identities.length; i++) {
+            identities[i] = psks.get(i).identityText();
+        }
+        return List.of(identities);
     }
 
     static TlsEngine client(

@@ -5,6 +5,8 @@ import static dev.fernetjca.net.SocketTestSupport.newKey;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -112,6 +114,33 @@ class KeyWatchTest {
             established.close();
         }
         assertEquals(1, count("INFO keys reloaded from key file " + keyFile));
+    }
+
+    @Test
+    void defaultFactoryIsSharedUntilItsKeyFileOrASettingChanges() throws Exception {
+        Path keyFile = keyFile(dir.resolve("fernet.key"), oldKey);
+        environment.put("FERNET_KEY_FILE", keyFile.toString());
+        Lookup lookup = Lookup.withEnvironment(environment);
+        FernetSocketFactory first = FernetSocketFactory.shared(lookup);
+        assertSame(first, FernetSocketFactory.shared(lookup), "read and derived again with nothing changed");
+
+        Files.writeString(keyFile, text(newKey) + "\n");
+        FernetSocketFactory afterEdit = FernetSocketFactory.shared(lookup);
+        assertNotSame(first, afterEdit);
+        try (Echo server = echo(SocketTestSupport.serverFactory(newKey, Duration.ofSeconds(10))::createServerSocket)) {
+            assertEcho(opened(afterEdit.createSocket(LOOPBACK, server.port())));
+        }
+        assertSame(afterEdit, FernetSocketFactory.shared(lookup));
+
+        environment.put("FERNET_HANDSHAKE_TIMEOUT", "5000");
+        assertNotSame(afterEdit, FernetSocketFactory.shared(Lookup.withEnvironment(environment)));
+    }
+
+    @Test
+    void defaultFactoryOfInlineKeysIsMadeAnew() {
+        environment.put("FERNET_KEY", text(oldKey));
+        Lookup lookup = Lookup.withEnvironment(environment);
+        assertNotSame(FernetSocketFactory.shared(lookup), FernetSocketFactory.shared(lookup));
     }
 
     @Test

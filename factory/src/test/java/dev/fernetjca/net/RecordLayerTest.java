@@ -308,6 +308,135 @@ class RecordLayerTest {
     }
 
     @Test
+    void oneReadHandsOutTheRecordsAlreadyReadWhole() throws IOException {
+        Peer peer = new Peer(AES).data("one ").data("two ").data("three");
+        RecordLayer layer = unfragmented(peer.bytes());
+        byte[] got = new byte[100];
+        assertEquals(13, layer.read(got, 0, got.length), "three records in one read");
+        assertEquals("one two three", new String(got, 0, 13, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aForgedRecordAfterGoodOnesFailsTheNextReadNotTheDataBeforeIt() throws IOException {
+        Peer peer = new Peer(AES).data("good").data("forged");
+        byte[] wire = peer.bytes();
+        wire[wire.length - 1] ^= 1; // the last record's tag
+        RecordLayer layer = unfragmented(wire);
+        byte[] got = new byte[100];
+        assertEquals(4, layer.read(got, 0, got.length));
+        assertEquals("good", new String(got, 0, 4, StandardCharsets.UTF_8));
+        TlsFatalAlert alert = assertThrows(TlsFatalAlert.class, () -> layer.read(got, 0, got.length));
+        assertEquals(AlertDescription.bad_record_mac, alert.getAlertDescription());
+    }
+
+    @Test
+    void aStreamOfFullRecordsIsReadSeveralRecordsPerRead() throws IOException {
+        Peer peer = new Peer(AES);
+        byte[] data = random(8 * MAX_PLAINTEXT, 12);
+        for (int i = 0; i < 8; i++) {
+            peer.record(APPLICATION_DATA, Arrays.copyOfRange(data, i * MAX_PLAINTEXT, (i + 1) * MAX_PLAINTEXT));
+        }
+        int[] reads = {0};
+        InputStream counted = new FilterInputStream(new ByteArrayInputStream(peer.bytes())) {
+            @Override
+            public int read(byte[] buffer, int offset, int length) throws IOException {
+                reads[0]++;
+                return super.read(buffer, offset, length);
+            }
+        };
+        RecordLayer layer = new RecordLayer(
+                counted,
+                new ByteArrayOutputStream(),
+                new RecordProtection(AES, toUs, false, 0),
+                new RecordProtection(AES, fromUs, true, 0),
+                true);
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buffer = new byte[RecordLayer.RECORDS_PER_READ * MAX_PLAINTEXT];
+        for (int n; got.size() < data.length && (n = layer.read(buffer, 0, buffer.length)) > 0; ) {
+            got.write(buffer, 0, n);
+        }
+        assertArrayEquals(data, got.toByteArray());
+        assertTrue(reads[0] <= 5, "two reads per record before read-ahead (16), got " + reads[0]);
+    }
+
+    private RecordLayer unfragmented(byte[] wire) throws IOException {
+        return new RecordLayer(
+                new ByteArrayInputStream(wire),
+                new ByteArrayOutputStream(),
+                new RecordProtection(AES, toUs, false, 0),
+                new RecordProtection(AES, fromUs, true, 0),
+                true);
+    }
+
+    @Test
+    void upToFourRecordsLeaveInOneWrite() throws IOException {
+        CountingOutput sent = new CountingOutput();
+        RecordLayer layer = us(AES, new byte[0], sent);
+        byte[] data = random(5 * MAX_PLAINTEXT + 100, 10); // six records
+        layer.write(data, 0, data.length);
+        assertEquals(2, sent.writes, "four records, then two");
+        assertArrayEquals(data, openAll(new Peer(AES), sent.toByteArray(), 6));
+    }
+
+    @Test
+    void ourOwnKeyUpdateInsideABatchFollowsTheRecordsSealedBeforeIt() throws IOException {
+        CountingOutput sent = new CountingOutput();
+        // the third record of the batch is the last one the first key may seal
+        RecordLayer layer = new RecordLayer(
+                new ByteArrayInputStream(new byte[0]),
+                sent,
+                new RecordProtection(AES, toUs, false, 0),
+                new RecordProtection(AES, fromUs, true, RecordProtection.RECORDS_PER_KEY - 3),
+                true);
+        byte[] data = random(4 * MAX_PLAINTEXT, 11);
+        layer.write(data, 0, data.length);
+        byte[] wire = sent.toByteArray();
+        RecordProtection opener = new RecordProtection(AES, fromUs, false, RecordProtection.RECORDS_PER_KEY - 3);
+        int position = 0;
+        ByteArrayOutputStream opened = new ByteArrayOutputStream();
+        for (int record = 0; record < 5; record++) {
+            int length = ((wire[position + 3] & 0xff) << 8) | (wire[position + 4] & 0xff);
+            byte[] sealed = Arrays.copyOfRange(wire, position, position + HEADER + length);
+            position += HEADER + length;
+            int inner = opener.open(sealed, length);
+            byte type = sealed[HEADER + inner - 1];
+            if (record == 3) {
+                assertEquals(HANDSHAKE, type, "the KeyUpdate after three records under the first key");
+                opener.update();
+            } else {
+                assertEquals(APPLICATION_DATA, type);
+                opened.write(sealed, HEADER, inner - 1);
+            }
+        }
+        assertEquals(wire.length, position);
+        assertArrayEquals(data, opened.toByteArray());
+    }
+
+    /** Opens {@code records} application data records of {@code wire}; returns their content. */
+    private static byte[] openAll(Peer peer, byte[] wire, int records) throws IOException {
+        int[] position = {0};
+        ByteArrayOutputStream opened = new ByteArrayOutputStream();
+        for (int i = 0; i < records; i++) {
+            byte[] inner = peer.open(wire, position);
+            assertEquals(APPLICATION_DATA, inner[inner.length - 1]);
+            opened.write(inner, 0, inner.length - 1);
+        }
+        assertEquals(wire.length, position[0]);
+        return opened.toByteArray();
+    }
+
+    /** Counts the writes that reach the socket. */
+    private static final class CountingOutput extends ByteArrayOutputStream {
+        int writes;
+
+        @Override
+        public synchronized void write(byte[] bytes, int offset, int length) {
+            writes++;
+            super.write(bytes, offset, length);
+        }
+    }
+
+    @Test
     void replayedReorderedAndFlippedRecordsFailAuthenticationWithoutPlaintext() throws IOException {
         Peer peer = new Peer(AES).data("first").data("second");
         byte[] wire = peer.bytes();
