@@ -3,7 +3,6 @@ package dev.fernetjca.provider;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Arrays;
-import java.util.Base64;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.IvParameterSpec;
@@ -26,6 +25,13 @@ final class Token {
     static final int TAG_BYTES = 32;
     static final int MIN_RAW_BYTES = HEADER_BYTES + BLOCK_BYTES + TAG_BYTES;
 
+    /**
+     * AES-CBC runs through the JDK's vectorized stub only once its caller is compiled by C2, after thousands of calls
+     * (see {@link ChunkedBase64}); a megabyte in one call runs block by block. Chunks of this many bytes get there
+     * within a few tokens and cost nothing in calls.
+     */
+    private static final int CBC_CHUNK_BYTES = 16 * 1024;
+
     private final byte[] raw;
 
     private Token(byte[] raw) {
@@ -37,16 +43,14 @@ final class Token {
      *
      * @throws AEADBadTagException "malformed token" for anything else
      */
-    static Token parse(byte[] ascii, int offset, int length) throws AEADBadTagException {
+    static Token parse(byte[] ascii, int offset, int length, ChunkedBase64 base64) throws AEADBadTagException {
         // a token is at least 100 characters; padded base64 comes in groups of four
         if (length < base64Length(MIN_RAW_BYTES) || length % 4 != 0) {
             throw malformed();
         }
         byte[] raw;
         try {
-            byte[] text =
-                    offset == 0 && length == ascii.length ? ascii : Arrays.copyOfRange(ascii, offset, offset + length);
-            raw = Base64.getUrlDecoder().decode(text);
+            raw = base64.decode(ascii, offset, length);
         } catch (IllegalArgumentException e) {
             throw malformed();
         }
@@ -145,7 +149,16 @@ final class Token {
             if (ciphertextBytes > BLOCK_BYTES) {
                 engines.aesNoPadding.init(
                         Cipher.DECRYPT_MODE, aesKey, new IvParameterSpec(raw, IV_OFFSET, BLOCK_BYTES));
-                engines.aesNoPadding.doFinal(raw, HEADER_BYTES, ciphertextBytes - BLOCK_BYTES, plaintext, 0);
+                int whole = ciphertextBytes - BLOCK_BYTES;
+                int written = 0; // Bouncy Castle's update may hold a block back until the next call
+                for (int done = 0; done < whole; done += CBC_CHUNK_BYTES) {
+                    int chunk = Math.min(CBC_CHUNK_BYTES, whole - done);
+                    written += engines.aesNoPadding.update(raw, HEADER_BYTES + done, chunk, plaintext, written);
+                }
+                written += engines.aesNoPadding.doFinal(raw, 0, 0, plaintext, written);
+                if (written != whole) {
+                    throw new IllegalStateException("AES-CBC wrote " + written + " bytes, expected " + whole);
+                }
             }
             System.arraycopy(tail, 0, plaintext, ciphertextBytes - BLOCK_BYTES, BLOCK_BYTES - padding);
             return plaintext;
@@ -158,34 +171,71 @@ final class Token {
         }
     }
 
-    /** Returns the token for {@code plaintext}, in url-safe base64 as US-ASCII bytes. */
+    /**
+     * Returns the token for {@code plaintext}, in url-safe base64 as US-ASCII bytes. A large token is built in the
+     * one array it is returned in: the raw token at its end, encrypted and MACed there, then encoded in place towards
+     * the front.
+     */
     static byte[] encrypt(
-            Engines engines, FernetSecretKey key, long timestamp, byte[] iv, byte[] plaintext, int offset, int length) {
+            Engines engines,
+            ChunkedBase64 base64,
+            FernetSecretKey key,
+            long timestamp,
+            byte[] iv,
+            byte[] plaintext,
+            int offset,
+            int length) {
+        int rawBytes = HEADER_BYTES + paddedLength(length) + TAG_BYTES;
+        if (rawBytes <= ChunkedBase64.CHUNKED_ABOVE_BYTES) {
+            byte[] raw = new byte[rawBytes];
+            seal(engines, key, timestamp, iv, plaintext, offset, length, raw, 0);
+            return ChunkedBase64.encode(raw);
+        }
+        byte[] token = new byte[base64Length(rawBytes)];
+        seal(engines, key, timestamp, iv, plaintext, offset, length, token, token.length - rawBytes);
+        base64.encodeInPlace(token, 0, rawBytes);
+        return token;
+    }
+
+    /** Writes the raw token for {@code plaintext} into {@code out} from {@code at}. */
+    private static void seal(
+            Engines engines,
+            FernetSecretKey key,
+            long timestamp,
+            byte[] iv,
+            byte[] plaintext,
+            int offset,
+            int length,
+            byte[] out,
+            int at) {
         int ciphertextBytes = paddedLength(length);
-        byte[] raw = new byte[HEADER_BYTES + ciphertextBytes + TAG_BYTES];
-        raw[0] = VERSION;
+        out[at] = VERSION;
         for (int i = 7; i >= 0; i--) {
-            raw[TIMESTAMP_OFFSET + i] = (byte) timestamp;
+            out[at + TIMESTAMP_OFFSET + i] = (byte) timestamp;
             timestamp >>>= 8;
         }
-        System.arraycopy(iv, 0, raw, IV_OFFSET, BLOCK_BYTES);
+        System.arraycopy(iv, 0, out, at + IV_OFFSET, BLOCK_BYTES);
         try {
             engines.aes.init(Cipher.ENCRYPT_MODE, aesKey(key), new IvParameterSpec(iv));
-            // whole blocks through update, the tail through doFinal: a single doFinal copies the whole plaintext first
+            // whole blocks through update, in chunks; the tail through doFinal: a single doFinal copies the whole
+            // plaintext first, to pad it
             int wholeBlocks = length / BLOCK_BYTES * BLOCK_BYTES;
-            int written = wholeBlocks == 0 ? 0 : engines.aes.update(plaintext, offset, wholeBlocks, raw, HEADER_BYTES);
+            int written = 0;
+            for (int done = 0; done < wholeBlocks; done += CBC_CHUNK_BYTES) {
+                int chunk = Math.min(CBC_CHUNK_BYTES, wholeBlocks - done);
+                written += engines.aes.update(plaintext, offset + done, chunk, out, at + HEADER_BYTES + written);
+            }
             written += engines.aes.doFinal(
-                    plaintext, offset + wholeBlocks, length - wholeBlocks, raw, HEADER_BYTES + written);
+                    plaintext, offset + wholeBlocks, length - wholeBlocks, out, at + HEADER_BYTES + written);
             if (written != ciphertextBytes) {
                 throw new IllegalStateException("AES-CBC wrote " + written + " bytes, expected " + ciphertextBytes);
             }
             engines.hmac.init(hmacKey(key));
-            engines.hmac.update(raw, 0, HEADER_BYTES + ciphertextBytes);
-            engines.hmac.doFinal(raw, HEADER_BYTES + ciphertextBytes);
+            engines.hmac.update(out, at, HEADER_BYTES + ciphertextBytes);
+            engines.hmac.doFinal(out, at + HEADER_BYTES + ciphertextBytes);
         } catch (GeneralSecurityException e) {
             throw Engines.unexpected(e);
         }
-        return Base64.getUrlEncoder().encode(raw);
     }
 
     private static byte[] hmac(Engines engines, FernetSecretKey key, byte[] data, int length) {
