@@ -127,48 +127,80 @@ final class Token {
      * @throws AEADBadTagException if the padding is wrong (a token made with the key, but not by a Fernet encoder)
      */
     byte[] decrypt(Engines engines, FernetSecretKey key) throws AEADBadTagException {
-        int ciphertextBytes = ciphertextBytes();
-        int lastBlock = HEADER_BYTES + ciphertextBytes - BLOCK_BYTES;
-        // CBC: the last block's IV is the block before it, or the token's IV when there is only one
-        int lastBlockIv = ciphertextBytes == BLOCK_BYTES ? IV_OFFSET : lastBlock - BLOCK_BYTES;
         byte[] tail = new byte[BLOCK_BYTES];
         try {
             SecretKeySpec aesKey = aesKey(key);
-            engines.aesNoPadding.init(Cipher.DECRYPT_MODE, aesKey, new IvParameterSpec(raw, lastBlockIv, BLOCK_BYTES));
-            engines.aesNoPadding.doFinal(raw, lastBlock, BLOCK_BYTES, tail, 0);
-            int padding = tail[BLOCK_BYTES - 1] & 0xff;
-            if (padding < 1 || padding > BLOCK_BYTES) {
-                throw malformed();
-            }
-            for (int i = BLOCK_BYTES - padding; i < BLOCK_BYTES - 1; i++) {
-                if ((tail[i] & 0xff) != padding) {
-                    throw malformed();
-                }
-            }
-            byte[] plaintext = new byte[ciphertextBytes - padding];
-            if (ciphertextBytes > BLOCK_BYTES) {
-                engines.aesNoPadding.init(
-                        Cipher.DECRYPT_MODE, aesKey, new IvParameterSpec(raw, IV_OFFSET, BLOCK_BYTES));
-                int whole = ciphertextBytes - BLOCK_BYTES;
-                int written = 0; // Bouncy Castle's update may hold a block back until the next call
-                for (int done = 0; done < whole; done += CBC_CHUNK_BYTES) {
-                    int chunk = Math.min(CBC_CHUNK_BYTES, whole - done);
-                    written += engines.aesNoPadding.update(raw, HEADER_BYTES + done, chunk, plaintext, written);
-                }
-                written += engines.aesNoPadding.doFinal(raw, 0, 0, plaintext, written);
-                if (written != whole) {
-                    throw new IllegalStateException("AES-CBC wrote " + written + " bytes, expected " + whole);
-                }
-            }
-            System.arraycopy(tail, 0, plaintext, ciphertextBytes - BLOCK_BYTES, BLOCK_BYTES - padding);
+            byte[] plaintext = new byte[openLastBlock(engines, aesKey, tail)];
+            openInto(engines, aesKey, tail, plaintext, 0, plaintext.length);
             return plaintext;
-        } catch (AEADBadTagException e) {
-            throw e;
-        } catch (GeneralSecurityException e) {
-            throw Engines.unexpected(e);
         } finally {
             Arrays.fill(tail, (byte) 0);
         }
+    }
+
+    /**
+     * Decrypts a token that {@link #authenticatedBy} {@code key} into {@code out} from {@code outOffset}, which must
+     * have room for {@link #maxPlaintextBytes}, and returns the plaintext's length. Nothing is written unless the
+     * padding is right.
+     *
+     * @throws AEADBadTagException if the padding is wrong
+     */
+    int decrypt(Engines engines, FernetSecretKey key, byte[] out, int outOffset) throws AEADBadTagException {
+        byte[] tail = new byte[BLOCK_BYTES];
+        try {
+            SecretKeySpec aesKey = aesKey(key);
+            int length = openLastBlock(engines, aesKey, tail);
+            openInto(engines, aesKey, tail, out, outOffset, length);
+            return length;
+        } finally {
+            Arrays.fill(tail, (byte) 0);
+        }
+    }
+
+    /** Decrypts the last block into {@code tail} and returns the plaintext's length, which its padding gives. */
+    private int openLastBlock(Engines engines, SecretKeySpec aesKey, byte[] tail) throws AEADBadTagException {
+        int lastBlock = HEADER_BYTES + ciphertextBytes() - BLOCK_BYTES;
+        // CBC: the last block's IV is the block before it, which for the first block is the token's IV
+        int lastBlockIv = lastBlock - BLOCK_BYTES;
+        try {
+            engines.aesNoPadding.init(Cipher.DECRYPT_MODE, aesKey, new IvParameterSpec(raw, lastBlockIv, BLOCK_BYTES));
+            engines.aesNoPadding.doFinal(raw, lastBlock, BLOCK_BYTES, tail, 0);
+        } catch (GeneralSecurityException e) {
+            throw Engines.unexpected(e);
+        }
+        int padding = tail[BLOCK_BYTES - 1] & 0xff;
+        if (padding < 1 || padding > BLOCK_BYTES) {
+            throw malformed();
+        }
+        for (int i = BLOCK_BYTES - padding; i < BLOCK_BYTES - 1; i++) {
+            if ((tail[i] & 0xff) != padding) {
+                throw malformed();
+            }
+        }
+        return ciphertextBytes() - padding;
+    }
+
+    /** Decrypts all blocks but the last into {@code out}, then copies the last block's plaintext from the tail. */
+    private void openInto(Engines engines, SecretKeySpec aesKey, byte[] tail, byte[] out, int outOffset, int length) {
+        int whole = ciphertextBytes() - BLOCK_BYTES;
+        if (whole > 0) {
+            try {
+                engines.aesNoPadding.init(
+                        Cipher.DECRYPT_MODE, aesKey, new IvParameterSpec(raw, IV_OFFSET, BLOCK_BYTES));
+                int written = 0; // Bouncy Castle's update may hold a block back until the next call
+                for (int done = 0; done < whole; done += CBC_CHUNK_BYTES) {
+                    int chunk = Math.min(CBC_CHUNK_BYTES, whole - done);
+                    written += engines.aesNoPadding.update(raw, HEADER_BYTES + done, chunk, out, outOffset + written);
+                }
+                written += engines.aesNoPadding.doFinal(raw, 0, 0, out, outOffset + written);
+                if (written != whole) {
+                    throw new IllegalStateException("AES-CBC wrote " + written + " bytes, expected " + whole);
+                }
+            } catch (GeneralSecurityException e) {
+                throw Engines.unexpected(e);
+            }
+        }
+        System.arraycopy(tail, 0, out, outOffset + whole, length - whole);
     }
 
     /**
@@ -192,9 +224,30 @@ final class Token {
             return ChunkedBase64.encode(raw);
         }
         byte[] token = new byte[base64Length(rawBytes)];
-        seal(engines, key, timestamp, iv, plaintext, offset, length, token, token.length - rawBytes);
-        base64.encodeInPlace(token, 0, rawBytes);
+        encrypt(engines, base64, key, timestamp, iv, plaintext, offset, length, token, 0);
         return token;
+    }
+
+    /**
+     * Writes the token for {@code plaintext} into {@code out} from {@code outOffset}, which must have room for
+     * {@link #tokenLength}, and returns its length. The plaintext must not overlap that room.
+     */
+    static int encrypt(
+            Engines engines,
+            ChunkedBase64 base64,
+            FernetSecretKey key,
+            long timestamp,
+            byte[] iv,
+            byte[] plaintext,
+            int offset,
+            int length,
+            byte[] out,
+            int outOffset) {
+        int rawBytes = HEADER_BYTES + paddedLength(length) + TAG_BYTES;
+        int tokenBytes = base64Length(rawBytes);
+        seal(engines, key, timestamp, iv, plaintext, offset, length, out, outOffset + tokenBytes - rawBytes);
+        base64.encodeInPlace(out, outOffset, rawBytes);
+        return tokenBytes;
     }
 
     /** Writes the raw token for {@code plaintext} into {@code out} from {@code at}. */
