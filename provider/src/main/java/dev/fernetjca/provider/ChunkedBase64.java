@@ -10,10 +10,10 @@ import java.util.Base64;
  * times slower. An application that makes few large tokens might never get there, each token being one call: in
  * chunks, a megabyte token is a hundred calls, and the stubs take over within the first tokens. The price is a copy
  * through two small arrays per chunk, since the JDK's codec reads and writes whole arrays only; smaller tokens are
- * one call, whose callers grow hot soon enough.
+ * one call, whose callers grow hot soon enough. The two arrays are made per token, not kept: a Cipher that once saw a
+ * large token should not hold 28 KiB for the rest of its life (a connection in fernet-tokens mode holds two).
  *
- * <p>Holds only token bytes (ciphertext and its base64), never a key or plaintext. Not thread-safe: one per
- * {@link TokenEngine}.
+ * <p>Stateless; safe to share.
  */
 final class ChunkedBase64 {
     /** Bytes per chunk: a multiple of 3, so that no chunk but the last has padding. */
@@ -27,8 +27,7 @@ final class ChunkedBase64 {
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder();
     private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
 
-    private byte[] rawChunk; // allocated with the first token larger than a chunk
-    private byte[] textChunk;
+    private ChunkedBase64() {}
 
     /**
      * Returns the text of {@code raw}, whole, as the JDK encodes it in one call: for tokens of up to
@@ -44,22 +43,26 @@ final class ChunkedBase64 {
      * ahead of reading by a third of what has been read, and the raw bytes start a third of their length after
      * {@code offset}, so no chunk is overwritten before it is read.
      */
-    void encodeInPlace(byte[] buffer, int offset, int rawBytes) {
-        int textBytes = Token.base64Length(rawBytes);
-        int rawStart = offset + textBytes - rawBytes;
+    static void encodeInPlace(byte[] buffer, int offset, int rawBytes) {
+        int rawStart = offset + Token.base64Length(rawBytes) - rawBytes;
+        int read = rawBytes > CHUNK_BYTES ? encodeChunksButTheLast(buffer, offset, rawStart, rawBytes) : 0;
+        byte[] lastText = ENCODER.encode(Arrays.copyOfRange(buffer, rawStart + read, rawStart + rawBytes));
+        System.arraycopy(lastText, 0, buffer, offset + read / 3 * 4, lastText.length);
+    }
+
+    /** Encodes whole chunks while more than a chunk is left, and returns how many raw bytes they held. */
+    private static int encodeChunksButTheLast(byte[] buffer, int offset, int rawStart, int rawBytes) {
+        byte[] rawChunk = new byte[CHUNK_BYTES];
+        byte[] textChunk = new byte[CHUNK_CHARS];
         int read = 0;
-        int written = 0;
-        allocateChunks();
-        // strictly more than a chunk left: the last chunk, whole or not, may need padding, and takes the path below
+        // strictly more than a chunk left: the last chunk, whole or not, may need padding, and is the caller's
         while (rawBytes - read > CHUNK_BYTES) {
             System.arraycopy(buffer, rawStart + read, rawChunk, 0, CHUNK_BYTES);
             ENCODER.encode(rawChunk, textChunk);
-            System.arraycopy(textChunk, 0, buffer, offset + written, CHUNK_CHARS);
+            System.arraycopy(textChunk, 0, buffer, offset + read / 3 * 4, CHUNK_CHARS);
             read += CHUNK_BYTES;
-            written += CHUNK_CHARS;
         }
-        byte[] lastText = ENCODER.encode(Arrays.copyOfRange(buffer, rawStart + read, rawStart + rawBytes));
-        System.arraycopy(lastText, 0, buffer, offset + written, lastText.length);
+        return read;
     }
 
     /**
@@ -68,7 +71,7 @@ final class ChunkedBase64 {
      *
      * @throws IllegalArgumentException if the text is not url-safe base64 whose length is a multiple of 4
      */
-    byte[] decode(byte[] text, int offset, int length) {
+    static byte[] decode(byte[] text, int offset, int length) {
         if (length % 4 != 0) {
             throw new IllegalArgumentException("not whole groups of four");
         }
@@ -79,7 +82,8 @@ final class ChunkedBase64 {
         int end = offset + length;
         int padding = text[end - 1] == '=' ? (text[end - 2] == '=' ? 2 : 1) : 0;
         byte[] raw = new byte[length / 4 * 3 - padding];
-        allocateChunks();
+        byte[] rawChunk = new byte[CHUNK_BYTES];
+        byte[] textChunk = new byte[CHUNK_CHARS];
         int read = 0;
         int written = 0;
         while (length - read > CHUNK_CHARS) {
@@ -98,12 +102,5 @@ final class ChunkedBase64 {
         }
         System.arraycopy(last, 0, raw, written, last.length);
         return raw;
-    }
-
-    private void allocateChunks() {
-        if (rawChunk == null) {
-            rawChunk = new byte[CHUNK_BYTES];
-            textChunk = new byte[CHUNK_CHARS];
-        }
     }
 }

@@ -43,14 +43,14 @@ final class Token {
      *
      * @throws AEADBadTagException "malformed token" for anything else
      */
-    static Token parse(byte[] ascii, int offset, int length, ChunkedBase64 base64) throws AEADBadTagException {
+    static Token parse(byte[] ascii, int offset, int length) throws AEADBadTagException {
         // a token is at least 100 characters; padded base64 comes in groups of four
         if (length < base64Length(MIN_RAW_BYTES) || length % 4 != 0) {
             throw malformed();
         }
         byte[] raw;
         try {
-            raw = base64.decode(ascii, offset, length);
+            raw = ChunkedBase64.decode(ascii, offset, length);
         } catch (IllegalArgumentException e) {
             throw malformed();
         }
@@ -209,14 +209,7 @@ final class Token {
      * the front.
      */
     static byte[] encrypt(
-            Engines engines,
-            ChunkedBase64 base64,
-            FernetSecretKey key,
-            long timestamp,
-            byte[] iv,
-            byte[] plaintext,
-            int offset,
-            int length) {
+            Engines engines, FernetSecretKey key, long timestamp, byte[] iv, byte[] plaintext, int offset, int length) {
         int rawBytes = HEADER_BYTES + paddedLength(length) + TAG_BYTES;
         if (rawBytes <= ChunkedBase64.CHUNKED_ABOVE_BYTES) {
             byte[] raw = new byte[rawBytes];
@@ -224,7 +217,7 @@ final class Token {
             return ChunkedBase64.encode(raw);
         }
         byte[] token = new byte[base64Length(rawBytes)];
-        encrypt(engines, base64, key, timestamp, iv, plaintext, offset, length, token, 0);
+        encrypt(engines, key, timestamp, iv, plaintext, offset, length, token, 0);
         return token;
     }
 
@@ -234,7 +227,6 @@ final class Token {
      */
     static int encrypt(
             Engines engines,
-            ChunkedBase64 base64,
             FernetSecretKey key,
             long timestamp,
             byte[] iv,
@@ -246,7 +238,7 @@ final class Token {
         int rawBytes = HEADER_BYTES + paddedLength(length) + TAG_BYTES;
         int tokenBytes = base64Length(rawBytes);
         seal(engines, key, timestamp, iv, plaintext, offset, length, out, outOffset + tokenBytes - rawBytes);
-        base64.encodeInPlace(out, outOffset, rawBytes);
+        ChunkedBase64.encodeInPlace(out, outOffset, rawBytes);
         return tokenBytes;
     }
 

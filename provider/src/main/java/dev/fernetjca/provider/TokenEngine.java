@@ -22,7 +22,6 @@ final class TokenEngine {
     private final Engines engines;
     private final List<FernetSecretKey> keys; // copies: the primary first
     private final SecureRandom random;
-    private final ChunkedBase64 base64 = new ChunkedBase64();
 
     private TokenEngine(Engines engines, List<FernetSecretKey> keys, SecureRandom random) {
         this.engines = engines;
@@ -51,7 +50,7 @@ final class TokenEngine {
 
     /** Returns the token of {@code length} bytes of plaintext, under the primary key, with the given date and IV. */
     byte[] encrypt(byte[] plaintext, int offset, int length, long timestamp, byte[] iv) {
-        return Token.encrypt(engines, base64, keys.get(0), timestamp, iv, plaintext, offset, length);
+        return Token.encrypt(engines, keys.get(0), timestamp, iv, plaintext, offset, length);
     }
 
     /**
@@ -59,7 +58,7 @@ final class TokenEngine {
      * room for {@link Token#tokenLength} and must not overlap the plaintext, and returns its length.
      */
     int encrypt(byte[] plaintext, int offset, int length, long timestamp, byte[] iv, byte[] out, int outOffset) {
-        return Token.encrypt(engines, base64, keys.get(0), timestamp, iv, plaintext, offset, length, out, outOffset);
+        return Token.encrypt(engines, keys.get(0), timestamp, iv, plaintext, offset, length, out, outOffset);
     }
 
     /**
@@ -68,7 +67,7 @@ final class TokenEngine {
      * @throws AEADBadTagException if the token is malformed, not authenticated, too old or from the future
      */
     byte[] decrypt(byte[] tokenBytes, int offset, int length, FernetParameterSpec params) throws AEADBadTagException {
-        Token token = Token.parse(tokenBytes, offset, length, base64);
+        Token token = Token.parse(tokenBytes, offset, length);
         return token.decrypt(engines, authenticatingAtItsAge(token, params));
     }
 
@@ -80,20 +79,20 @@ final class TokenEngine {
      */
     int decrypt(byte[] tokenBytes, int offset, int length, FernetParameterSpec params, byte[] out, int outOffset)
             throws AEADBadTagException {
-        Token token = Token.parse(tokenBytes, offset, length, base64);
+        Token token = Token.parse(tokenBytes, offset, length);
         return token.decrypt(engines, authenticatingAtItsAge(token, params), out, outOffset);
     }
 
     /** Returns the authenticated timestamp of a token (unsigned epoch seconds), ignoring any TTL. */
     long timestamp(byte[] tokenBytes) throws AEADBadTagException {
-        Token token = Token.parse(tokenBytes, 0, tokenBytes.length, base64);
+        Token token = Token.parse(tokenBytes, 0, tokenBytes.length);
         authenticating(token);
         return token.timestamp();
     }
 
     /** Re-encrypts an authentic token under the primary key with a fresh IV, keeping its timestamp. */
     byte[] rotate(byte[] tokenBytes) throws AEADBadTagException {
-        Token token = Token.parse(tokenBytes, 0, tokenBytes.length, base64);
+        Token token = Token.parse(tokenBytes, 0, tokenBytes.length);
         byte[] plaintext = token.decrypt(engines, authenticating(token));
         try {
             return encrypt(plaintext, 0, plaintext.length, token.timestamp(), freshIv());

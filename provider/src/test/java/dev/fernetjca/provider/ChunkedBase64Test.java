@@ -43,7 +43,7 @@ class ChunkedBase64Test {
             byte[] buffer = new byte[offset + expected.length + 3];
             Arrays.fill(buffer, (byte) '#');
             System.arraycopy(raw, 0, buffer, offset + expected.length - rawBytes, rawBytes);
-            new ChunkedBase64().encodeInPlace(buffer, offset, rawBytes);
+            ChunkedBase64.encodeInPlace(buffer, offset, rawBytes);
             assertArrayEquals(expected, Arrays.copyOfRange(buffer, offset, offset + expected.length));
             byte[] untouched = new byte[offset];
             Arrays.fill(untouched, (byte) '#');
@@ -60,11 +60,10 @@ class ChunkedBase64Test {
     void decodesAsTheJdkDecodesTheWholeText(int rawBytes) {
         byte[] raw = randomBytes(rawBytes);
         byte[] text = Base64.getUrlEncoder().encode(raw);
-        ChunkedBase64 codec = new ChunkedBase64();
-        assertArrayEquals(raw, codec.decode(text, 0, text.length));
+        assertArrayEquals(raw, ChunkedBase64.decode(text, 0, text.length));
         byte[] framed = new byte[text.length + 10];
         System.arraycopy(text, 0, framed, 5, text.length);
-        assertArrayEquals(raw, codec.decode(framed, 5, text.length));
+        assertArrayEquals(raw, ChunkedBase64.decode(framed, 5, text.length));
     }
 
     /**
@@ -88,20 +87,19 @@ class ChunkedBase64Test {
             }
         }
         positions.add(0);
-        ChunkedBase64 codec = new ChunkedBase64();
         int rejected = 0;
         for (int position : positions) {
             for (byte replacement : REPLACEMENTS) {
                 byte[] changed = text.clone();
                 changed[position] = replacement;
-                rejected += sameVerdict(codec, changed, "'" + (char) replacement + "' at " + position);
+                rejected += sameVerdict(changed, "'" + (char) replacement + "' at " + position);
             }
             // padding of two at the end of a chunk that is not the last
             if (position >= 1) {
                 byte[] changed = text.clone();
                 changed[position - 1] = '=';
                 changed[position] = '=';
-                rejected += sameVerdict(codec, changed, "\"==\" at " + (position - 1));
+                rejected += sameVerdict(changed, "\"==\" at " + (position - 1));
             }
         }
         // most of these are invalid, so a codec that accepted everything would fail above; make sure they were tried
@@ -111,7 +109,7 @@ class ChunkedBase64Test {
     @Test
     void rejectsTextThatIsNotWholeGroupsOfFour() {
         byte[] text = Base64.getUrlEncoder().withoutPadding().encode(new byte[CHUNKED_ABOVE_BYTES + 1]);
-        assertThrows(IllegalArgumentException.class, () -> new ChunkedBase64().decode(text, 0, text.length));
+        assertThrows(IllegalArgumentException.class, () -> ChunkedBase64.decode(text, 0, text.length));
     }
 
     private static byte[] randomBytes(int length) {
@@ -121,19 +119,19 @@ class ChunkedBase64Test {
     }
 
     /** Returns 1 if both rejected the text, 0 if both accepted it with the same bytes; fails otherwise. */
-    private static int sameVerdict(ChunkedBase64 codec, byte[] text, String what) {
+    private static int sameVerdict(byte[] text, String what) {
         byte[] expected;
         try {
             expected = Base64.getUrlDecoder().decode(text);
         } catch (IllegalArgumentException e) {
             assertThrows(
                     IllegalArgumentException.class,
-                    () -> codec.decode(text, 0, text.length),
+                    () -> ChunkedBase64.decode(text, 0, text.length),
                     "the JDK rejects, the chunks accept: " + what);
             return 1;
         }
         try {
-            assertArrayEquals(expected, codec.decode(text, 0, text.length), what);
+            assertArrayEquals(expected, ChunkedBase64.decode(text, 0, text.length), what);
         } catch (IllegalArgumentException e) {
             fail("the JDK accepts, the chunks reject: " + what, e);
         }

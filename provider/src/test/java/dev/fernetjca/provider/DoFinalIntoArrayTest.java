@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Random;
@@ -27,6 +30,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DoFinalIntoArrayTest {
     private static final FernetProvider PROVIDER = TestVectors.PROVIDER;
     private static final byte SENTINEL = (byte) 0xA5;
+    /** The same IV and time for every token, so that two tokens of one plaintext are the same bytes. */
+    private static final FernetParameterSpec FIXED = FernetParameterSpec.defaults()
+            .withIv(new byte[16])
+            .withClock(Clock.fixed(Instant.parse("2000-01-01T00:00:00Z"), ZoneOffset.UTC));
 
     private static Cipher cipher(int mode, SecretKey key, FernetParameterSpec params) throws Exception {
         Cipher cipher = Cipher.getInstance("Fernet", PROVIDER);
@@ -56,11 +63,10 @@ class DoFinalIntoArrayTest {
     void writesTheSameTokenAndPlaintextAsTheReturnedArrays(int size) throws Exception {
         SecretKey key = key(randomBytes(32));
         byte[] plaintext = randomBytes(size);
-        FernetParameterSpec fixed = FernetParameterSpec.defaults().withIv(new byte[16]);
-        byte[] expectedToken = cipher(Cipher.ENCRYPT_MODE, key, fixed).doFinal(plaintext);
+        byte[] expectedToken = cipher(Cipher.ENCRYPT_MODE, key, FIXED).doFinal(plaintext);
 
         byte[] tokenOut = sentinels(expectedToken.length + 20);
-        int written = cipher(Cipher.ENCRYPT_MODE, key, fixed).doFinal(plaintext, 0, size, tokenOut, 7);
+        int written = cipher(Cipher.ENCRYPT_MODE, key, FIXED).doFinal(plaintext, 0, size, tokenOut, 7);
         assertEquals(expectedToken.length, written);
         assertArrayEquals(expectedToken, Arrays.copyOfRange(tokenOut, 7, 7 + written));
         assertUntouched(tokenOut, 0, 7);
@@ -80,11 +86,10 @@ class DoFinalIntoArrayTest {
     void inputAndOutputMayBeOneArray(int size) throws Exception {
         SecretKey key = key(randomBytes(32));
         byte[] plaintext = randomBytes(size);
-        FernetParameterSpec fixed = FernetParameterSpec.defaults().withIv(new byte[16]);
-        byte[] expectedToken = cipher(Cipher.ENCRYPT_MODE, key, fixed).doFinal(plaintext);
+        byte[] expectedToken = cipher(Cipher.ENCRYPT_MODE, key, FIXED).doFinal(plaintext);
 
         byte[] buffer = Arrays.copyOf(plaintext, expectedToken.length + 3);
-        int written = cipher(Cipher.ENCRYPT_MODE, key, fixed).doFinal(buffer, 0, size, buffer, 0);
+        int written = cipher(Cipher.ENCRYPT_MODE, key, FIXED).doFinal(buffer, 0, size, buffer, 0);
         assertArrayEquals(expectedToken, Arrays.copyOf(buffer, written));
         // the token shifted by three: its start overlaps the room for the plaintext
         System.arraycopy(buffer, 0, buffer, 3, written);
