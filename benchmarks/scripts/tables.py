@@ -2,6 +2,8 @@
 """Turns JMH JSON results (-rf json) into the Markdown tables of docs/benchmarks.md.
 
 Usage: tables.py THROUGHPUT.json [GC.json [MORE.json ...]]
+When the first file has CPU time per operation (-prof dev.fernetjca.benchmarks.CpuTimeProfiler), a table of it
+follows the throughput: on a shared machine, the cost of an operation moves far less than its throughput.
 The second file, from a run with -prof gc, adds allocation per operation and per token byte; with two files or
 more, a table gives the ratios of every file's run side by side, to show how much they move between runs, and a
 last one the fastest measurement iteration of each benchmark over all the runs: on a shared machine, interference
@@ -66,6 +68,20 @@ def allocation(results):
             print(f"| {op.replace('Benchmark', '').lower()} | {size:,} | {t:,} | " + " | ".join(cells) + " |")
 
 
+def cpu_time(results):
+    """CPU time per operation (-prof dev.fernetjca.benchmarks.CpuTimeProfiler): what an operation costs, whatever
+    share of the machine the fork got; the ratios are of costs, so above 1 still means this project is faster."""
+    print("\n### CPU time per operation, µs (whole fork: benchmark thread, GC, compiler)\n")
+    print("| operation | size | fernet-jca | raw JDK | fernet-java8 | ours / fernet-java8 | ours / raw JDK |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for op in ["EncryptBenchmark", "DecryptBenchmark"]:
+        for size in sorted({k[2] for k in results if k[0] == op}):
+            cpu = {i: results[(op, i, size)]["secondaryMetrics"]["cpu.process.norm"]["score"] / 1000 for i in IMPLS}
+            print(f"| {op.replace('Benchmark', '').lower()} | {size:,} | "
+                  + " | ".join(fmt(cpu[i]) for i in IMPLS)
+                  + f" | {cpu['fernetJava8'] / cpu['fernetJca']:.2f}x | {cpu['rawJdk'] / cpu['fernetJca']:.2f}x |")
+
+
 def ratios(runs):
     print("\n### ratios in each run (" + ", ".join(f"run {n + 1}" for n in range(len(runs))) + ")\n")
     print("| operation | size | ours / fernet-java8 | ours / raw JDK |")
@@ -97,6 +113,9 @@ def best_iterations(runs):
 
 if __name__ == "__main__":
     throughput(load(sys.argv[1]))
+    first = load(sys.argv[1])
+    if all("cpu.process.norm" in r["secondaryMetrics"] for r in first.values()):
+        cpu_time(first)
     if len(sys.argv) > 2:
         allocation(load(sys.argv[2]))
         runs = [load(path) for path in sys.argv[1:]]

@@ -155,6 +155,45 @@ final class FernetCipherSpi extends CipherSpi {
     @Override
     protected byte[] engineDoFinal(byte[] input, int inputOffset, int inputLen)
             throws IllegalBlockSizeException, BadPaddingException {
+        return finish(
+                input,
+                inputOffset,
+                inputLen,
+                (data, offset, length) ->
+                        isEncrypting() ? encrypt(data, offset, length) : decrypt(data, offset, length));
+    }
+
+    /**
+     * Checks the room first against {@link #engineGetOutputSize}, exact for encryption and an upper bound for
+     * decryption, so that a {@code ShortBufferException} leaves the input and any buffered input untouched for a retry.
+     * Then writes the token or the plaintext straight into {@code output}: plaintext only once the token is
+     * authenticated and its padding checked.
+     */
+    @Override
+    protected int engineDoFinal(byte[] input, int inputOffset, int inputLen, byte[] output, int outputOffset)
+            throws ShortBufferException, IllegalBlockSizeException, BadPaddingException {
+        int room = output.length - outputOffset;
+        int needed = engineGetOutputSize(inputLen);
+        if (needed > room) {
+            throw new ShortBufferException("output needs up to " + needed + " bytes, has " + room);
+        }
+        return finish(
+                input,
+                inputOffset,
+                inputLen,
+                (data, offset, length) -> isEncrypting()
+                        ? encrypt(data, offset, length, output, outputOffset)
+                        : engine.decrypt(data, offset, length, params, output, outputOffset));
+    }
+
+    /** The last step of a {@code doFinal}, given all its input. */
+    private interface Step<T> {
+        T apply(byte[] data, int offset, int length) throws IllegalBlockSizeException, BadPaddingException;
+    }
+
+    /** Runs {@code step} over the buffered input followed by this input, then empties the buffer. */
+    private <T> T finish(byte[] input, int inputOffset, int inputLen, Step<T> step)
+            throws IllegalBlockSizeException, BadPaddingException {
         checkInitialized();
         byte[] data = input == null ? new byte[0] : input;
         int offset = input == null ? 0 : inputOffset;
@@ -166,32 +205,9 @@ final class FernetCipherSpi extends CipherSpi {
             length = bufferedBytes;
         }
         try {
-            return isEncrypting() ? encrypt(data, offset, length) : decrypt(data, offset, length);
+            return step.apply(data, offset, length);
         } finally {
             resetBuffer();
-        }
-    }
-
-    /**
-     * Checks the room first against {@link #engineGetOutputSize}, exact for encryption and an upper bound for
-     * decryption, so that a {@code ShortBufferException} leaves the input and any buffered input untouched for a retry.
-     */
-    @Override
-    protected int engineDoFinal(byte[] input, int inputOffset, int inputLen, byte[] output, int outputOffset)
-            throws ShortBufferException, IllegalBlockSizeException, BadPaddingException {
-        int room = output.length - outputOffset;
-        int needed = engineGetOutputSize(inputLen);
-        if (needed > room) {
-            throw new ShortBufferException("output needs up to " + needed + " bytes, has " + room);
-        }
-        byte[] result = engineDoFinal(input, inputOffset, inputLen);
-        try {
-            System.arraycopy(result, 0, output, outputOffset, result.length);
-            return result.length;
-        } finally {
-            if (!isEncrypting()) {
-                Arrays.fill(result, (byte) 0);
-            }
         }
     }
 
@@ -253,15 +269,41 @@ final class FernetCipherSpi extends CipherSpi {
     }
 
     private byte[] encrypt(byte[] plaintext, int offset, int length) throws IllegalBlockSizeException {
+        checkPlaintextLength(length);
+        byte[] iv = nextIv();
+        return engine.encrypt(plaintext, offset, length, timestamp(), iv);
+    }
+
+    /** Writes the token into {@code output}; through a copy when {@code output} overlaps the plaintext. */
+    private int encrypt(byte[] plaintext, int offset, int length, byte[] output, int outputOffset)
+            throws IllegalBlockSizeException {
+        checkPlaintextLength(length);
+        int tokenBytes = Token.tokenLength(length);
+        if (plaintext == output && offset < outputOffset + tokenBytes && outputOffset < offset + length) {
+            byte[] token = encrypt(plaintext, offset, length);
+            System.arraycopy(token, 0, output, outputOffset, token.length);
+            return token.length;
+        }
+        byte[] iv = nextIv();
+        return engine.encrypt(plaintext, offset, length, timestamp(), iv, output, outputOffset);
+    }
+
+    private static void checkPlaintextLength(int length) throws IllegalBlockSizeException {
         if (length > Token.MAX_PLAINTEXT_BYTES) {
             throw new IllegalBlockSizeException(
                     "plaintext of " + length + " bytes exceeds one token's limit of " + Token.MAX_PLAINTEXT_BYTES);
         }
+    }
+
+    private byte[] nextIv() {
         byte[] iv = new byte[FernetParameterSpec.IV_BYTES];
         params.nextIv(iv, random);
         lastIv = iv;
-        long timestamp = params.getClock().instant().getEpochSecond();
-        return engine.encrypt(plaintext, offset, length, timestamp, iv);
+        return iv;
+    }
+
+    private long timestamp() {
+        return params.getClock().instant().getEpochSecond();
     }
 
     private byte[] decrypt(byte[] tokenBytes, int offset, int length) throws AEADBadTagException {

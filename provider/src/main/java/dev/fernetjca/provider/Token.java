@@ -4,7 +4,6 @@ import edu.umd.cs.findbugs.annotations.SuppressFBWarnings;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Arrays;
-import java.util.Base64;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.IvParameterSpec;
@@ -27,6 +26,13 @@ final class Token {
     static final int TAG_BYTES = 32;
     static final int MIN_RAW_BYTES = HEADER_BYTES + BLOCK_BYTES + TAG_BYTES;
 
+    /**
+     * AES-CBC runs through the JDK's vectorized stub only once its caller is compiled by C2, after thousands of calls
+     * (see {@link ChunkedBase64}); a megabyte in one call runs block by block. Chunks of this many bytes get there
+     * within a few tokens and cost nothing in calls.
+     */
+    private static final int CBC_CHUNK_BYTES = 16 * 1024;
+
     private final byte[] raw;
 
     private Token(byte[] raw) {
@@ -45,9 +51,7 @@ final class Token {
         }
         byte[] raw;
         try {
-            byte[] text =
-                    offset == 0 && length == ascii.length ? ascii : Arrays.copyOfRange(ascii, offset, offset + length);
-            raw = Base64.getUrlDecoder().decode(text);
+            raw = ChunkedBase64.decode(ascii, offset, length);
         } catch (IllegalArgumentException e) {
             throw malformed();
         }
@@ -124,73 +128,164 @@ final class Token {
      * @throws AEADBadTagException if the padding is wrong (a token made with the key, but not by a Fernet encoder)
      */
     byte[] decrypt(Engines engines, FernetSecretKey key) throws AEADBadTagException {
-        int ciphertextBytes = ciphertextBytes();
-        int lastBlock = HEADER_BYTES + ciphertextBytes - BLOCK_BYTES;
-        // CBC: the last block's IV is the block before it, or the token's IV when there is only one
-        int lastBlockIv = ciphertextBytes == BLOCK_BYTES ? IV_OFFSET : lastBlock - BLOCK_BYTES;
         byte[] tail = new byte[BLOCK_BYTES];
         try {
             SecretKeySpec aesKey = aesKey(key);
-            engines.aesNoPadding.init(Cipher.DECRYPT_MODE, aesKey, new IvParameterSpec(raw, lastBlockIv, BLOCK_BYTES));
-            engines.aesNoPadding.doFinal(raw, lastBlock, BLOCK_BYTES, tail, 0);
-            int padding = tail[BLOCK_BYTES - 1] & 0xff;
-            if (padding < 1 || padding > BLOCK_BYTES) {
-                throw malformed();
-            }
-            for (int i = BLOCK_BYTES - padding; i < BLOCK_BYTES - 1; i++) {
-                if ((tail[i] & 0xff) != padding) {
-                    throw malformed();
-                }
-            }
-            byte[] plaintext = new byte[ciphertextBytes - padding];
-            if (ciphertextBytes > BLOCK_BYTES) {
-                engines.aesNoPadding.init(
-                        Cipher.DECRYPT_MODE, aesKey, new IvParameterSpec(raw, IV_OFFSET, BLOCK_BYTES));
-                engines.aesNoPadding.doFinal(raw, HEADER_BYTES, ciphertextBytes - BLOCK_BYTES, plaintext, 0);
-            }
-            System.arraycopy(tail, 0, plaintext, ciphertextBytes - BLOCK_BYTES, BLOCK_BYTES - padding);
+            byte[] plaintext = new byte[openLastBlock(engines, aesKey, tail)];
+            openInto(engines, aesKey, tail, plaintext, 0, plaintext.length);
             return plaintext;
-        } catch (AEADBadTagException e) {
-            throw e;
-        } catch (GeneralSecurityException e) {
-            throw Engines.unexpected(e);
         } finally {
             Arrays.fill(tail, (byte) 0);
         }
     }
 
-    /** Returns the token for {@code plaintext}, in url-safe base64 as US-ASCII bytes. */
+    /**
+     * Decrypts a token that {@link #authenticatedBy} {@code key} into {@code out} from {@code outOffset}, which must
+     * have room for {@link #maxPlaintextBytes}, and returns the plaintext's length. Nothing is written unless the
+     * padding is right.
+     *
+     * @throws AEADBadTagException if the padding is wrong
+     */
+    int decrypt(Engines engines, FernetSecretKey key, byte[] out, int outOffset) throws AEADBadTagException {
+        byte[] tail = new byte[BLOCK_BYTES];
+        try {
+            SecretKeySpec aesKey = aesKey(key);
+            int length = openLastBlock(engines, aesKey, tail);
+            openInto(engines, aesKey, tail, out, outOffset, length);
+            return length;
+        } finally {
+            Arrays.fill(tail, (byte) 0);
+        }
+    }
+
+    /** Decrypts the last block into {@code tail} and returns the plaintext's length, which its padding gives. */
+    private int openLastBlock(Engines engines, SecretKeySpec aesKey, byte[] tail) throws AEADBadTagException {
+        int lastBlock = HEADER_BYTES + ciphertextBytes() - BLOCK_BYTES;
+        // CBC: the last block's IV is the block before it, which for the first block is the token's IV
+        int lastBlockIv = lastBlock - BLOCK_BYTES;
+        try {
+            engines.aesNoPadding.init(Cipher.DECRYPT_MODE, aesKey, new IvParameterSpec(raw, lastBlockIv, BLOCK_BYTES));
+            engines.aesNoPadding.doFinal(raw, lastBlock, BLOCK_BYTES, tail, 0);
+        } catch (GeneralSecurityException e) {
+            throw Engines.unexpected(e);
+        }
+        int padding = tail[BLOCK_BYTES - 1] & 0xff;
+        if (padding < 1 || padding > BLOCK_BYTES) {
+            throw malformed();
+        }
+        for (int i = BLOCK_BYTES - padding; i < BLOCK_BYTES - 1; i++) {
+            if ((tail[i] & 0xff) != padding) {
+                throw malformed();
+            }
+        }
+        return ciphertextBytes() - padding;
+    }
+
+    /** Decrypts all blocks but the last into {@code out}, then copies the last block's plaintext from the tail. */
+    private void openInto(Engines engines, SecretKeySpec aesKey, byte[] tail, byte[] out, int outOffset, int length) {
+        int whole = ciphertextBytes() - BLOCK_BYTES;
+        if (whole > 0) {
+            try {
+                engines.aesNoPadding.init(
+                        Cipher.DECRYPT_MODE, aesKey, new IvParameterSpec(raw, IV_OFFSET, BLOCK_BYTES));
+                int written = 0; // Bouncy Castle's update may hold a block back until the next call
+                for (int done = 0; done < whole; done += CBC_CHUNK_BYTES) {
+                    int chunk = Math.min(CBC_CHUNK_BYTES, whole - done);
+                    written += engines.aesNoPadding.update(raw, HEADER_BYTES + done, chunk, out, outOffset + written);
+                }
+                written += engines.aesNoPadding.doFinal(raw, 0, 0, out, outOffset + written);
+                if (written != whole) {
+                    throw new IllegalStateException("AES-CBC wrote " + written + " bytes, expected " + whole);
+                }
+            } catch (GeneralSecurityException e) {
+                throw Engines.unexpected(e);
+            }
+        }
+        System.arraycopy(tail, 0, out, outOffset + whole, length - whole);
+    }
+
+    /**
+     * Returns the token for {@code plaintext}, in url-safe base64 as US-ASCII bytes. A large token is built in the
+     * one array it is returned in: the raw token at its end, encrypted and MACed there, then encoded in place towards
+     * the front.
+     */
+    static byte[] encrypt(
+            Engines engines, FernetSecretKey key, long timestamp, byte[] iv, byte[] plaintext, int offset, int length) {
+        int rawBytes = HEADER_BYTES + paddedLength(length) + TAG_BYTES;
+        if (rawBytes <= ChunkedBase64.CHUNKED_ABOVE_BYTES) {
+            byte[] raw = new byte[rawBytes];
+            seal(engines, key, timestamp, iv, plaintext, offset, length, raw, 0);
+            return ChunkedBase64.encode(raw);
+        }
+        byte[] token = new byte[base64Length(rawBytes)];
+        encrypt(engines, key, timestamp, iv, plaintext, offset, length, token, 0);
+        return token;
+    }
+
+    /**
+     * Writes the token for {@code plaintext} into {@code out} from {@code outOffset}, which must have room for
+     * {@link #tokenLength}, and returns its length. The plaintext must not overlap that room.
+     */
+    static int encrypt(
+            Engines engines,
+            FernetSecretKey key,
+            long timestamp,
+            byte[] iv,
+            byte[] plaintext,
+            int offset,
+            int length,
+            byte[] out,
+            int outOffset) {
+        int rawBytes = HEADER_BYTES + paddedLength(length) + TAG_BYTES;
+        int tokenBytes = base64Length(rawBytes);
+        seal(engines, key, timestamp, iv, plaintext, offset, length, out, outOffset + tokenBytes - rawBytes);
+        ChunkedBase64.encodeInPlace(out, outOffset, rawBytes);
+        return tokenBytes;
+    }
+
+    /** Writes the raw token for {@code plaintext} into {@code out} from {@code at}. */
     @SuppressFBWarnings(
             value = "STATIC_IV",
             justification = "the IV is the caller's: a fresh SecureRandom one per token, or "
                     + "FernetParameterSpec's fixed IV, which exists for the spec's test vectors")
-    static byte[] encrypt(
-            Engines engines, FernetSecretKey key, long timestamp, byte[] iv, byte[] plaintext, int offset, int length) {
+    private static void seal(
+            Engines engines,
+            FernetSecretKey key,
+            long timestamp,
+            byte[] iv,
+            byte[] plaintext,
+            int offset,
+            int length,
+            byte[] out,
+            int at) {
         int ciphertextBytes = paddedLength(length);
-        byte[] raw = new byte[HEADER_BYTES + ciphertextBytes + TAG_BYTES];
-        raw[0] = VERSION;
+        out[at] = VERSION;
         for (int i = 7; i >= 0; i--) {
-            raw[TIMESTAMP_OFFSET + i] = (byte) timestamp;
+            out[at + TIMESTAMP_OFFSET + i] = (byte) timestamp;
             timestamp >>>= 8;
         }
-        System.arraycopy(iv, 0, raw, IV_OFFSET, BLOCK_BYTES);
+        System.arraycopy(iv, 0, out, at + IV_OFFSET, BLOCK_BYTES);
         try {
             engines.aes.init(Cipher.ENCRYPT_MODE, aesKey(key), new IvParameterSpec(iv));
-            // whole blocks through update, the tail through doFinal: a single doFinal copies the whole plaintext first
+            // whole blocks through update, in chunks; the tail through doFinal: a single doFinal copies the whole
+            // plaintext first, to pad it
             int wholeBlocks = length / BLOCK_BYTES * BLOCK_BYTES;
-            int written = wholeBlocks == 0 ? 0 : engines.aes.update(plaintext, offset, wholeBlocks, raw, HEADER_BYTES);
+            int written = 0;
+            for (int done = 0; done < wholeBlocks; done += CBC_CHUNK_BYTES) {
+                int chunk = Math.min(CBC_CHUNK_BYTES, wholeBlocks - done);
+                written += engines.aes.update(plaintext, offset + done, chunk, out, at + HEADER_BYTES + written);
+            }
             written += engines.aes.doFinal(
-                    plaintext, offset + wholeBlocks, length - wholeBlocks, raw, HEADER_BYTES + written);
+                    plaintext, offset + wholeBlocks, length - wholeBlocks, out, at + HEADER_BYTES + written);
             if (written != ciphertextBytes) {
                 throw new IllegalStateException("AES-CBC wrote " + written + " bytes, expected " + ciphertextBytes);
             }
             engines.hmac.init(hmacKey(key));
-            engines.hmac.update(raw, 0, HEADER_BYTES + ciphertextBytes);
-            engines.hmac.doFinal(raw, HEADER_BYTES + ciphertextBytes);
+            engines.hmac.update(out, at, HEADER_BYTES + ciphertextBytes);
+            engines.hmac.doFinal(out, at + HEADER_BYTES + ciphertextBytes);
         } catch (GeneralSecurityException e) {
             throw Engines.unexpected(e);
         }
-        return Base64.getUrlEncoder().encode(raw);
     }
 
     private static byte[] hmac(Engines engines, FernetSecretKey key, byte[] data, int length) {

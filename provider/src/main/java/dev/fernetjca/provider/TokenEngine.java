@@ -54,19 +54,33 @@ final class TokenEngine {
     }
 
     /**
+     * Writes the token of {@code length} bytes of plaintext into {@code out} from {@code outOffset}, which must have
+     * room for {@link Token#tokenLength} and must not overlap the plaintext, and returns its length.
+     */
+    int encrypt(byte[] plaintext, int offset, int length, long timestamp, byte[] iv, byte[] out, int outOffset) {
+        return Token.encrypt(engines, keys.get(0), timestamp, iv, plaintext, offset, length, out, outOffset);
+    }
+
+    /**
      * Returns the plaintext of a token that a key authenticates and that {@code params} accepts at its age.
      *
      * @throws AEADBadTagException if the token is malformed, not authenticated, too old or from the future
      */
     byte[] decrypt(byte[] tokenBytes, int offset, int length, FernetParameterSpec params) throws AEADBadTagException {
         Token token = Token.parse(tokenBytes, offset, length);
-        FernetSecretKey key = authenticating(token);
-        // the timestamp means nothing until the tag matches
-        String problem = params.ageProblem(token.timestamp());
-        if (problem != null) {
-            throw new AEADBadTagException(problem);
-        }
-        return token.decrypt(engines, key);
+        return token.decrypt(engines, authenticatingAtItsAge(token, params));
+    }
+
+    /**
+     * Decrypts a token as {@link #decrypt(byte[], int, int, FernetParameterSpec)} does, into {@code out} from
+     * {@code outOffset}, which must have room for the largest plaintext a token of {@code length} characters holds;
+     * returns the plaintext's length. Nothing is written to {@code out} unless the token is authentic; it may be the
+     * array that holds the token.
+     */
+    int decrypt(byte[] tokenBytes, int offset, int length, FernetParameterSpec params, byte[] out, int outOffset)
+            throws AEADBadTagException {
+        Token token = Token.parse(tokenBytes, offset, length);
+        return token.decrypt(engines, authenticatingAtItsAge(token, params), out, outOffset);
     }
 
     /** Returns the authenticated timestamp of a token (unsigned epoch seconds), ignoring any TTL. */
@@ -92,6 +106,17 @@ final class TokenEngine {
         byte[] iv = new byte[FernetParameterSpec.IV_BYTES];
         random.nextBytes(iv);
         return iv;
+    }
+
+    /** Returns the key that authenticates the token, if {@code params} accept the token's age. */
+    private FernetSecretKey authenticatingAtItsAge(Token token, FernetParameterSpec params) throws AEADBadTagException {
+        FernetSecretKey key = authenticating(token);
+        // the timestamp means nothing until the tag matches
+        String problem = params.ageProblem(token.timestamp());
+        if (problem != null) {
+            throw new AEADBadTagException(problem);
+        }
+        return key;
     }
 
     private FernetSecretKey authenticating(Token token) throws AEADBadTagException {
