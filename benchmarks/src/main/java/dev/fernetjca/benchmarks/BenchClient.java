@@ -23,7 +23,7 @@ import javax.rmi.ssl.SslRMIClientSocketFactory;
 
 /**
  * The client JVM of {@link Compare}: runs the named measures against a {@link BenchServer} (directly, or through a
- * tunnel pair with plain sockets) and prints one line per measure on standard output:
+ * tunnel pair with plain sockets) or an {@link EngineServer} and prints one line per measure on standard output:
  *
  * <pre>
  * stream MB_PER_S          one stream, 64 KiB writes, after a warm-up stream of a quarter of the size

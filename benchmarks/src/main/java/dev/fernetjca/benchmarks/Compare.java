@@ -23,12 +23,13 @@ import javax.crypto.KeyGenerator;
 
 /**
  * The side-by-side comparison of issue 9: our sockets, tunnel, RMI factories and CLI against what users would pick
- * instead, each server and each client in a JVM (or process) of its own, the contenders alternated round by round so
+ * instead, and (issue 12) a Netty server over our {@code SSLEngine} against the same server over JSSE's, each server and
+ * each client in a JVM (or process) of its own, the contenders alternated round by round so
  * that the machine's drift cancels. Every figure is the median of the rounds with their min and max.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.fernetjca.benchmarks.Compare --rounds 3 --out target/compare
- *     [--smoke] [--only sockets,tunnels,rmi,cli] [--contenders fernet-tls,jsse-full,...]
+ *     [--smoke] [--only sockets,tunnels,rmi,cli,engines] [--contenders fernet-tls,jsse-full,...]
  *     [--cli-jar cli/target/fernet.jar, or the launcher bin/fernet] [--jfr]
  * </pre>
  *
@@ -46,7 +47,9 @@ public final class Compare {
     static final List<String> TUNNELS = List.of("tunnel-fernet", "tunnel-stunnel", "tunnel-spiped");
     static final List<String> RMI = List.of("rmi-plain", "rmi-ssl", "rmi-fernet");
     static final List<String> CLI = List.of("cli-fernet", "cli-python", "cli-openssl");
+    static final List<String> ENGINES = List.of("engine-fernet", "engine-jsse");
     private static final List<String> STREAM_MEASURES = List.of("stream", "duplex", "connect", "rtt");
+    private static final List<String> ENGINE_MEASURES = List.of("stream", "connect", "rtt");
     private static final String PASSWORD = "benchmark";
     private static final String SHORT_INPUT = "attack at dawn\n";
 
@@ -97,8 +100,8 @@ public final class Compare {
             boolean flag = name.equals("smoke") || name.equals("jfr");
             options.put(name, flag ? "" : args[++i]);
         }
-        List<String> groups =
-                List.of(options.getOrDefault("only", "sockets,tunnels,rmi,cli").split(","));
+        List<String> groups = List.of(
+                options.getOrDefault("only", "sockets,tunnels,rmi,cli,engines").split(","));
         Compare compare = new Compare(options);
         boolean passed;
         try {
@@ -127,6 +130,7 @@ public final class Compare {
                             case "tunnels" -> tunnel(contender, keys);
                             case "rmi" -> rmi(contender, keys);
                             case "cli" -> cli(contender, keys);
+                            case "engines" -> engines(contender, keys);
                             default -> throw new IllegalArgumentException("unknown group: " + group);
                         }
                     } catch (IOException e) {
@@ -169,6 +173,7 @@ public final class Compare {
             case "tunnels" -> TUNNELS;
             case "rmi" -> RMI;
             case "cli" -> CLI;
+            case "engines" -> ENGINES;
             default -> throw new IllegalArgumentException("unknown group: " + group);
         };
         List<String> available = new ArrayList<>();
@@ -257,10 +262,10 @@ public final class Compare {
     private Child java(String contender, String role, Keys keys, Class<?> main, List<String> args) throws IOException {
         List<String> command = new ArrayList<>(
                 List.of(Machine.javaExecutable(), "-Xmx1g", "-Xss512k", "-cp", System.getProperty("java.class.path")));
-        if (contender.startsWith("jsse") || contender.equals("rmi-ssl")) {
+        if (Sockets.jsse(contender) || contender.equals("rmi-ssl")) {
             command.addAll(keys.jsseProperties());
         }
-        if (contender.startsWith("fernet-") || contender.equals("rmi-fernet")) {
+        if (Sockets.fernet(contender) || contender.equals("rmi-fernet")) {
             command.add("-Dfernet.keyFile=" + keys.fernetKeyFile());
         }
         if (contender.equals("fernet-tokens")) {
@@ -412,6 +417,25 @@ public final class Compare {
         command.add(cliJar.toString());
         command.addAll(List.of(args));
         return command;
+    }
+
+    // ---- engines: a Netty server JVM with an SslHandler over one SSLEngine or the other, a blocking client JVM
+
+    private void engines(String contender, Keys keys) throws Exception {
+        try (Child server = java(contender, "server", keys, EngineServer.class, List.of(contender))) {
+            int port = Integer.parseInt(server.expect("port ", timeoutSeconds));
+            try (Child client = java(
+                    contender,
+                    "client",
+                    keys,
+                    BenchClient.class,
+                    clientArgs(contender, port, ENGINE_MEASURES.toArray(String[]::new)))) {
+                recordClientLines(contender, client, ENGINE_MEASURES);
+                if (!client.waitFor(timeoutSeconds)) {
+                    throw new IOException(contender + ": the client failed, see its log");
+                }
+            }
+        }
     }
 
     // ---- RMI: a registry and an exported Echo in one JVM, a client JVM for the first and the warm calls

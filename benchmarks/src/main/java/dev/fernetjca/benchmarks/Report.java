@@ -37,6 +37,11 @@ final class Report {
             new Column("call_p50_us", "call p50 µs"),
             new Column("call_p99_us", "call p99 µs"));
     private static final List<Column> CLI = List.of(new Column("wall_ms", "wall time ms, whole process"));
+    private static final List<Column> ENGINES = List.of(
+            new Column("stream_mbs", "one stream MB/s"),
+            new Column("connect_per_s", "connections/s"),
+            new Column("rtt_p50_us", "32 B round trip p50 µs"),
+            new Column("rtt_p99_us", "p99 µs"));
 
     private final Map<String, Map<String, List<Double>>> results;
     private final String machine;
@@ -106,6 +111,12 @@ final class Report {
         ratios(md, RMI, List.of(List.of("rmi-fernet", "rmi-ssl"), List.of("rmi-fernet", "rmi-plain")));
         table(md, "CLI, encrypting a short input", Compare.CLI, CLI);
         ratios(md, CLI, List.of(List.of("cli-fernet", "cli-python"), List.of("cli-fernet", "cli-openssl")));
+        table(
+                md,
+                "SSLEngine, a Netty server with SslHandler and a blocking client in separate JVMs",
+                Compare.ENGINES,
+                ENGINES);
+        ratios(md, ENGINES, List.of(List.of("engine-fernet", "engine-jsse")));
         for (String line : skipped) {
             md.append("- skipped ").append(line).append('\n');
         }

@@ -26,12 +26,22 @@ final class Sockets {
 
     private Sockets() {}
 
+    /** True for the contenders configured with the {@code javax.net.ssl.*} properties: JSSE with the certificate. */
+    static boolean jsse(String kind) {
+        return kind.startsWith("jsse") || kind.equals("engine-jsse");
+    }
+
+    /** True for the contenders configured with {@code fernet.keyFile}: our sockets and our engine. */
+    static boolean fernet(String kind) {
+        return kind.startsWith("fernet-") || kind.equals("engine-fernet");
+    }
+
     /** {@code plain}, {@code jsse-full}, {@code jsse-resume}, {@code fernet-tls}, {@code fernet-tokens}, {@code tunnel-*}. */
     static ServerSocket listen(String kind) throws IOException {
         ServerSocketFactory factory;
-        if (kind.startsWith("jsse")) {
+        if (jsse(kind)) {
             factory = SSLServerSocketFactory.getDefault();
-        } else if (kind.startsWith("fernet-")) {
+        } else if (fernet(kind)) {
             factory = FernetServerSocketFactory.getDefault();
         } else {
             factory = ServerSocketFactory.getDefault();
@@ -47,9 +57,9 @@ final class Sockets {
     /** A connected client socket of {@code kind}; the TLS handshake runs on its first I/O. */
     static Socket connect(String kind, int port) throws IOException {
         SocketFactory factory;
-        if (kind.startsWith("jsse")) {
+        if (jsse(kind)) {
             factory = SSLSocketFactory.getDefault();
-        } else if (kind.startsWith("fernet-")) {
+        } else if (fernet(kind)) {
             factory = FernetSocketFactory.getDefault();
         } else {
             factory = SocketFactory.getDefault();
@@ -64,11 +74,11 @@ final class Sockets {
     }
 
     /**
-     * Closes a client socket; for {@code jsse-full} the session is invalidated first, so the next connection runs a
-     * full handshake (certificate signature and verification) instead of resuming.
+     * Closes a client socket; for {@code jsse-full} and {@code engine-jsse} the session is invalidated first, so the
+     * next connection runs a full handshake (certificate signature and verification) instead of resuming.
      */
     static void close(String kind, Socket socket) throws IOException {
-        if (kind.equals("jsse-full") && socket instanceof SSLSocket ssl) {
+        if ((kind.equals("jsse-full") || kind.equals("engine-jsse")) && socket instanceof SSLSocket ssl) {
             ssl.getSession().invalidate();
         }
         socket.close();
