@@ -343,7 +343,8 @@ final class PskEngine extends PskEngineBase {
 
     /**
      * Marks the connection failed for good: queues the alert that says why (Bouncy Castle's during the handshake, ours
-     * after it), wipes the keys, and returns the exception to throw. A second failure returns the first's story.
+     * after it), wipes the keys, invalidates the session, and returns the exception to throw. A second failure returns
+     * the first's story.
      */
     private SSLException fail(Throwable e) {
         if (failure != null) {
@@ -369,6 +370,8 @@ final class PskEngine extends PskEngineBase {
         if (records != null) {
             records.destroy();
         }
+        finishedOwed = false; // the alert may follow our Finished, but the handshake did not finish
+        session.invalidate();
         inboundDone = true;
         String message = failure.getMessage();
         LOG.log(System.Logger.Level.DEBUG, message != null && message.contains(peer) ? message : peer + ": " + message);
