@@ -67,6 +67,9 @@ final class PskEngine extends PskEngineBase {
         if (records != null) {
             throw new SSLException("renegotiation is not supported in TLS 1.3; KeyUpdate is automatic");
         }
+        if (handshake == null && (inboundDone || outboundClosed)) {
+            throw new SSLException("engine closed");
+        }
         start();
     }
 
@@ -274,6 +277,7 @@ final class PskEngine extends PskEngineBase {
         }
         if (handshake == null && records == null) {
             inboundDone = true;
+            outboundClosed = true; // no handshake can begin without input: nothing will ever be sent
             return;
         }
         EOFException cut = new EOFException("connection with " + peer + " ended without close_notify");

@@ -118,6 +118,24 @@ class PskEngineStepsTest {
         assertTrue(client.isOutboundDone());
     }
 
+    @Test
+    void anEngineClosedBeforeAnyHandshakeSaysClosed() throws Exception {
+        SSLContext context = FernetPskProvider.sslContext(newKey());
+        SSLEngine inboundClosed = context.createSSLEngine();
+        inboundClosed.setUseClientMode(true);
+        inboundClosed.closeInbound();
+        SSLEngineResult result = inboundClosed.wrap(ByteBuffer.wrap(new byte[] {1}), ByteBuffer.allocate(1 << 16));
+        assertEquals(Status.CLOSED, result.getStatus());
+        assertEquals(HandshakeStatus.NOT_HANDSHAKING, result.getHandshakeStatus());
+        assertTrue(inboundClosed.isOutboundDone());
+        assertEquals(
+                "engine closed",
+                assertThrows(SSLException.class, inboundClosed::beginHandshake).getMessage());
+        SSLEngine outboundClosed = context.createSSLEngine();
+        outboundClosed.setUseClientMode(false);
+        outboundClosed.closeOutbound();
+        assertThrows(SSLException.class, outboundClosed::beginHandshake);
+    }
 
 
 }
