@@ -321,10 +321,13 @@ final class PskEngine extends PskEngineBase {
         return HandshakeStatus.NOT_HANDSHAKING;
     }
 
-    /** Returns "" once the handshake is done, since no application protocol is negotiated; null before. */
+    /**
+     * Returns "" once the handshake is done, since no application protocol is negotiated; null before, and after a
+     * handshake that failed, as JSSE does.
+     */
     @Override
     public synchronized String getApplicationProtocol() {
-        return records == null && failure == null ? null : "";
+        return records == null ? null : "";
     }
 
     @Override

@@ -137,5 +137,22 @@ class PskEngineStepsTest {
         assertThrows(SSLException.class, outboundClosed::beginHandshake);
     }
 
+    @Test
+    void applicationProtocolIsNullAfterAFailedHandshakeAsInJsse() throws Exception {
+        SSLEngine client = FernetPskProvider.sslContext(newKey()).createSSLEngine();
+        SSLEngine server = FernetPskProvider.sslContext(newKey()).createSSLEngine();
+        EngineLink link = new EngineLink(client, server, 1000, 1);
+        assertThrows(SSLException.class, link::run);
+        assertNull(server.getApplicationProtocol(), "no handshake completed");
+    }
 
+    @Test
+    void sessionContextsAreTheSameObjectAndKeepTheirSettings() {
+        SSLContext context = FernetPskProvider.sslContext(newKey());
+        assertSame(context.getServerSessionContext(), context.getServerSessionContext());
+        assertSame(context.getClientSessionContext(), context.getClientSessionContext());
+        context.getClientSessionContext().setSessionTimeout(60);
+        assertEquals(60, context.getClientSessionContext().getSessionTimeout());
+        assertNotEquals(60, context.getServerSessionContext().getSessionTimeout());
+    }
 }
