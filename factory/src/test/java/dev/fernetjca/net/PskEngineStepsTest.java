@@ -75,7 +75,47 @@ class PskEngineStepsTest {
      * Pinned to Bouncy Castle 1.84: the records of each step. If an upgrade changes them, {@link EngineHandshake}'s
      * count of sealed flight records must change with it, or handshakes fail with internal_error.
      */
+    @Test
+    void bouncyCastleSendsItsFlightsOneMessageARecordAndNothingAfter() throws Exception {
+        SSLEngine[] ends = pair();
+        ByteBuffer clientHello = wrapAll(ends[0]);
+        assertEquals(List.of(22), types(clientHello));
+        unwrapAll(ends[1], clientHello);
+        ByteBuffer serverFlight = wrapAll(ends[1]);
+        assertEquals(
+                List.of(22, 20, 23, 23),
+                types(serverFlight),
+                "ServerHello, ChangeCipherSpec; EncryptedExtensions, Finished");
+        assertEquals(
+                EngineHandshake.SERVER_SEALED_RECORDS,
+                types(serverFlight).stream().filter(type -> type == 23).count());
+        unwrapAll(ends[0], serverFlight);
+        ByteBuffer clientFinished = wrapAll(ends[0]);
+        assertEquals(List.of(20, 23), types(clientFinished), "ChangeCipherSpec; Finished");
+        unwrapAll(ends[1], clientFinished);
+        assertEquals(List.of(), types(wrapAll(ends[1])));
+        assertEquals(HandshakeStatus.NOT_HANDSHAKING, ends[0].getHandshakeStatus());
+        assertEquals(HandshakeStatus.NOT_HANDSHAKING, ends[1].getHandshakeStatus());
+    }
 
+    @Test
+    void recordsAfterTheFlightsAreAnInternalErrorOnBothSides() throws Exception {
+        byte[] sealed = {23, 3, 3, 0, 1, 0};
+        byte[] plain = {22, 3, 3, 0, 1, 0};
+        EngineHandshake client =
+                new EngineHandshake(true, new int[] {CipherSuite.TLS_AES_128_GCM_SHA256}, List.of(), "p");
+        client.flight(plain);
+        client.flight(sealed); // its Finished
+        assertInternalError(() -> client.flight(plain));
+        EngineHandshake server =
+                new EngineHandshake(false, new int[] {CipherSuite.TLS_AES_128_GCM_SHA256}, List.of(), "p");
+        byte[] flightAndMore = new byte[sealed.length * 4];
+        System.arraycopy(plain, 0, flightAndMore, 0, plain.length);
+        System.arraycopy(sealed, 0, flightAndMore, 6, sealed.length);
+        System.arraycopy(sealed, 0, flightAndMore, 12, sealed.length);
+        System.arraycopy(sealed, 0, flightAndMore, 18, sealed.length); // a ticket, say, under the application key
+        assertInternalError(() -> server.flight(flightAndMore));
+    }
 
     private static void assertInternalError(Step step) {
         TlsFatalAlert alert = assertThrows(TlsFatalAlert.class, step::run);
