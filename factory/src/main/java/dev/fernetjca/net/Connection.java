@@ -1,5 +1,6 @@
 package dev.fernetjca.net;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.net.SocketException;
 
@@ -13,6 +14,24 @@ interface Connection {
     /** Sets the raw stream's read timeout in milliseconds (0: none), so that the handshake has a deadline. */
     interface ReadTimeout {
         void set(int millis) throws SocketException;
+    }
+
+    /**
+     * A wire that closing a connection may leave open, for the caller that keeps it (a layered socket without
+     * {@code autoClose}): {@link #close()} ends only our use of it, {@link #cut()} ends the wire itself.
+     */
+    interface Transport extends Closeable {
+        /** Closes the wire now, freeing every thread blocked on it: its stream is mid-record, of no use to anyone. */
+        void cut() throws IOException;
+
+        /** Cuts {@code wire}: by {@link #cut()} if it is a Transport, else by closing it. */
+        static void cut(Closeable wire) throws IOException {
+            if (wire instanceof Transport transport) {
+                transport.cut();
+            } else {
+                wire.close();
+            }
+        }
     }
 
     boolean isHandshakeDone();

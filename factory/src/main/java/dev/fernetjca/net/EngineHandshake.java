@@ -1,5 +1,6 @@
 package dev.fernetjca.net;
 
+import static dev.fernetjca.net.RecordProtection.APPLICATION_DATA;
 import static dev.fernetjca.net.RecordProtection.HEADER;
 import static dev.fernetjca.net.RecordProtection.MAX_CIPHERTEXT;
 
@@ -19,7 +20,15 @@ import org.bouncycastle.tls.TlsFatalAlert;
  * <p>Not thread-safe: the engine's lock guards it.
  */
 final class EngineHandshake {
+    /**
+     * The records Bouncy Castle (1.84) seals in a server's handshake flight, one message each: EncryptedExtensions and
+     * Finished. A client seals one, its Finished.
+     */
+    static final int SERVER_SEALED_RECORDS = 2;
+
     private final TlsEngine.Side side;
+    private final int flightRecords; // sealed records in our handshake flights; none may follow
+    private int sealedRecords;
     private final List<PskDerivation> psks;
     private final String peer;
     private final List<String> heldIdentities; // public, for failure messages
@@ -31,6 +40,7 @@ final class EngineHandshake {
         this.side = client
                 ? new TlsEngine.ClientSide(new PskTlsClient(Settings.CRYPTO, psks, suites))
                 : new TlsEngine.ServerSide(new PskTlsServer(Settings.CRYPTO, psks, suites));
+        this.flightRecords = client ? 1 : SERVER_SEALED_RECORDS;
         this.psks = psks;
         this.peer = peer;
         this.heldIdentities = psks.stream().map(PskDerivation::identityText).toList();
@@ -39,7 +49,7 @@ final class EngineHandshake {
     /** Starts the handshake; returns what to send first: a client's ClientHello, nothing for a server. */
     byte[] begin() throws IOException {
         side.begin();
-        return output();
+        return flight(output());
     }
 
     boolean isClient() {
@@ -69,8 +79,26 @@ final class EngineHandshake {
     byte[] offer(byte[] record) throws IOException {
         noteReceived(record, record.length);
         side.offerInput(record, 0, record.length);
-        byte[] output = output();
+        byte[] output = flight(output());
         answered |= output.length > 0;
+        return output;
+    }
+
+    /**
+     * Returns {@code output}, Bouncy Castle's next handshake bytes, once sure that no record follows our flights: one
+     * would be sealed under our application traffic key, whose sequence our {@link EngineRecords} starts again at 0 (a
+     * nonce used twice). Bouncy Castle sends nothing after its Finished today; this keeps it so.
+     *
+     * @throws TlsFatalAlert internal_error if a record follows the last one our flights seal
+     */
+    byte[] flight(byte[] output) throws TlsFatalAlert {
+        for (int at = 0; at < output.length; ) {
+            if (sealedRecords == flightRecords || output.length - at < HEADER) {
+                throw new TlsFatalAlert(AlertDescription.internal_error, "records after the handshake");
+            }
+            sealedRecords += output[at] == APPLICATION_DATA ? 1 : 0;
+            at += HEADER + (((output[at + 3] & 0xff) << 8) | (output[at + 4] & 0xff));
+        }
         return output;
     }
 

@@ -68,6 +68,10 @@ final class EngineRecords {
         if (inbound[0] != APPLICATION_DATA) {
             throw new TlsFatalAlert(AlertDescription.unexpected_message, "unprotected record after the handshake");
         }
+        if (bodyLength < TAG + 1) {
+            // too short for a content type and a tag: a length out of range (RFC 8446 6.2), not a forgery
+            throw new TlsFatalAlert(AlertDescription.decode_error, "record of " + bodyLength + " bytes");
+        }
         try {
             int end = HEADER + opener.open(inbound, bodyLength);
             while (end > HEADER && inbound[end - 1] == 0) {

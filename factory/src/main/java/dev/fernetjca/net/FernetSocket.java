@@ -194,14 +194,18 @@ final class FernetSocket extends DelegatingSocket {
     }
 
     private void closeRaw(boolean reset) throws IOException {
-        if (reset && !raw.isClosed()) {
+        if (!reset) {
+            raw.close();
+            return;
+        }
+        if (!raw.isClosed()) {
             try {
                 raw.setSoLinger(true, 0);
             } catch (SocketException e) {
                 // closed meanwhile: nothing to reset
             }
         }
-        raw.close();
+        Connection.Transport.cut(raw); // a layered socket's caller keeps nothing of a stream abandoned mid-record
     }
 
     @Override

@@ -25,6 +25,8 @@ import javax.net.ssl.TrustManager;
 final class PskContextSpi extends SSLContextSpi {
     private final boolean keysFromCode; // FernetPskProvider.sslContext: init may not replace them
     private volatile KeyWatch keys; // null until initialized
+    private final SSLSessionContext serverSessions = new NoSessions();
+    private final SSLSessionContext clientSessions = new NoSessions();
 
     PskContextSpi() {
         this.keysFromCode = false;
@@ -93,14 +95,16 @@ final class PskContextSpi extends SSLContextSpi {
         return new PskEngine(keys().settings(), host, port);
     }
 
+    /** Returns the same context on every call, as JSSE does, so that its settings stay set. */
     @Override
     protected SSLSessionContext engineGetServerSessionContext() {
-        return new NoSessions();
+        return serverSessions;
     }
 
+    /** Returns the same context on every call, as JSSE does, so that its settings stay set. */
     @Override
     protected SSLSessionContext engineGetClientSessionContext() {
-        return new NoSessions();
+        return clientSessions;
     }
 
     /** TLS 1.3 and both suites; SSLContextSpi would otherwise ask a socket, which is not an SSLSocket here. */

@@ -67,6 +67,9 @@ final class PskEngine extends PskEngineBase {
         if (records != null) {
             throw new SSLException("renegotiation is not supported in TLS 1.3; KeyUpdate is automatic");
         }
+        if (handshake == null && (inboundDone || outboundClosed)) {
+            throw new SSLException("engine closed");
+        }
         start();
     }
 
@@ -274,6 +277,7 @@ final class PskEngine extends PskEngineBase {
         }
         if (handshake == null && records == null) {
             inboundDone = true;
+            outboundClosed = true; // no handshake can begin without input: nothing will ever be sent
             return;
         }
         EOFException cut = new EOFException("connection with " + peer + " ended without close_notify");
@@ -317,10 +321,13 @@ final class PskEngine extends PskEngineBase {
         return HandshakeStatus.NOT_HANDSHAKING;
     }
 
-    /** Returns "" once the handshake is done, since no application protocol is negotiated; null before. */
+    /**
+     * Returns "" once the handshake is done, since no application protocol is negotiated; null before, and after a
+     * handshake that failed, as JSSE does.
+     */
     @Override
     public synchronized String getApplicationProtocol() {
-        return records == null && failure == null ? null : "";
+        return records == null ? null : "";
     }
 
     @Override
@@ -343,7 +350,8 @@ final class PskEngine extends PskEngineBase {
 
     /**
      * Marks the connection failed for good: queues the alert that says why (Bouncy Castle's during the handshake, ours
-     * after it), wipes the keys, and returns the exception to throw. A second failure returns the first's story.
+     * after it), wipes the keys, invalidates the session, and returns the exception to throw. A second failure returns
+     * the first's story.
      */
     private SSLException fail(Throwable e) {
         if (failure != null) {
@@ -369,6 +377,8 @@ final class PskEngine extends PskEngineBase {
         if (records != null) {
             records.destroy();
         }
+        finishedOwed = false; // the alert may follow our Finished, but the handshake did not finish
+        session.invalidate();
         inboundDone = true;
         String message = failure.getMessage();
         LOG.log(System.Logger.Level.DEBUG, message != null && message.contains(peer) ? message : peer + ": " + message);

@@ -39,7 +39,10 @@ final class PskSocketFactory extends SSLSocketFactory {
      * Returns {@code socket}, connected already, speaking our TLS as a client; the handshake runs on first I/O.
      *
      * @param autoClose whether closing the returned socket closes {@code socket}; if not, closing sends close_notify
-     *     and leaves {@code socket} open
+     *     and leaves {@code socket} open, and shutting down either direction of the returned socket leaves
+     *     {@code socket}'s open too. A failure, {@link FernetSocketFactory#abort}, or a close whose close_notify cannot
+     *     leave (a writer blocked mid-record, a peer that reads nothing for {@value TlsEngine#GOODBYE_MILLIS} ms) closes
+     *     {@code socket} even so: its stream is broken, and closing it frees the threads blocked on it
      */
     @Override
     public Socket createSocket(Socket socket, String host, int port, boolean autoClose) throws IOException {
@@ -81,11 +84,16 @@ final class PskSocketFactory extends SSLSocketFactory {
     }
 
     /**
-     * A connected socket whose {@code close} ends only our use of it: for {@code autoClose} false, the caller keeps
-     * the socket after the TLS layer on it is closed.
+     * A connected socket whose {@code close} and shutdowns end only our use of it: for {@code autoClose} false, the
+     * caller keeps the socket after the TLS layer on it is closed, as with the JDK's layered {@code SSLSocket}. When
+     * the TLS stream cannot end cleanly (a failure, an abort, close_notify stuck behind a peer that does not read or
+     * behind a writer blocked mid-record), {@link #cut()} closes the caller's socket too: its stream is mid-record,
+     * and closing it is the only way to free the threads blocked on it.
      */
-    private static final class KeptOpen extends DelegatingSocket {
+    private static final class KeptOpen extends DelegatingSocket implements Connection.Transport {
         private volatile boolean closed;
+        private volatile boolean inputShutdown;
+        private volatile boolean outputShutdown;
 
         KeptOpen(Socket raw) {
             super(raw);
@@ -111,19 +119,26 @@ final class PskSocketFactory extends SSLSocketFactory {
             return raw.getSoTimeout();
         }
 
+        /** Marks our output ended (close_notify is sent already); the caller's socket can still send. */
         @Override
-        public void shutdownOutput() throws IOException {
-            raw.shutdownOutput();
+        public void shutdownOutput() {
+            outputShutdown = true;
         }
 
+        /** Marks our input ended; the caller's socket can still read what the peer sends next. */
         @Override
-        public void shutdownInput() throws IOException {
-            raw.shutdownInput();
+        public void shutdownInput() {
+            inputShutdown = true;
         }
 
         @Override
         public boolean isInputShutdown() {
-            return raw.isInputShutdown();
+            return inputShutdown || raw.isInputShutdown();
+        }
+
+        @Override
+        public boolean isOutputShutdown() {
+            return outputShutdown || raw.isOutputShutdown();
         }
 
         @Override
@@ -134,6 +149,12 @@ final class PskSocketFactory extends SSLSocketFactory {
         @Override
         public void close() {
             closed = true;
+        }
+
+        @Override
+        public void cut() throws IOException {
+            closed = true;
+            raw.close();
         }
     }
 }

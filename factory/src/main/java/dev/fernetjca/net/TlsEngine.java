@@ -338,15 +338,20 @@ final class TlsEngine implements Connection {
             return;
         }
         RecordLayer layer = records;
+        boolean clean = true; // a transport its caller keeps stays open only after a clean end
         try {
             if (layer != null && failure == null && !outboundClosed) {
                 outboundClosed = true;
-                goodbye(layer, AlertDescription.close_notify);
+                clean = goodbye(layer, AlertDescription.close_notify);
             }
         } finally {
             closed = true;
             try {
-                transport.close();
+                if (clean) {
+                    transport.close();
+                } else {
+                    Connection.Transport.cut(transport); // a writer blocked mid-record, or a peer that does not read
+                }
             } finally {
                 if (layer != null) {
                     layer.destroy();
@@ -355,13 +360,16 @@ final class TlsEngine implements Connection {
         }
     }
 
-    /** Sends {@code alert} unless a writer holds the wire; the watchdog cuts a peer that does not read. */
-    private void goodbye(RecordLayer layer, short alert) {
+    /**
+     * Sends {@code alert} unless a writer holds the wire; the watchdog cuts a peer that does not read. Tells whether
+     * the alert left.
+     */
+    private boolean goodbye(RecordLayer layer, short alert) {
         ScheduledFuture<?> cutoff = cutAfter(GOODBYE_MILLIS);
         try {
-            layer.trySendAlert(alert);
+            return layer.trySendAlert(alert);
         } catch (IOException | RuntimeException e) {
-            // the peer may be gone already; closing goes on
+            return false; // the peer may be gone already; closing goes on
         } finally {
             cutoff.cancel(false);
         }
@@ -467,7 +475,7 @@ final class TlsEngine implements Connection {
         }
         try {
             closed = true;
-            transport.close();
+            Connection.Transport.cut(transport); // even a transport its caller keeps: the stream is broken
         } catch (IOException ignored) {
             // already failing
         } finally {
@@ -485,12 +493,12 @@ final class TlsEngine implements Connection {
         return current.evidence(peer, handshakeDone, received, spokeTls, heldIdentities, answered);
     }
 
-    /** Closes the transport after {@code millis} unless cancelled: a goodbye must not wait on a peer that never reads. */
+    /** Cuts the transport after {@code millis} unless cancelled: a goodbye must not wait on a peer that never reads. */
     private ScheduledFuture<?> cutAfter(long millis) {
         return WATCHDOG.schedule(
                 () -> {
                     try {
-                        transport.close();
+                        Connection.Transport.cut(transport);
                     } catch (IOException ignored) {
                         // closing is all that was asked
                     }

@@ -167,6 +167,12 @@ class EngineRecordsTest {
         assertAlert(AlertDescription.unexpected_message, () -> open(us(AES, true), noType, app));
         ByteBuffer keyUpdateThenMore = new Peer(AES).record(HANDSHAKE, new byte[] {24, 0, 0, 1, 0, 4, 0, 0, 0});
         assertAlert(AlertDescription.unexpected_message, () -> open(us(AES, true), keyUpdateThenMore, app));
+        byte[] tooShort = new byte[HEADER + TAG];
+        tooShort[0] = APPLICATION_DATA;
+        tooShort[1] = 3;
+        tooShort[2] = 3;
+        tooShort[4] = TAG; // no room for a content type
+        assertAlert(AlertDescription.decode_error, () -> open(us(AES, true), ByteBuffer.wrap(tooShort), app));
         assertAlert(
                 AlertDescription.record_overflow,
                 () -> us(AES, true).open(ByteBuffer.allocate(20_000), 16_641, new ByteBuffer[] {app}, 0, 1));

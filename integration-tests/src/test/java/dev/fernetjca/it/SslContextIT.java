@@ -108,11 +108,17 @@ class SslContextIT {
         SecretKey key = newKey();
         try (NioEchoServer server = new NioEchoServer(FernetPskProvider.sslContext(key), 1000);
                 Relay relay = Relay.to(server.port())) {
-            relay.inject(Relay.Fault.CUT, Relay.Direction.TO_SERVER, 50_000); // a FIN each way, no close_notify
             try (Socket socket = new FernetSocketFactory(key).createSocket(LOOPBACK, relay.port())) {
                 socket.setSoTimeout(20_000);
+                byte[] data = random(50_000, 9);
+                socket.getOutputStream().write(data);
+                // all echoed: the server has nothing left to write, so the cut reaches it as an end of input and not as
+                // a broken pipe under an echo still being written
+                assertArrayEquals(data, socket.getInputStream().readNBytes(data.length));
+                relay.inject(Relay.Fault.CUT, Relay.Direction.TO_SERVER, relay.taken(Relay.Direction.TO_SERVER));
                 assertThrows(IOException.class, () -> {
-                    socket.getOutputStream().write(random(100_000, 9));
+                    socket.getOutputStream()
+                            .write(1); // its record cuts the connection: a FIN each way, no close_notify
                     socket.getInputStream().readAllBytes();
                 });
             }
@@ -191,6 +197,70 @@ class SslContextIT {
         } finally {
             server.stop(0);
         }
+    }
+
+    /**
+     * Pins what the engine cannot promise alone: HttpClient never calls {@code closeInbound()}, it takes TCP's end for
+     * the end. A response framed by the end of the connection and cut by a relay mid-record fails (HttpClient sees
+     * bytes it could not decrypt); cut at a record boundary, it comes back as a whole, successful response. Over
+     * HttpClient, frame responses by Content-Length or chunks (docs/guides/sslcontext.md).
+     */
+    @Test
+    void httpClientTakesAResponseCutAtARecordBoundaryForWhole() throws Exception {
+        SSLContext context = FernetPskProvider.sslContext(newKey());
+        byte[] body = new byte[200_000];
+        new Random(7).nextBytes(body);
+        try (var listener = context.getServerSocketFactory().createServerSocket(0, 3, LOOPBACK);
+                Relay relay = Relay.to(listener.getLocalPort())) {
+            pool.submit(() -> {
+                while (true) {
+                    try (Socket socket = listener.accept()) {
+                        InputStream in = socket.getInputStream();
+                        for (int matched = 0; matched < 4; ) { // the request's headers end with an empty line
+                            int b = in.read();
+                            matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : (b == '\r' ? 1 : 0);
+                        }
+                        OutputStream out = socket.getOutputStream();
+                        out.write("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".getBytes(UTF_8));
+                        out.write(body);
+                    } catch (IOException e) {
+                        // the relay cut this one; the next comes
+                    }
+                }
+            });
+            HttpClient client = HttpClient.newBuilder()
+                    .sslContext(context)
+                    .connectTimeout(WAIT)
+                    .build();
+            HttpRequest request = HttpRequest.newBuilder(URI.create("https://localhost:" + relay.port() + "/"))
+                    .timeout(WAIT)
+                    .build();
+            assertArrayEquals(
+                    body,
+                    client.send(request, HttpResponse.BodyHandlers.ofByteArray())
+                            .body());
+            long boundary = recordBoundaryAfter(relay.recorded(Relay.Direction.TO_CLIENT), 50_000);
+
+            relay.inject(Relay.Fault.CUT, Relay.Direction.TO_CLIENT, boundary + 100); // a FIN each way, mid-record
+            assertThrows(IOException.class, () -> client.send(request, HttpResponse.BodyHandlers.ofByteArray()));
+
+            relay.inject(Relay.Fault.CUT, Relay.Direction.TO_CLIENT, boundary); // a FIN each way, between records
+            HttpResponse<byte[]> cut = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, cut.statusCode());
+            assertTrue(
+                    cut.body().length < body.length,
+                    "a cut body, taken for whole: " + cut.body().length + " of " + body.length + " bytes");
+        }
+    }
+
+    /** Returns the offset of the first record boundary at or after {@code offset} in a stream of TLS records. */
+    private static long recordBoundaryAfter(byte[] records, long offset) {
+        int at = 0;
+        while (at < offset) {
+            at += 5 + (((records[at + 3] & 0xff) << 8) | (records[at + 4] & 0xff));
+        }
+        assertTrue(at < records.length, "the stream is longer than the offset");
+        return at;
     }
 
     @Test
