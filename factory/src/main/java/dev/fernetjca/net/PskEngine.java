@@ -3,6 +3,7 @@ package dev.fernetjca.net;
 import static dev.fernetjca.net.RecordProtection.HEADER;
 import static dev.fernetjca.net.RecordProtection.MAX_CIPHERTEXT;
 
+import edu.umd.cs.findbugs.annotations.SuppressFBWarnings;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,7 +17,6 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.TlsFatalAlert;
-import org.bouncycastle.tls.TlsFatalAlertReceived;
 
 /**
  * An {@link javax.net.ssl.SSLEngine} that speaks the sockets' protocol (docs/protocol.md): Bouncy Castle's
@@ -57,7 +57,7 @@ final class PskEngine extends PskEngineBase {
     }
 
     @Override
-    boolean handshakeStarted() {
+    synchronized boolean handshakeStarted() {
         return handshake != null || records != null || failure != null;
     }
 
@@ -295,6 +295,9 @@ final class PskEngine extends PskEngineBase {
     }
 
     @Override
+    @SuppressFBWarnings(
+            value = "EI_EXPOSE_REP",
+            justification = "SSLEngine's contract: the live session, whose values the handshake fills in, as JSSE's")
     public synchronized SSLSession getSession() {
         return session;
     }
@@ -366,8 +369,7 @@ final class PskEngine extends PskEngineBase {
                 queue(handshake.output()); // unknown_psk_identity, bad_record_mac, ...
             } else if (records != null
                     && !outboundClosed
-                    && e instanceof TlsFatalAlert raised
-                    && !(e instanceof TlsFatalAlertReceived)) {
+                    && e instanceof TlsFatalAlert raised) { // an alert received is a TlsFatalAlertReceived
                 queueAlert(raised.getAlertDescription());
             }
         } catch (IOException | RuntimeException ignored) {
