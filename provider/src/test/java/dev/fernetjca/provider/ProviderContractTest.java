@@ -28,6 +28,7 @@ import javax.crypto.Cipher;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
 import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.PBEKeySpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 
@@ -89,6 +90,16 @@ class ProviderContractTest {
                 InvalidKeySpecException.class,
                 () -> factory.generateSecret(new SecretKeySpec(Arrays.copyOf(raw, 31), "Fernet")));
         assertEquals("a Fernet key is 32 bytes, got 31", spec.getMessage());
+        assertEquals(
+                "Fernet keys come from a FernetKeySpec or a SecretKeySpec, got null",
+                assertThrows(InvalidKeySpecException.class, () -> factory.generateSecret(null))
+                        .getMessage());
+        assertEquals(
+                "Fernet keys come from a FernetKeySpec or a SecretKeySpec, got javax.crypto.spec.PBEKeySpec",
+                assertThrows(
+                                InvalidKeySpecException.class,
+                                () -> factory.generateSecret(new PBEKeySpec("pw".toCharArray())))
+                        .getMessage());
     }
 
     @Test
@@ -141,6 +152,9 @@ class ProviderContractTest {
         assertInstanceOf(FernetSecretKey.class, fernet);
         assertEquals(key, fernet);
 
+        InvalidKeyException shortFernet = assertThrows(
+                InvalidKeyException.class, () -> unwrap.unwrap(wrap.wrap(aes), "Fernet", Cipher.SECRET_KEY));
+        assertEquals("a Fernet key is 32 bytes, got 16", shortFernet.getCause().getMessage());
         InvalidKeyException notAKey =
                 assertThrows(InvalidKeyException.class, () -> unwrap.unwrap(wrap.wrap(aes), "EC", Cipher.PRIVATE_KEY));
         assertEquals("unwrapped bytes are not a EC key", notAKey.getMessage());
@@ -209,6 +223,7 @@ class ProviderContractTest {
         assertEquals("FernetKeyRing[3 keys]", ring.toString());
         SecretKey key = newKey();
         assertFalse(key.isDestroyed());
+        assertTrue(key.equals(key));
 
         Cipher cipher = Cipher.getInstance("Fernet", PROVIDER);
         cipher.init(
