@@ -3,6 +3,7 @@ package dev.fernetjca.provider;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,11 +12,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.channels.Pipe;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -531,6 +536,89 @@ class FernetKeyRingFilesTest {
             }
             ring.destroy();
             assertEquals("FernetKeyRing[destroyed]", ring.toString());
+        }
+    }
+
+    @Test
+    void noWarningWhenOnlyTheOwnerMayWriteTheDirectory() throws IOException {
+        assumePosix();
+        List<LogRecord> records = new ArrayList<>();
+        for (String permissions : List.of("rwx------", "rwxr-xr-x", "r-x------")) {
+            Path closed = Files.createDirectory(dir.resolve("closed-" + permissions));
+            byte[] raw = rawKey();
+            Path file = closed.resolve("fernet.key");
+            Files.move(keyFile(encode(raw) + "\n"), file);
+            Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString(permissions));
+            try {
+                records.addAll(logsWhile(() -> assertRing(FernetKeyRing.readKeyFile(file), raw)));
+            } finally {
+                Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+            }
+        }
+        assertEquals(List.of(), records.stream().map(LogRecord::getMessage).toList());
+    }
+
+    /** Returns what {@code KeyFiles} logged while {@code action} ran. */
+    private static List<LogRecord> logsWhile(Executable action) {
+        Logger logger = Logger.getLogger(KeyFiles.class.getName());
+        List<LogRecord> records = new ArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                records.add(record);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        logger.addHandler(capture);
+        boolean parentHandlers = logger.getUseParentHandlers();
+        logger.setUseParentHandlers(false);
+        try {
+            action.execute();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        } finally {
+            logger.removeHandler(capture);
+            logger.setUseParentHandlers(parentHandlers);
+        }
+        return records;
+    }
+
+    @Test
+    void aFileOfOnlyAByteOrderMarkHoldsNoKeys() throws IOException {
+        Path file = keyFile("\uFEFF");
+        assertEquals(3, Files.size(file));
+        assertEquals("key file " + file + " holds no keys", invalid(() -> FernetKeyRing.readKeyFile(file)));
+    }
+
+    @Test
+    void aPathThroughAFileSaysWhyItCannotBeRead() throws IOException {
+        Path notADirectory = keyFile(encode(rawKey()) + "\n");
+        Path file = notADirectory.resolve("fernet.key");
+        IOException e = assertThrows(IOException.class, () -> FernetKeyRing.readKeyFile(file));
+        see(e);
+        assertEquals("key file " + file + " cannot be read: Not a directory", e.getMessage());
+        assertInstanceOf(FileSystemException.class, e.getCause());
+    }
+
+    @Test
+    void aDeviceOrASocketIsNamedForWhatItIs() throws IOException {
+        assumePosix();
+        Path devNull = Path.of("/dev/null");
+        assumeTrue(Files.exists(devNull), "no /dev/null here");
+        assertEquals(
+                "key file /dev/null is a character device, not a regular file",
+                invalid(() -> FernetKeyRing.readKeyFile(devNull)));
+        Path socketPath = dir.resolve("key.sock");
+        try (ServerSocketChannel socket = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            socket.bind(UnixDomainSocketAddress.of(socketPath));
+            assertEquals(
+                    "key file " + socketPath + " is a socket, not a regular file",
+                    invalid(() -> FernetKeyRing.readKeyFile(socketPath)));
         }
     }
 

@@ -62,7 +62,7 @@ class KeyResidueTest {
     }
 
     /** Returns where in {@code root}'s object graph a form of {@code key} (signing key || encryption key) lies. */
-    private static List<String> traces(Object root, byte[] key) {
+    static List<String> traces(Object root, byte[] key) {
         byte[] signingKey = Arrays.copyOfRange(key, 0, 16);
         byte[] encryptionKey = Arrays.copyOfRange(key, 16, 32);
         List<byte[]> byteForms = List.of(signingKey, encryptionKey, xor(signingKey, 0x36), xor(signingKey, 0x5c));
