@@ -13,6 +13,7 @@ import dev.fernetjca.provider.FernetParameterSpec;
 import dev.fernetjca.provider.FernetProvider;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,6 +31,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKeyFactory;
 import org.junit.jupiter.api.Test;
@@ -301,11 +303,11 @@ class FernetCommandTest {
                 System.getProperty("java.class.path"));
         builder.environment().clear();
         builder.environment().put("FERNET_KEY", key);
-        builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         Process process = builder.start();
         byte[] stdout = process.getInputStream().readAllBytes();
         String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS), "fernet did not end");
+        assertTrue(process.waitFor(20, TimeUnit.SECONDS), "fernet did not end");
         return new Cli.Result(process.exitValue(), stdout, stderr);
     }
 

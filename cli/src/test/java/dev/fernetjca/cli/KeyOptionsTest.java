@@ -14,6 +14,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
 import java.util.Base64;
 import java.util.Map;
+import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -209,12 +210,12 @@ class KeyOptionsTest {
     void keystoreIsHonoured() throws Exception {
         String key = newKey();
         byte[] raw = Base64.getUrlDecoder().decode(key);
-        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         char[] password = "store-password".toCharArray();
         store.setEntry(
                 "fernet",
-                new java.security.KeyStore.SecretKeyEntry(new javax.crypto.spec.SecretKeySpec(raw, "HmacSHA256")),
+                new KeyStore.SecretKeyEntry(new SecretKeySpec(raw, "HmacSHA256")),
                 new KeyStore.PasswordProtection(password));
         Path file = dir.resolve("keys.p12");
         try (var out = Files.newOutputStream(file)) {

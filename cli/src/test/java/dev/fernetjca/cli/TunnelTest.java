@@ -22,6 +22,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -249,7 +250,7 @@ class TunnelTest {
             assertTrue(total <= atMost, "read " + total + " bytes, more than were sent");
             return e; // a reset, or the TLS stream failed: the failure is visible
         } catch (IOException e) {
-            assertTrue(!(e instanceof java.net.SocketTimeoutException), "no end within 20 s");
+            assertTrue(!(e instanceof SocketTimeoutException), "no end within 20 s");
             return e;
         }
         return fail("a clean end of stream after " + total + " bytes: a failure was passed on as a clean close");

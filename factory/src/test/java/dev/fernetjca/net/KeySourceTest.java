@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.logging.Handler;
@@ -570,7 +571,7 @@ class KeySourceTest {
         store.load(null, null);
         KeyStore.PasswordProtection protection = new KeyStore.PasswordProtection(PASSWORD.toCharArray());
         store.setEntry(alias, new KeyStore.SecretKeyEntry(key), protection);
-        Path file = Files.createTempFile(dir, "fernet", "." + type.toLowerCase(java.util.Locale.ROOT));
+        Path file = Files.createTempFile(dir, "fernet", "." + type.toLowerCase(Locale.ROOT));
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         store.store(bytes, PASSWORD.toCharArray());
         try (OutputStream out = Files.newOutputStream(file)) {

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fernetjca.testing.EchoServer;
+import java.io.EOFException;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.Socket;
@@ -101,7 +102,7 @@ class MetricsTest {
                 TlsFailures.reason(new SSLException("/127.0.0.1:1 is not a fernet-jca peer: it did not speak TLS")),
                 TlsFailures.reason((IOException)
                         new SSLException("handshake did not complete").initCause(new SocketTimeoutException())),
-                TlsFailures.reason(new java.io.EOFException("ended during the handshake")),
+                TlsFailures.reason(new EOFException("ended during the handshake")),
                 TlsFailures.reason(new SSLException("handshake failed: internal_error")));
         assertEquals(TlsFailures.REASONS, reasons);
     }

@@ -25,6 +25,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.SecretKey;
 import javax.net.ssl.SSLHandshakeException;
+import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.TlsClientProtocol;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -190,7 +191,7 @@ class TlsEngineTest {
     /** A key holder that sends data after its close_notify, as no honest peer does. */
     private static final class RogueClient extends TlsClientProtocol {
         void closeNotify() throws IOException {
-            raiseAlertWarning(org.bouncycastle.tls.AlertDescription.close_notify, "rogue");
+            raiseAlertWarning(AlertDescription.close_notify, "rogue");
         }
     }
 
@@ -226,9 +227,9 @@ class TlsEngineTest {
                 int n = raw.getInputStream().read(buffer);
                 rogue.offerInput(buffer, 0, n);
             }
-            rogue.writeApplicationData("before|".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, 7);
+            rogue.writeApplicationData("before|".getBytes(StandardCharsets.US_ASCII), 0, 7);
             rogue.closeNotify();
-            rogue.writeApplicationData("AFTER".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, 5);
+            rogue.writeApplicationData("AFTER".getBytes(StandardCharsets.US_ASCII), 0, 5);
             int available = rogue.getAvailableOutputBytes();
             rogue.readOutput(buffer, 0, available);
             raw.getOutputStream().write(buffer, 0, available); // all in one TCP write

@@ -25,6 +25,7 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -79,7 +80,7 @@ class TunnelIT {
             // the trailer is written only once the echo server has read the end of our data, and it reaches us after
             // our shutdownOutput: the half-close crossed both tunnels while the other direction stayed open
             assertEquals(data.length + trailer.length, back.length);
-            assertArrayEquals(data, java.util.Arrays.copyOf(back, data.length), "the data came back altered");
+            assertArrayEquals(data, Arrays.copyOf(back, data.length), "the data came back altered");
             assertEquals(new String(trailer, US_ASCII), new String(back, data.length, trailer.length, US_ASCII));
             for (TunnelProcess tunnel : new TunnelProcess[] {encrypt, decrypt}) {
                 String line = tunnel.awaitLine("#1 ");

@@ -196,11 +196,11 @@ public final class FernetKeyRing implements SecretKey {
 
     /** Refuses a crafted stream too: deserialization would make a key without bytes. */
     private void readObject(ObjectInputStream in) throws InvalidObjectException {
-        throw new java.io.InvalidObjectException("Fernet key rings are not serializable");
+        throw new InvalidObjectException("Fernet key rings are not serializable");
     }
 
     private void readObjectNoData() throws InvalidObjectException {
-        throw new java.io.InvalidObjectException("Fernet key rings are not serializable");
+        throw new InvalidObjectException("Fernet key rings are not serializable");
     }
 
     private Object writeReplace() throws ObjectStreamException {

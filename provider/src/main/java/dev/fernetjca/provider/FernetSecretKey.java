@@ -105,11 +105,11 @@ final class FernetSecretKey implements SecretKey {
 
     /** Refuses a crafted stream too: deserialization would make a key without bytes. */
     private void readObject(ObjectInputStream in) throws InvalidObjectException {
-        throw new java.io.InvalidObjectException("Fernet keys are not serializable");
+        throw new InvalidObjectException("Fernet keys are not serializable");
     }
 
     private void readObjectNoData() throws InvalidObjectException {
-        throw new java.io.InvalidObjectException("Fernet keys are not serializable");
+        throw new InvalidObjectException("Fernet keys are not serializable");
     }
 
     private Object writeReplace() throws ObjectStreamException {
