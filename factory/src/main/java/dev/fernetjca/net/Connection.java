@@ -3,6 +3,8 @@ package dev.fernetjca.net;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.SocketException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 /**
  * What a {@link FernetSocket} needs from its wire format: {@link TlsEngine} for TLS 1.3, {@link TokenLineStream} for
@@ -32,6 +34,20 @@ interface Connection {
                 wire.close();
             }
         }
+    }
+
+    /**
+     * A daemon thread for connections' deadlines. A cancelled deadline leaves its queue at once, so that a closed
+     * connection is not kept reachable until its deadline would have fallen due.
+     */
+    static ScheduledExecutorService watchdog(String threadName) {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, threadName);
+            thread.setDaemon(true);
+            return thread;
+        });
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
     }
 
     boolean isHandshakeDone();

@@ -12,7 +12,6 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -43,11 +42,7 @@ final class TlsEngine implements Connection {
     /** How long close_notify or an alert may take to leave before the connection is cut without it. */
     static final long GOODBYE_MILLIS = 1000;
 
-    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "fernet-tls-watchdog");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private static final ScheduledExecutorService WATCHDOG = Connection.watchdog("fernet-tls-watchdog");
 
     private final InputStream rawIn;
     private final OutputStream rawOut;

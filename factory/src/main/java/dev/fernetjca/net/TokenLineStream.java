@@ -16,7 +16,6 @@ import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.crypto.AEADBadTagException;
@@ -67,7 +66,7 @@ final class TokenLineStream implements Connection {
     static final AtomicBoolean WARNED = new AtomicBoolean();
 
     /** Cuts connections whose line misses its deadline while the reader waits for more bytes. */
-    private static final ScheduledExecutorService WATCHDOG = watchdog();
+    private static final ScheduledExecutorService WATCHDOG = Connection.watchdog("fernet-tokens-line-watchdog");
 
     private final InputStream rawIn;
     private final OutputStream rawOut;
@@ -396,15 +395,5 @@ final class TokenLineStream implements Connection {
             // already failing
         }
         return e;
-    }
-
-    private static ScheduledExecutorService watchdog() {
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
-            Thread thread = new Thread(runnable, "fernet-tokens-line-watchdog");
-            thread.setDaemon(true);
-            return thread;
-        });
-        executor.setRemoveOnCancelPolicy(true); // a cancelled cutoff must not keep its connection reachable
-        return executor;
     }
 }
