@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Timeout;
  * our {@link RecordProtection}.
  */
 @Timeout(60)
-class ChaChaHandshakeTest {
+class JdkTlsCryptoHandshakeTest {
     private final ExecutorService pool = Executors.newCachedThreadPool();
 
     @AfterEach
