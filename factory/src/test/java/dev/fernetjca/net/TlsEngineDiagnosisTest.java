@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.lang.reflect.Constructor;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -93,6 +94,11 @@ class TlsEngineDiagnosisTest {
 
     /** Runs a client handshake against a "server" that sends {@code bytes} and then stays silent and open. */
     private String failureAgainst(byte[] bytes) throws Exception {
+        return failureAgainst(bytes, 0);
+    }
+
+    /** As {@link #failureAgainst(byte[])}, the client reading at most {@code fragment} bytes per read (0: any). */
+    private String failureAgainst(byte[] bytes, int fragment) throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 1, LOOPBACK);
                 Socket clientSocket = new Socket(LOOPBACK, listener.getLocalPort());
                 Socket serverSocket = listener.accept()) {
@@ -101,7 +107,9 @@ class TlsEngineDiagnosisTest {
             TlsEngine client = TlsEngine.client(
                     Settings.CRYPTO,
                     psks(newKey()),
-                    clientSocket.getInputStream(),
+                    fragment == 0
+                            ? clientSocket.getInputStream()
+                            : new FragmentingInputStream(clientSocket.getInputStream(), 5, fragment),
                     clientSocket.getOutputStream(),
                     clientSocket,
                     "server");
@@ -135,6 +143,58 @@ class TlsEngineDiagnosisTest {
             assertTrue(
                     message.contains("did not complete within " + HANDSHAKE_MILLIS + " ms"),
                     header[0] + ": " + message);
+        }
+    }
+
+    @Test
+    void theFirstTwoBytesTellTlsFromAnythingElseHoweverTheyArrive() throws Exception {
+        byte[] ssh = "SSH-2.0-OpenSSH_9.6\r\n".getBytes(StandardCharsets.US_ASCII);
+        for (int fragment : new int[] {0, 1, 2}) {
+            assertEquals(
+                    "server is not a fernet-jca peer: it did not answer with TLS",
+                    failureAgainst(ssh, fragment),
+                    "fragments of " + fragment);
+            assertEquals(
+                    "record from server exceeds the TLS record limit",
+                    failureAgainst(new byte[] {22, 3, 3, 0x41, 0x01}, fragment),
+                    "fragments of " + fragment + ": the first two bytes were TLS");
+        }
+    }
+
+    @Test
+    void aServerNamesTheFirstFourIdentitiesOfferedAndCountsTheRest() throws Exception {
+        List<PskDerivation> clientPsks =
+                PskDerivation.of(FernetKeyRing.of(newKey(), newKey(), newKey(), newKey(), newKey(), newKey()));
+        List<PskDerivation> serverPsks = psks(newKey());
+        try (ServerSocket listener = new ServerSocket(0, 1, LOOPBACK);
+                Socket clientSocket = new Socket(LOOPBACK, listener.getLocalPort());
+                Socket serverSocket = listener.accept()) {
+            TlsEngine client = TlsEngine.client(
+                    Settings.CRYPTO,
+                    clientPsks,
+                    clientSocket.getInputStream(),
+                    clientSocket.getOutputStream(),
+                    clientSocket,
+                    "server");
+            TlsEngine server = TlsEngine.server(
+                    Settings.CRYPTO,
+                    serverPsks,
+                    serverSocket.getInputStream(),
+                    serverSocket.getOutputStream(),
+                    serverSocket,
+                    "client");
+            Future<SSLHandshakeException> serverFailure = pool.submit(() -> assertThrows(
+                    SSLHandshakeException.class, () -> server.handshake(10_000, serverSocket::setSoTimeout)));
+            assertThrows(SSLHandshakeException.class, () -> client.handshake(10_000, clientSocket::setSoTimeout));
+            StringBuilder firstFour = new StringBuilder();
+            for (int i = 0; i < 4; i++) {
+                firstFour.append(i == 0 ? "" : ", ").append(clientPsks.get(i).identityText());
+            }
+            assertEquals(
+                    "client does not hold a matching Fernet key: it offered " + firstFour + " and 2 more; we hold "
+                            + serverPsks.get(0).identityText(),
+                    serverFailure.get(10, TimeUnit.SECONDS).getMessage());
+            assertEquals(-1, server.matchedKeyIndex());
         }
     }
 }
