@@ -311,33 +311,4 @@ final class Tunnel implements AutoCloseable {
             // closing is best effort; the log line says how the connection ended
         }
     }
-
-    /**
-     * Parses {@code HOST:PORT} (an IPv6 host in brackets) and resolves the host now, so that a name that does not
-     * resolve fails at start. Messages name what is expected, never the text given: a key may have been pasted there.
-     */
-    static InetSocketAddress parse(String hostPort) {
-        int colon = hostPort.lastIndexOf(':');
-        if (colon <= 0 || colon == hostPort.length() - 1) {
-            throw new IllegalArgumentException("expects HOST:PORT");
-        }
-        String host = hostPort.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(hostPort.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("expects HOST:PORT with a port of 0 to 65535");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("expects HOST:PORT with a port of 0 to 65535");
-        }
-        InetSocketAddress address = new InetSocketAddress(host, port);
-        if (address.isUnresolved()) {
-            throw new IllegalArgumentException("has a host that does not resolve");
-        }
-        return address;
-    }
 }

@@ -187,11 +187,11 @@ class TunnelTest {
 
     @Test
     void parsesHostAndPort() {
-        assertEquals(new InetSocketAddress("127.0.0.1", 5432), Tunnel.parse("127.0.0.1:5432"));
-        assertEquals(new InetSocketAddress("::1", 80), Tunnel.parse("[::1]:80"));
-        assertThrows(IllegalArgumentException.class, () -> Tunnel.parse("5432"));
-        assertThrows(IllegalArgumentException.class, () -> Tunnel.parse("host:99999"));
-        assertThrows(IllegalArgumentException.class, () -> Tunnel.parse("host:"));
+        assertEquals(new InetSocketAddress("127.0.0.1", 5432), TunnelCommand.parse("127.0.0.1:5432"));
+        assertEquals(new InetSocketAddress("::1", 80), TunnelCommand.parse("[::1]:80"));
+        assertThrows(IllegalArgumentException.class, () -> TunnelCommand.parse("5432"));
+        assertThrows(IllegalArgumentException.class, () -> TunnelCommand.parse("host:99999"));
+        assertThrows(IllegalArgumentException.class, () -> TunnelCommand.parse("host:"));
     }
 
     /** A plain server that hands each accepted connection to the test, which decides what it does. */
