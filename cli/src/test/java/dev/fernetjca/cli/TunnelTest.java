@@ -187,11 +187,11 @@ class TunnelTest {
 
     @Test
     void parsesHostAndPort() {
-        assertEquals(new InetSocketAddress("127.0.0.1", 5432), Tunnel.parse("127.0.0.1:5432"));
-        assertEquals(new InetSocketAddress("::1", 80), Tunnel.parse("[::1]:80"));
-        assertThrows(IllegalArgumentException.class, () -> Tunnel.parse("5432"));
-        assertThrows(IllegalArgumentException.class, () -> Tunnel.parse("host:99999"));
-        assertThrows(IllegalArgumentException.class, () -> Tunnel.parse("host:"));
+        assertEquals(new InetSocketAddress("127.0.0.1", 5432), TunnelCommand.parse("127.0.0.1:5432"));
+        assertEquals(new InetSocketAddress("::1", 80), TunnelCommand.parse("[::1]:80"));
+        assertThrows(IllegalArgumentException.class, () -> TunnelCommand.parse("5432"));
+        assertThrows(IllegalArgumentException.class, () -> TunnelCommand.parse("host:99999"));
+        assertThrows(IllegalArgumentException.class, () -> TunnelCommand.parse("host:"));
     }
 
     /** A plain server that hands each accepted connection to the test, which decides what it does. */
@@ -482,26 +482,28 @@ class TunnelTest {
     @Test
     void ipv6PeersAreCountedAndLimitedPerSlash64() throws Exception {
         InetAddress host = InetAddress.getByName("2001:db8:1:2::1");
-        assertEquals(Tunnel.sourceKey(host), Tunnel.sourceKey(InetAddress.getByName("2001:db8:1:2:ffff:1:2:3")));
-        assertTrue(!Tunnel.sourceKey(host).equals(Tunnel.sourceKey(InetAddress.getByName("2001:db8:1:3::1"))));
+        assertEquals(
+                TunnelSlots.sourceKey(host), TunnelSlots.sourceKey(InetAddress.getByName("2001:db8:1:2:ffff:1:2:3")));
+        assertTrue(
+                !TunnelSlots.sourceKey(host).equals(TunnelSlots.sourceKey(InetAddress.getByName("2001:db8:1:3::1"))));
         InetAddress v4 = InetAddress.getByName("192.0.2.7");
-        assertEquals(v4, Tunnel.sourceKey(v4));
+        assertEquals(v4, TunnelSlots.sourceKey(v4));
     }
 
     @Test
     void logLinesAboutStrangersAreCappedInAllNotOnlyPerAddress() throws Exception {
-        Tunnel.LogLimiter limiter = new Tunnel.LogLimiter();
+        LogLimiter limiter = new LogLimiter();
         int allowed = 0;
         for (int host = 0; host < 200; host++) {
             InetAddress address = InetAddress.getByAddress(new byte[] {10, 0, (byte) (host >> 8), (byte) host});
-            for (int line = 0; line < Tunnel.LOG_LINES_PER_ADDRESS; line++) {
+            for (int line = 0; line < LogLimiter.LINES_PER_ADDRESS; line++) {
                 allowed += limiter.allow(address) ? 1 : 0;
             }
         }
-        assertEquals(Tunnel.LogLimiter.MAX_LINES, allowed);
+        assertEquals(LogLimiter.MAX_LINES, allowed);
         long[] reported = new long[1];
         limiter.drain((source, count) -> reported[0] += count);
-        assertEquals(200L * Tunnel.LOG_LINES_PER_ADDRESS - Tunnel.LogLimiter.MAX_LINES, reported[0]);
+        assertEquals(200L * LogLimiter.LINES_PER_ADDRESS - LogLimiter.MAX_LINES, reported[0]);
     }
 
     /** A cancelled deadline used to keep its connection reachable until the deadline would have come. */
@@ -534,7 +536,7 @@ class TunnelTest {
     @Test
     void failuresOfPeersWithoutTheKeyAreLoggedAFewTimesPerAddressThenCounted() throws Exception {
         Factories factories = Factories.of("fernet-tokens", newKey());
-        int attempts = Tunnel.LOG_LINES_PER_ADDRESS + 7;
+        int attempts = LogLimiter.LINES_PER_ADDRESS + 7;
         try (ServerSocket server = reversingServer();
                 Tunnel decrypting = decrypting(factories, server, Tunnel.Limits.defaults())) {
             for (int i = 0; i < attempts; i++) {
@@ -549,7 +551,7 @@ class TunnelTest {
         }
         String lines = logText.toString();
         assertEquals(
-                Tunnel.LOG_LINES_PER_ADDRESS,
+                LogLimiter.LINES_PER_ADDRESS,
                 lines.lines().filter(line -> line.contains(" failed: ")).count(),
                 lines);
         assertTrue(lines.contains(" 7 more lines about 127.0.0.1 not logged in the last 60 s"), lines);
