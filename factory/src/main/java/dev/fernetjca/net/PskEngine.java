@@ -15,6 +15,7 @@ import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLEngineResult.Status;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSession;
 import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.TlsFatalAlert;
@@ -246,7 +247,10 @@ final class PskEngine extends PskEngineBase {
         queue(Arrays.copyOf(sealed.array(), sealed.position()));
     }
 
-    /** Sends close_notify with the next wrap; during the handshake, abandons it with Bouncy Castle's close. */
+    /**
+     * Sends close_notify with the next wrap; during the handshake, abandons it with Bouncy Castle's close, and counts it
+     * a failed handshake.
+     */
     @Override
     public synchronized void closeOutbound() {
         if (outboundClosed) {
@@ -264,6 +268,11 @@ final class PskEngine extends PskEngineBase {
                 queue(handshake.close()); // user_canceled and close_notify: the handshake is over, both ways
                 handshake = null;
                 inboundDone = true;
+                // how a consumer gives up (Netty's handshake timeout, or its transport closed under it: closeOutbound,
+                // then closeInbound): a failure, as a socket's handshake cut by close() is one, in TlsFailures' words
+                Metrics.failed(
+                        false, new SSLHandshakeException("handshake with " + peer + " abandoned before it completed"));
+                LOG.log(System.Logger.Level.DEBUG, () -> "handshake with " + peer + " abandoned");
             } else {
                 inboundDone = true; // nothing began: nothing to say
             }

@@ -157,11 +157,11 @@ class PskEngineMetricsTest {
     }
 
     @Test
-    void aCutDuringTheHandshakeIsAPeerClosedFailureOnce() throws Exception {
+    void aCutDuringTheHandshakeIsAPeerClosedFailureAndAnAbandonedOneAnotherFailureOnce() throws Exception {
         assertCounted(
                 List.of(
                         expect(2, 1, 0, 0, 0, 0, Map.of("peer-closed", 1L)), // the server's end cut mid-handshake
-                        expect(2, 0, 0, 0, 0, 0, Map.of("peer-closed", 1L))), // the client abandons, no failure
+                        expect(2, 0, 0, 0, 0, 0, Map.of("peer-closed", 1L, "other", 1L))), // the client gave up
                 (key, checkpoint) -> {
                     EngineLink link = new EngineLink(engine(key), engine(key), 100, 6);
                     link.client.wrapAll(); // ClientHello
@@ -172,11 +172,30 @@ class PskEngineMetricsTest {
                     assertTrue(cut.getMessage().contains("ended during the handshake"), cut.getMessage());
                     repeatEveryCall(link.server.engine);
                     checkpoint.run();
+                    // as Netty gives up on a handshake (its timeout, or the channel gone): closeOutbound, closeInbound
                     link.client.engine.closeOutbound(); // abandons the handshake: user_canceled, close_notify
                     link.client.engine.closeInbound();
                     link.client.engine.closeOutbound();
+                    link.client.engine.closeInbound();
+                    assertEquals(Status.CLOSED, wrapOne(link.client.engine).getStatus(), "user_canceled leaves");
+                    assertEquals(Status.CLOSED, wrapOne(link.client.engine).getStatus());
                     checkpoint.run();
                 });
+    }
+
+    @Test
+    void aClientThatDoesNotSpeakTlsIsANotFernetPeerFailureOnce() throws Exception {
+        assertCounted(List.of(expect(1, 0, 0, 0, 0, 0, Map.of("not-fernet-peer", 1L))), (key, checkpoint) -> {
+            SSLEngine server = engine(key);
+            server.setUseClientMode(false);
+            byte[] http = "GET / HTTP/1.1\r\nHost: peer.example\r\n\r\n".getBytes(UTF_8);
+            SSLException refused = assertThrows(SSLException.class, () -> unwrapOne(server, http));
+            assertTrue(refused.getMessage().contains("is not a fernet-jca peer"), refused.getMessage());
+            repeatEveryCall(server);
+            assertEquals(Status.CLOSED, wrapOne(server).getStatus(), "the alert leaves");
+            assertEquals(Status.CLOSED, wrapOne(server).getStatus());
+            checkpoint.run();
+        });
     }
 
     @Test
