@@ -248,8 +248,8 @@ final class PskEngine extends PskEngineBase {
     }
 
     /**
-     * Sends close_notify with the next wrap; during the handshake, abandons it with Bouncy Castle's close, and counts it
-     * a failed handshake.
+     * Sends close_notify with the next wrap; during the handshake, abandons it with Bouncy Castle's close, and counts
+     * it a failed handshake.
      */
     @Override
     public synchronized void closeOutbound() {
