@@ -153,6 +153,11 @@ final class EngineHandshake {
         }
     }
 
+    /** Returns the identities of the keys we hold, primary first: public (docs/protocol.md). */
+    List<String> heldIdentities() {
+        return heldIdentities;
+    }
+
     /** Returns which key of the ring the peer matched, 0 for the primary, -1 if none yet. */
     int selectedIndex() {
         return side.selectedIndex();

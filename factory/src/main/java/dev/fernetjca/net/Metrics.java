@@ -33,11 +33,13 @@ import javax.management.openmbean.TabularDataSupport;
 import javax.management.openmbean.TabularType;
 
 /**
- * Counts what the sockets of this JVM did, for operators: connections opened and open, handshakes that succeeded and
+ * Counts what the sockets and {@code FernetPSK} engines ({@link PskEngine}) of this JVM did, for operators: connections
+ * opened and open, handshakes that succeeded and
  * failed (by {@link TlsFailures#reason reason}), application bytes in and out, connections per PSK identity (public,
  * docs/protocol.md: during a rotation it tells when no peer uses the old key any more) and key reloads. The figures
  * are read through the platform MBean server as {@value #OBJECT_NAME}, registered on the first server socket, or on a
- * thread of its own from the first socket (docs/configuration.md); {@code fernet tunnel --metrics} serves the same
+ * thread of its own from the first socket or {@code FernetPSK} context (docs/configuration.md); {@code fernet tunnel
+ * --metrics} serves the same
  * figures to Prometheus.
  *
  * <p>Counting costs a {@link LongAdder} increment; nothing here sees a key, a secret or application data.
@@ -69,7 +71,10 @@ final class Metrics {
 
     private Metrics() {}
 
-    /** Counts a socket that got its connection; {@code counted} makes {@link #closed} count it once. */
+    /**
+     * Counts a socket that got its connection, or an engine that began its handshake; {@code counted} makes
+     * {@link #closed} count it once.
+     */
     static void opened(AtomicBoolean counted) {
         if (counted.compareAndSet(false, true)) {
             registerSoon();
@@ -77,7 +82,7 @@ final class Metrics {
         }
     }
 
-    /** Counts the close of a socket {@link #opened} counted; later calls for it count nothing. */
+    /** Counts the close of a connection {@link #opened} counted; later calls for it count nothing. */
     static void closed(AtomicBoolean counted) {
         if (counted.compareAndSet(true, false)) {
             CLOSED.increment();
@@ -193,9 +198,9 @@ final class Metrics {
                 "completed handshakes by the PSK identity of the key that matched (public, docs/protocol.md)");
         private static final MBeanInfo INFO = new OpenMBeanInfoSupport(
                 Bean.class.getName(),
-                "fernet-jca sockets of this JVM",
+                "fernet-jca sockets and engines of this JVM",
                 new OpenMBeanAttributeInfoSupport[] {
-                    counter("ConnectionsOpened", "sockets that got a connection"),
+                    counter("ConnectionsOpened", "sockets that got a connection, engines that began a handshake"),
                     counter("ConnectionsActive", "of those, not yet closed"),
                     counter("HandshakesSucceeded", "TLS handshakes completed"),
                     new OpenMBeanAttributeInfoSupport(

@@ -35,6 +35,7 @@ final class PskContextSpi extends SSLContextSpi {
     PskContextSpi(KeyWatch keys) {
         this.keysFromCode = true;
         this.keys = keys;
+        Metrics.registerSoon(); // the figures exist, at zero, before the first engine: off this thread, as sockets do
     }
 
     /**
@@ -58,6 +59,7 @@ final class PskContextSpi extends SSLContextSpi {
         }
         try {
             keys = KeyWatch.configured(Lookup.PROCESS, FernetSocketOptions.tls());
+            Metrics.registerSoon(); // the figures exist, at zero, before the first engine: off this thread
         } catch (IllegalStateException | IllegalArgumentException e) {
             KeyManagementException failure = new KeyManagementException(e.getMessage());
             failure.initCause(e);

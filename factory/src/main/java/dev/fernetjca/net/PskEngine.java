@@ -10,10 +10,12 @@ import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLEngineResult.Status;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSession;
 import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.TlsFatalAlert;
@@ -29,6 +31,9 @@ import org.bouncycastle.tls.TlsFatalAlert;
  * without close_notify ({@link #closeInbound()} before it) is an {@link SSLException}, never a clean close; after a
  * failure every {@code unwrap} throws the first failure's story again, and {@code wrap} only sends the alert that says
  * why. Failure messages are those of the sockets ({@link TlsFailures}).
+ *
+ * <p>It counts in {@link Metrics} as a socket does: opened when its handshake begins, the handshake and its failure by
+ * reason, application bytes, and closed once both directions are closed or it failed.
  *
  * <p>Thread-safe: one lock serializes every call; no call blocks on I/O or runs a delegated task.
  */
@@ -48,6 +53,7 @@ final class PskEngine extends PskEngineBase {
     private boolean inboundDone; // close_notify received, or the connection abandoned or failed
     private SSLException failure;
     private TlsFailures.Evidence doneEvidence; // what the handshake showed, for failures after it
+    private final AtomicBoolean counted = new AtomicBoolean(); // by Metrics, from the handshake's start to the end
 
     PskEngine(Settings settings, String peerHost, int peerPort) {
         super(peerHost, peerPort);
@@ -82,6 +88,9 @@ final class PskEngine extends PskEngineBase {
             throw new SSLException("session creation is disabled, and there are no sessions to resume");
         }
         handshake = new EngineHandshake(getUseClientMode(), enabledSuiteNumbers(), settings.psks, peer);
+        // a connection from here, as a socket is one from its connect or accept: an engine made and never used (a
+        // pool's spare, a consumer that fails before its first wrap) would otherwise stay active for good
+        Metrics.opened(counted);
         try {
             queue(handshake.begin());
         } catch (IOException | RuntimeException e) {
@@ -125,6 +134,7 @@ final class PskEngine extends PskEngineBase {
             }
             int before = dst.position();
             int consumed = records.sealData(srcs, offset, length, dst);
+            Metrics.sent(consumed);
             boolean hadData = consumed > 0 || hasRemaining(srcs, offset, length);
             return result(
                     consumed == 0 && hadData ? Status.BUFFER_OVERFLOW : Status.OK,
@@ -173,8 +183,10 @@ final class PskEngine extends PskEngineBase {
                 inboundDone = true;
                 records.destroyOpener();
                 LOG.log(System.Logger.Level.DEBUG, () -> "close_notify from " + peer);
+                countClosedIfDone();
                 return result(Status.CLOSED, HEADER + bodyLength, 0, false);
             }
+            Metrics.received(produced);
             return result(Status.OK, HEADER + bodyLength, produced, false);
         } catch (IOException | RuntimeException e) {
             throw fail(e);
@@ -204,6 +216,7 @@ final class PskEngine extends PskEngineBase {
         records = handshake.takeOver(session);
         doneEvidence = handshake.evidence(true);
         int index = handshake.selectedIndex();
+        Metrics.handshakeSucceeded(handshake.heldIdentities(), index);
         handshake = null; // Bouncy Castle's protocol state is garbage from here on
         LOG.log(
                 System.Logger.Level.DEBUG,
@@ -234,7 +247,10 @@ final class PskEngine extends PskEngineBase {
         queue(Arrays.copyOf(sealed.array(), sealed.position()));
     }
 
-    /** Sends close_notify with the next wrap; during the handshake, abandons it with Bouncy Castle's close. */
+    /**
+     * Sends close_notify with the next wrap; during the handshake, abandons it with Bouncy Castle's close, and counts
+     * it a failed handshake.
+     */
     @Override
     public synchronized void closeOutbound() {
         if (outboundClosed) {
@@ -252,12 +268,18 @@ final class PskEngine extends PskEngineBase {
                 queue(handshake.close()); // user_canceled and close_notify: the handshake is over, both ways
                 handshake = null;
                 inboundDone = true;
+                // how a consumer gives up (Netty's handshake timeout, or its transport closed under it: closeOutbound,
+                // then closeInbound): a failure, as a socket's handshake cut by close() is one, in TlsFailures' words
+                Metrics.failed(
+                        false, new SSLHandshakeException("handshake with " + peer + " abandoned before it completed"));
+                LOG.log(System.Logger.Level.DEBUG, () -> "handshake with " + peer + " abandoned");
             } else {
                 inboundDone = true; // nothing began: nothing to say
             }
         } catch (IOException | RuntimeException e) {
             fail(e); // the alert may not leave; the failure is recorded for the next unwrap
         }
+        countClosedIfDone();
     }
 
     @Override
@@ -287,6 +309,17 @@ final class PskEngine extends PskEngineBase {
     private EOFException handshakeCut() {
         return new EOFException("connection with " + peer + " ended during the handshake"
                 + (handshake.bytesReceived() == 0 ? ", before it sent anything" : ""));
+    }
+
+    /**
+     * Counts the connection closed once input is done (close_notify, or abandoned during the handshake) and output was
+     * closed, as a socket counts at {@code close()}: the close_notify still queued is not waited for, since a consumer
+     * that closes its transport (Netty on an inactive channel) may never wrap it.
+     */
+    private void countClosedIfDone() {
+        if (inboundDone && (outboundClosed || failure != null)) {
+            Metrics.closed(counted);
+        }
     }
 
     @Override
@@ -382,6 +415,8 @@ final class PskEngine extends PskEngineBase {
         finishedOwed = false; // the alert may follow our Finished, but the handshake did not finish
         session.invalidate();
         inboundDone = true;
+        Metrics.failed(records != null, translated);
+        countClosedIfDone();
         String message = failure.getMessage();
         LOG.log(System.Logger.Level.DEBUG, message != null && message.contains(peer) ? message : peer + ": " + message);
         return failure;
