@@ -360,14 +360,29 @@ final class TlsEngine implements Connection {
      * the alert left.
      */
     private boolean goodbye(RecordLayer layer, short alert) {
+        return beforeCut(() -> layer.trySendAlert(alert));
+    }
+
+    /**
+     * Runs {@code send} (an alert leaving) with the watchdog ready to cut the transport after
+     * {@value #GOODBYE_MILLIS} ms, so that a peer that does not read cannot hold it; tells whether {@code send} says it
+     * sent, false if it failed: the peer may be gone already, and closing goes on.
+     */
+    private boolean beforeCut(Sending send) {
         ScheduledFuture<?> cutoff = cutAfter(GOODBYE_MILLIS);
         try {
-            return layer.trySendAlert(alert);
+            return send.send();
         } catch (IOException | RuntimeException e) {
-            return false; // the peer may be gone already; closing goes on
+            return false;
         } finally {
             cutoff.cancel(false);
         }
+    }
+
+    /** Something sent in the last moments of a connection; tells whether it left. */
+    @FunctionalInterface
+    private interface Sending {
+        boolean send() throws IOException;
     }
 
     boolean isInboundClosed() {
@@ -452,13 +467,9 @@ final class TlsEngine implements Connection {
                     goodbye(layer, raised.getAlertDescription()); // bad_record_mac, record_overflow, ...
                 }
             } else if (handshakeWriteLock.tryLock()) {
-                ScheduledFuture<?> cutoff = cutAfter(GOODBYE_MILLIS);
                 try {
-                    flushHandshakeOutput(); // Bouncy Castle's alert: unknown_psk_identity, bad_record_mac, ...
-                } catch (IOException | RuntimeException ignored) {
-                    // the peer may be gone; the first cause is the one that matters
+                    beforeCut(this::flushHandshakeOutput); // Bouncy Castle's alert: unknown_psk_identity, ...
                 } finally {
-                    cutoff.cancel(false);
                     handshakeWriteLock.unlock();
                 }
             }
