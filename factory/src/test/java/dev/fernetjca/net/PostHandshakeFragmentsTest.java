@@ -17,6 +17,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.bouncycastle.tls.AlertDescription;
@@ -219,6 +220,44 @@ class PostHandshakeFragmentsTest {
         // a length one over the longest, its header one byte per record: refused before any body arrives
         int over = LONGEST + 1;
         assertTooLong(new Peer().bytewise(new byte[] {4, (byte) (over >>> 16), (byte) (over >>> 8), (byte) over}));
+    }
+
+    @Test
+    void destroyingEitherSideWipesTheStartOfAMessageItHolds() throws Exception {
+        Peer peer = new Peer().data("x").bytewise(Arrays.copyOf(ticket(300), 10));
+        RecordLayer layer = socketSide(peer, new ByteArrayOutputStream(), true);
+        assertEquals("x", readAll(layer));
+        byte[] socketHeld = held(field(layer, "postHandshake"));
+        assertFalse(zeros(socketHeld), "ten bytes of a ticket held");
+        layer.destroy();
+        assertTrue(zeros(socketHeld), "wiped by the socket side's destroy");
+
+        EngineRecords records = engineSide(true);
+        assertEquals("x", openAll(records, peer));
+        byte[] engineHeld = held(field(records, "postHandshake"));
+        assertFalse(zeros(engineHeld), "ten bytes of a ticket held");
+        records.destroyOpener();
+        assertTrue(zeros(engineHeld), "wiped with the engine side's receiving key");
+    }
+
+    /** Our own private field, read by reflection: nothing else can see a wipe. */
+    private static Object field(Object owner, String name) throws ReflectiveOperationException {
+        Field field = owner.getClass().getDeclaredField(name);
+        field.setAccessible(true);
+        return field.get(owner);
+    }
+
+    private static byte[] held(Object postHandshake) throws ReflectiveOperationException {
+        return (byte[]) field(postHandshake, "held");
+    }
+
+    private static boolean zeros(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void assertTooLong(Peer peer) {
