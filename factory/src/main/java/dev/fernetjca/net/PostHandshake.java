@@ -17,7 +17,8 @@ import org.bouncycastle.tls.TlsFatalAlertReceived;
  * messages (RFC 8446 4.6) are read here. A NewSessionTicket is skipped by a client (we resume nothing) and refused by a
  * server; a KeyUpdate is handed to the caller, which owns the keys; anything else is refused. A message split over
  * records is reassembled up to {@value #MAX_MESSAGE} bytes after its header, in time linear in its length however
- * finely it is split: each record's bytes are appended once to a buffer that at least doubles when it grows.
+ * finely it is split: each record's bytes are appended once to a buffer that at least doubles when it grows. The two
+ * such contents we send, our KeyUpdate and our alerts, are written by {@link #putKeyUpdate} and {@link #putAlert}.
  *
  * <p>Not thread-safe: one reader at a time, as the caller's read lock ensures.
  */
