@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.bouncycastle.tls.AlertDescription;
-import org.bouncycastle.tls.AlertLevel;
 import org.bouncycastle.tls.TlsFatalAlert;
 import org.bouncycastle.tls.TlsFatalAlertReceived;
 
@@ -29,17 +28,11 @@ final class EngineRecords {
     /** What sealing adds to the content: a header, the content type, the tag. */
     static final int OVERHEAD = HEADER + 1 + TAG;
 
-    private static final int HANDSHAKE_NEW_SESSION_TICKET = 4;
-    private static final int HANDSHAKE_KEY_UPDATE = 24;
-    /** The longest post-handshake message kept while it arrives in pieces: a NewSessionTicket is a few hundred bytes. */
-    private static final int MAX_HANDSHAKE_MESSAGE = 1 << 14;
-
     private final RecordProtection opener;
     private final RecordProtection sealer;
-    private final boolean client; // only a server may send NewSessionTicket (RFC 8446 4.6.1)
+    private final PostHandshake postHandshake;
     private byte[] inbound; // one record, opened in place; wiped after use
     private byte[] outbound; // one record, sealed in place
-    private byte[] handshakeBytes = new byte[0]; // a post-handshake message split over records
     private boolean keyUpdateOwed; // the peer asked for our KeyUpdate, or our key sealed its share of records
     private boolean closeNotifyReceived;
     private boolean destroyed;
@@ -47,7 +40,7 @@ final class EngineRecords {
     EngineRecords(RecordProtection opener, RecordProtection sealer, boolean client) {
         this.opener = opener;
         this.sealer = sealer;
-        this.client = client;
+        this.postHandshake = new PostHandshake(client);
     }
 
     /**
@@ -85,18 +78,19 @@ final class EngineRecords {
             if (contentLength > MAX_PLAINTEXT) {
                 throw new TlsFatalAlert(AlertDescription.record_overflow, "record of " + contentLength + " bytes");
             }
-            if (handshakeBytes.length > 0 && type != HANDSHAKE) {
-                // RFC 8446 5.1: nothing may come between the records of one handshake message
-                throw new TlsFatalAlert(AlertDescription.unexpected_message, "record inside a split handshake message");
-            }
-            switch (type) {
+            switch (postHandshake.read(type, inbound, HEADER, contentLength)) {
                 case APPLICATION_DATA -> {
                     return scatter(contentLength, dsts, offset, length);
                 }
-                case ALERT -> alert(contentLength);
-                case HANDSHAKE -> handshake(contentLength);
-                default ->
-                    throw new TlsFatalAlert(AlertDescription.unexpected_message, "record of content type " + type);
+                case CLOSE_NOTIFY -> closeNotifyReceived = true;
+                case KEY_UPDATE -> opener.update();
+                case KEY_UPDATE_REQUESTED -> {
+                    opener.update();
+                    keyUpdateOwed = true; // answered before the next record we seal
+                }
+                case NOTHING -> {
+                    // a ticket skipped, or part of a message
+                }
             }
             return 0;
         } finally {
@@ -124,67 +118,6 @@ final class EngineRecords {
         return contentLength;
     }
 
-    /** RFC 8446 6: close_notify ends the peer's direction only; any other alert ends the connection. */
-    private void alert(int contentLength) throws IOException {
-        if (contentLength != 2) {
-            throw new TlsFatalAlert(AlertDescription.decode_error, "alert of " + contentLength + " bytes");
-        }
-        short description = (short) (inbound[HEADER + 1] & 0xff);
-        if (description != AlertDescription.close_notify) {
-            throw new TlsFatalAlertReceived(description);
-        }
-        closeNotifyReceived = true;
-    }
-
-    /** RFC 8446 4.6: NewSessionTicket is ignored (we resume nothing), KeyUpdate followed, anything else refused. */
-    private void handshake(int contentLength) throws IOException {
-        if (contentLength == 0) {
-            throw new TlsFatalAlert(AlertDescription.unexpected_message, "empty handshake record");
-        }
-        int held = handshakeBytes.length;
-        if (held + contentLength > MAX_HANDSHAKE_MESSAGE + 4) {
-            throw new TlsFatalAlert(AlertDescription.unexpected_message, "post-handshake message too long");
-        }
-        byte[] messages = Arrays.copyOf(handshakeBytes, held + contentLength);
-        System.arraycopy(inbound, HEADER, messages, held, contentLength);
-        int position = 0;
-        while (messages.length - position >= 4) {
-            int type = messages[position] & 0xff;
-            int length = ((messages[position + 1] & 0xff) << 16)
-                    | ((messages[position + 2] & 0xff) << 8)
-                    | (messages[position + 3] & 0xff);
-            if (length > MAX_HANDSHAKE_MESSAGE) {
-                throw new TlsFatalAlert(AlertDescription.unexpected_message, "post-handshake message too long");
-            }
-            if (messages.length - position - 4 < length) {
-                break; // the rest comes in the next record
-            }
-            int body = position + 4;
-            position = body + length;
-            if (type == HANDSHAKE_NEW_SESSION_TICKET && client) {
-                continue;
-            }
-            if (type != HANDSHAKE_KEY_UPDATE) {
-                throw new TlsFatalAlert(
-                        AlertDescription.unexpected_message, "handshake message " + type + " after the handshake");
-            }
-            if (length != 1) {
-                throw new TlsFatalAlert(AlertDescription.decode_error, "KeyUpdate of " + length + " bytes");
-            }
-            int requested = messages[body];
-            if (requested != 0 && requested != 1) {
-                throw new TlsFatalAlert(AlertDescription.illegal_parameter, "KeyUpdate request " + requested);
-            }
-            if (position != messages.length) {
-                // RFC 8446 5.1: a message before a key change must end its record
-                throw new TlsFatalAlert(AlertDescription.unexpected_message, "KeyUpdate not at the end of its record");
-            }
-            opener.update();
-            keyUpdateOwed |= requested == 1;
-        }
-        handshakeBytes = Arrays.copyOfRange(messages, position, messages.length);
-    }
-
     /** Tells whether a KeyUpdate of ours must be sealed before more data: the peer asked, or our key is worn. */
     boolean keyUpdateOwed() {
         return keyUpdateOwed || sealer.keyUpdateDue();
@@ -199,16 +132,12 @@ final class EngineRecords {
      * tells whether there was room.
      */
     boolean sealKeyUpdate(ByteBuffer dst) throws IOException {
-        if (dst.remaining() < OVERHEAD + 5) {
+        if (dst.remaining() < OVERHEAD + PostHandshake.KEY_UPDATE_BYTES) {
             return false;
         }
-        byte[] record = outbound(5);
-        record[HEADER] = HANDSHAKE_KEY_UPDATE;
-        record[HEADER + 1] = 0;
-        record[HEADER + 2] = 0;
-        record[HEADER + 3] = 1;
-        record[HEADER + 4] = 0; // update_not_requested
-        dst.put(record, 0, sealer.seal(record, 5, HANDSHAKE));
+        byte[] record = outbound(PostHandshake.KEY_UPDATE_BYTES);
+        PostHandshake.putKeyUpdate(record, HEADER);
+        dst.put(record, 0, sealer.seal(record, PostHandshake.KEY_UPDATE_BYTES, HANDSHAKE));
         sealer.update();
         keyUpdateOwed = false;
         return true;
@@ -239,13 +168,12 @@ final class EngineRecords {
 
     /** Seals {@code description} (close_notify as a warning, anything else fatal); tells whether there was room. */
     boolean sealAlert(short description, ByteBuffer dst) throws IOException {
-        if (dst.remaining() < OVERHEAD + 2) {
+        if (dst.remaining() < OVERHEAD + PostHandshake.ALERT_BYTES) {
             return false;
         }
-        byte[] record = outbound(2);
-        record[HEADER] = (byte) (description == AlertDescription.close_notify ? AlertLevel.warning : AlertLevel.fatal);
-        record[HEADER + 1] = (byte) description;
-        dst.put(record, 0, sealer.seal(record, 2, ALERT));
+        byte[] record = outbound(PostHandshake.ALERT_BYTES);
+        PostHandshake.putAlert(record, HEADER, description);
+        dst.put(record, 0, sealer.seal(record, PostHandshake.ALERT_BYTES, ALERT));
         return true;
     }
 
@@ -260,7 +188,7 @@ final class EngineRecords {
         if (inbound != null) {
             Arrays.fill(inbound, (byte) 0);
         }
-        Arrays.fill(handshakeBytes, (byte) 0);
+        postHandshake.wipe();
     }
 
     /** Wipes the sending key and what was sealed; nothing can be sealed afterwards. */

@@ -17,13 +17,12 @@ import java.net.SocketException;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 import org.bouncycastle.tls.AlertDescription;
-import org.bouncycastle.tls.AlertLevel;
 import org.bouncycastle.tls.TlsFatalAlert;
 import org.bouncycastle.tls.TlsFatalAlertReceived;
 
 /**
  * The TLS 1.3 record layer after the handshake (RFC 8446 5): application data, alerts and the post-handshake
- * messages (NewSessionTicket ignored, KeyUpdate answered), with one lock, one buffer and one {@link RecordProtection}
+ * messages (read by {@link PostHandshake}; KeyUpdate answered), with one lock, one buffer and one {@link RecordProtection}
  * per direction, so that a connection streaming both ways encrypts and decrypts at the same time. Records are read
  * into the reader's buffer, as many as one system call brings, and each is opened there in its turn; each write is
  * copied once into the writer's buffer and sealed there, up to four records per system call. Buffers are allocated on
@@ -37,10 +36,6 @@ import org.bouncycastle.tls.TlsFatalAlertReceived;
  * <p>One reader and one writer thread at a time; {@link #trySendAlert} and {@link #destroy} from any thread.
  */
 final class RecordLayer {
-    private static final int HANDSHAKE_NEW_SESSION_TICKET = 4;
-    private static final int HANDSHAKE_KEY_UPDATE = 24;
-    /** The longest post-handshake message kept while it arrives in pieces: a NewSessionTicket is a few hundred bytes. */
-    private static final int MAX_HANDSHAKE_MESSAGE = 1 << 14;
     /** Records one read from the socket may bring, and one {@link #read} may hand out. */
     static final int RECORDS_PER_READ = 4;
     /** Records sealed into one buffer and written to the socket at once by {@link #write}. */
@@ -60,7 +55,7 @@ final class RecordLayer {
     private int plainEnd;
     private IOException deferred; // a record after data already handed out failed: thrown by the next read
     private volatile int available;
-    private byte[] handshakeBytes = new byte[0]; // a post-handshake message split over records
+    private final PostHandshake postHandshake; // alerts and post-handshake messages, under readLock
     private volatile boolean inputClosed;
 
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -70,10 +65,9 @@ final class RecordLayer {
     private volatile boolean keyUpdateOwed; // the peer asked for our KeyUpdate; the next record sender pays it
 
     private volatile boolean destroyed;
-    private final boolean client; // only a server may send NewSessionTicket (RFC 8446 4.6.1)
 
     RecordLayer(InputStream in, OutputStream out, RecordProtection opener, RecordProtection sealer, boolean client) {
-        this.client = client;
+        this.postHandshake = new PostHandshake(client);
         this.in = in;
         this.out = out;
         this.opener = opener;
@@ -180,26 +174,22 @@ final class RecordLayer {
         if (contentLength > MAX_PLAINTEXT) {
             throw new TlsFatalAlert(AlertDescription.record_overflow, "record of " + contentLength + " bytes");
         }
-        if (handshakeBytes.length > 0 && type != HANDSHAKE) {
-            // RFC 8446 5.1: nothing may come between the records of one handshake message
-            throw new TlsFatalAlert(AlertDescription.unexpected_message, "record inside a split handshake message");
-        }
-        if (type == HANDSHAKE
-                && !client
-                && contentLength > 0
-                && handshakeBytes.length == 0
-                && inbound[content] == HANDSHAKE_NEW_SESSION_TICKET) {
-            throw new TlsFatalAlert(AlertDescription.unexpected_message, "NewSessionTicket from a client");
-        }
-        switch (type) {
+        switch (postHandshake.read(type, inbound, content, contentLength)) {
             case APPLICATION_DATA -> {
                 plainPosition = content;
                 plainEnd = content + contentLength;
                 available = contentLength;
             }
-            case ALERT -> alert(content, contentLength);
-            case HANDSHAKE -> handshake(content, contentLength);
-            default -> throw new TlsFatalAlert(AlertDescription.unexpected_message, "record of content type " + type);
+            case CLOSE_NOTIFY -> inputClosed = true;
+            case KEY_UPDATE -> opener.update();
+            case KEY_UPDATE_REQUESTED -> {
+                opener.update();
+                keyUpdateOwed = true;
+                payKeyUpdateWithoutWaiting();
+            }
+            case NOTHING -> {
+                // a ticket skipped, or part of a message
+            }
         }
         return true;
     }
@@ -252,71 +242,6 @@ final class RecordLayer {
         plainPosition = plainEnd = 0;
     }
 
-    /** RFC 8446 6: close_notify ends the peer's direction only; any other alert ends the connection. */
-    private void alert(int content, int contentLength) throws IOException {
-        if (contentLength != 2) {
-            throw new TlsFatalAlert(AlertDescription.decode_error, "alert of " + contentLength + " bytes");
-        }
-        short description = (short) (inbound[content + 1] & 0xff);
-        if (description == AlertDescription.close_notify) {
-            inputClosed = true;
-            return;
-        }
-        throw new TlsFatalAlertReceived(description);
-    }
-
-    /** RFC 8446 4.6: NewSessionTicket is ignored (we resume nothing), KeyUpdate followed, anything else refused. */
-    private void handshake(int content, int contentLength) throws IOException {
-        if (contentLength == 0) {
-            throw new TlsFatalAlert(AlertDescription.unexpected_message, "empty handshake record");
-        }
-        int held = handshakeBytes.length;
-        if (held + contentLength > MAX_HANDSHAKE_MESSAGE + 4) {
-            throw new TlsFatalAlert(AlertDescription.unexpected_message, "post-handshake message too long");
-        }
-        byte[] messages = Arrays.copyOf(handshakeBytes, held + contentLength);
-        System.arraycopy(inbound, content, messages, held, contentLength);
-        int position = 0;
-        while (messages.length - position >= 4) {
-            int type = messages[position] & 0xff;
-            int length = ((messages[position + 1] & 0xff) << 16)
-                    | ((messages[position + 2] & 0xff) << 8)
-                    | (messages[position + 3] & 0xff);
-            if (length > MAX_HANDSHAKE_MESSAGE) {
-                throw new TlsFatalAlert(AlertDescription.unexpected_message, "post-handshake message too long");
-            }
-            if (messages.length - position - 4 < length) {
-                break; // the rest comes in the next record
-            }
-            int body = position + 4;
-            position = body + length;
-            if (type == HANDSHAKE_NEW_SESSION_TICKET) {
-                continue;
-            }
-            if (type != HANDSHAKE_KEY_UPDATE) {
-                throw new TlsFatalAlert(
-                        AlertDescription.unexpected_message, "handshake message " + type + " after the handshake");
-            }
-            if (length != 1) {
-                throw new TlsFatalAlert(AlertDescription.decode_error, "KeyUpdate of " + length + " bytes");
-            }
-            int requested = messages[body];
-            if (requested != 0 && requested != 1) {
-                throw new TlsFatalAlert(AlertDescription.illegal_parameter, "KeyUpdate request " + requested);
-            }
-            if (position != messages.length) {
-                // RFC 8446 5.1: a message before a key change must end its record
-                throw new TlsFatalAlert(AlertDescription.unexpected_message, "KeyUpdate not at the end of its record");
-            }
-            opener.update();
-            if (requested == 1) {
-                keyUpdateOwed = true;
-                payKeyUpdateWithoutWaiting();
-            }
-        }
-        handshakeBytes = Arrays.copyOfRange(messages, position, messages.length);
-    }
-
     /**
      * Sends the KeyUpdate the peer asked for unless a writer holds the wire: the reader must never wait for a writer
      * that waits for the peer, or two peers that both stream would deadlock. A writer pays it before its next record.
@@ -338,13 +263,9 @@ final class RecordLayer {
             return;
         }
         keyUpdateOwed = false;
-        byte[] record = outbound(5);
-        record[HEADER] = HANDSHAKE_KEY_UPDATE;
-        record[HEADER + 1] = 0;
-        record[HEADER + 2] = 0;
-        record[HEADER + 3] = 1;
-        record[HEADER + 4] = 0; // update_not_requested
-        out.write(record, 0, sealer.seal(record, 5, HANDSHAKE));
+        byte[] record = outbound(PostHandshake.KEY_UPDATE_BYTES);
+        PostHandshake.putKeyUpdate(record, HEADER);
+        out.write(record, 0, sealer.seal(record, PostHandshake.KEY_UPDATE_BYTES, HANDSHAKE));
         sealer.update();
     }
 
@@ -422,10 +343,9 @@ final class RecordLayer {
             return false;
         }
         outputClosed = true;
-        byte[] record = outbound(2);
-        record[HEADER] = (byte) (description == AlertDescription.close_notify ? AlertLevel.warning : AlertLevel.fatal);
-        record[HEADER + 1] = (byte) description;
-        out.write(record, 0, sealer.seal(record, 2, ALERT));
+        byte[] record = outbound(PostHandshake.ALERT_BYTES);
+        PostHandshake.putAlert(record, HEADER, description);
+        out.write(record, 0, sealer.seal(record, PostHandshake.ALERT_BYTES, ALERT));
         out.flush();
         return true;
     }
@@ -471,6 +391,7 @@ final class RecordLayer {
                 }
                 plainPosition = plainEnd = 0;
                 available = 0;
+                postHandshake.wipe();
             } finally {
                 readLock.unlock();
             }

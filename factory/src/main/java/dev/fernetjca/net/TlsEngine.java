@@ -337,7 +337,8 @@ final class TlsEngine implements Connection {
         try {
             if (layer != null && failure == null && !outboundClosed) {
                 outboundClosed = true;
-                clean = goodbye(layer, AlertDescription.close_notify);
+                // not if a writer holds the wire: a close must not wait for it
+                clean = goodbye(() -> layer.trySendAlert(AlertDescription.close_notify));
             }
         } finally {
             closed = true;
@@ -356,18 +357,25 @@ final class TlsEngine implements Connection {
     }
 
     /**
-     * Sends {@code alert} unless a writer holds the wire; the watchdog cuts a peer that does not read. Tells whether
-     * the alert left.
+     * Runs {@code send}, our last words (close_notify or an alert), with the watchdog ready to cut the transport after
+     * {@value #GOODBYE_MILLIS} ms: a peer that does not read cannot hold the connection. Tells whether {@code send}
+     * says they left; false if it failed, since the peer may be gone already and closing goes on.
      */
-    private boolean goodbye(RecordLayer layer, short alert) {
+    private boolean goodbye(Sending send) {
         ScheduledFuture<?> cutoff = cutAfter(GOODBYE_MILLIS);
         try {
-            return layer.trySendAlert(alert);
+            return send.send();
         } catch (IOException | RuntimeException e) {
-            return false; // the peer may be gone already; closing goes on
+            return false;
         } finally {
             cutoff.cancel(false);
         }
+    }
+
+    /** Our last words on a connection; tells whether they left. */
+    @FunctionalInterface
+    private interface Sending {
+        boolean send() throws IOException;
     }
 
     boolean isInboundClosed() {
@@ -449,16 +457,12 @@ final class TlsEngine implements Connection {
             if (layer != null) {
                 // an alert the peer sent is a TlsFatalAlertReceived, not a TlsFatalAlert: it gets no answer
                 if (e instanceof TlsFatalAlert raised) {
-                    goodbye(layer, raised.getAlertDescription()); // bad_record_mac, record_overflow, ...
+                    goodbye(() -> layer.trySendAlert(raised.getAlertDescription())); // bad_record_mac, ...
                 }
             } else if (handshakeWriteLock.tryLock()) {
-                ScheduledFuture<?> cutoff = cutAfter(GOODBYE_MILLIS);
                 try {
-                    flushHandshakeOutput(); // Bouncy Castle's alert: unknown_psk_identity, bad_record_mac, ...
-                } catch (IOException | RuntimeException ignored) {
-                    // the peer may be gone; the first cause is the one that matters
+                    goodbye(this::flushHandshakeOutput); // Bouncy Castle's alert: unknown_psk_identity, ...
                 } finally {
-                    cutoff.cancel(false);
                     handshakeWriteLock.unlock();
                 }
             }
