@@ -67,6 +67,10 @@ final class EngineRecords {
         }
         try {
             int end = HEADER + opener.open(inbound, bodyLength);
+            if (end - HEADER > MAX_PLAINTEXT + 1) {
+                // RFC 8446 5.4: the inner plaintext, padding included, is at most 2^14 + 1 bytes
+                throw new TlsFatalAlert(AlertDescription.record_overflow, "record of " + (end - HEADER) + " bytes");
+            }
             while (end > HEADER && inbound[end - 1] == 0) {
                 end--; // RFC 8446 5.4: zero padding after the content type
             }

@@ -187,6 +187,17 @@ class EngineRecordsTest {
     }
 
     @Test
+    void paddingCannotStretchARecordPastTheLimit() throws IOException {
+        ByteBuffer app = ByteBuffer.allocate(MAX_PLAINTEXT);
+        ByteBuffer longest = new Peer(AES).record(APPLICATION_DATA, random(MAX_PLAINTEXT - 199, 5), 199);
+        assertEquals(MAX_PLAINTEXT - 199, open(us(AES, true), longest, app), "2^14 + 1 bytes with the padding");
+        app.clear();
+        ByteBuffer over = new Peer(AES).record(APPLICATION_DATA, random(MAX_PLAINTEXT, 6), 199);
+        assertAlert(AlertDescription.record_overflow, () -> open(us(AES, true), over, app));
+        assertEquals(0, app.position(), "no byte of a refused record reached the application");
+    }
+
+    @Test
     void dataIsSealedInRecordsThatFitTheBufferAndAtMostTwoToTheFourteen() throws IOException {
         EngineRecords records = us(AES, true);
         Peer peer = new Peer(AES);
