@@ -80,7 +80,7 @@ final class KeySource {
     private static final FernetProvider PROVIDER = new FernetProvider();
     private static final System.Logger LOG = System.getLogger(KeySource.class.getName());
     private static final Pattern KEY_LIKE = Pattern.compile("[A-Za-z0-9_+=-]{40,}");
-    private static final AtomicBoolean READABLE_ANNOUNCED = new AtomicBoolean();
+    static final AtomicBoolean READABLE_ANNOUNCED = new AtomicBoolean(); // tests reset it
 
     private KeySource() {}
 
@@ -279,7 +279,11 @@ final class KeySource {
         }
     }
 
-    private static FernetKeyRing entryRing(SecretKey entryKey, Path path, String alias) {
+    /**
+     * Returns the ring of a keystore entry's key: 32 raw bytes or the 44-character key string. Zeroes the encoding it
+     * gets from {@code entryKey} and destroys {@code entryKey} if it can be destroyed.
+     */
+    static FernetKeyRing entryRing(SecretKey entryKey, Path path, String alias) {
         byte[] encoded = entryKey.getEncoded();
         char[] keyString = null;
         FernetKeySpec spec = null;

@@ -37,14 +37,17 @@ final class PskDerivation implements Destroyable {
         this.secret = secret;
     }
 
-    /** Derives the PSK of one 32-byte Fernet key. */
+    /** Derives the PSK of one 32-byte Fernet key, and zeroes the copy of it that {@code getEncoded} returned. */
     static PskDerivation of(SecretKey fernetKey) {
         byte[] keyBytes = fernetKey.getEncoded();
         try {
-            byte[] identityHash = hkdf(keyBytes, IDENTITY_INFO, IDENTITY_HASH_BYTES);
+            // one Mac for both values: a cold JVM pays for one Mac.getInstance, not two
+            Mac hmac = saltedHmac();
+            byte[] block = new byte[SECRET_BYTES];
+            byte[] identityHash = hkdf(hmac, keyBytes, IDENTITY_INFO, IDENTITY_HASH_BYTES, block);
             // no ':' in the identity: stunnel and GnuTLS read IDENTITY:SECRET lines split at the first colon
             byte[] identity = ascii(IDENTITY_PREFIX + HexFormat.of().formatHex(identityHash));
-            return new PskDerivation(identity, hkdf(keyBytes, SECRET_INFO, SECRET_BYTES));
+            return new PskDerivation(identity, hkdf(hmac, keyBytes, SECRET_INFO, SECRET_BYTES, block));
         } finally {
             Arrays.fill(keyBytes, (byte) 0);
         }
@@ -52,8 +55,13 @@ final class PskDerivation implements Destroyable {
 
     /** Derives the PSK of every key of a ring, primary first; the caller destroys them. */
     static List<PskDerivation> of(FernetKeyRing ring) {
-        List<PskDerivation> result = new ArrayList<>(ring.size());
-        for (SecretKey key : ring.keys()) {
+        return of(ring.keys());
+    }
+
+    /** Derives the PSK of each key in order, destroying each key (the ring's copies) once derived. */
+    static List<PskDerivation> of(List<SecretKey> keys) {
+        List<PskDerivation> result = new ArrayList<>(keys.size());
+        for (SecretKey key : keys) {
             try {
                 result.add(of(key));
             } finally {
@@ -63,34 +71,38 @@ final class PskDerivation implements Destroyable {
         return List.copyOf(result);
     }
 
-    /**
-     * HKDF-SHA256 (RFC 5869) for at most one block of output, on the JDK's HMAC: Bouncy Castle's lightweight HKDF
-     * would load its service registrar and digests into a cold JVM for this alone.
-     */
-    private static byte[] hkdf(byte[] keyBytes, byte[] info, int length) {
-        byte[] pseudorandomKey = null;
-        byte[] block = null;
+    /** Returns the JDK's HMAC-SHA256 keyed with {@link #SALT}, as {@link #hkdf} takes and leaves it. */
+    static Mac saltedHmac() {
         try {
             Mac hmac = Mac.getInstance("HmacSHA256");
             hmac.init(new SecretKeySpec(SALT, "HmacSHA256")); // the salt is public: its key spec holds nothing secret
-            pseudorandomKey = hmac.doFinal(keyBytes);
-            SecretKeySpec expandKey = new SecretKeySpec(pseudorandomKey, "HmacSHA256");
-            hmac.init(expandKey);
+            return hmac;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is not available", e);
+        }
+    }
+
+    /**
+     * HKDF-SHA256 (RFC 5869) for at most one block of output, on the JDK's HMAC: Bouncy Castle's lightweight HKDF
+     * would load its service registrar and digests into a cold JVM for this alone. {@code hmac} comes keyed with
+     * {@link #SALT} and is left so; {@code block}, 32 bytes, holds the pseudorandom key and then the output block, and
+     * is zeroed on return.
+     */
+    static byte[] hkdf(Mac hmac, byte[] keyBytes, byte[] info, int length, byte[] block) {
+        try {
+            hmac.update(keyBytes);
+            hmac.doFinal(block, 0); // the pseudorandom key
+            hmac.init(new SecretKeySpec(block, "HmacSHA256"));
             hmac.update(info);
             hmac.update((byte) 1);
-            block = hmac.doFinal();
+            hmac.doFinal(block, 0);
             // the JDK's HMAC keeps the key's pads until re-keyed: leave it keyed with the public salt
             hmac.init(new SecretKeySpec(SALT, "HmacSHA256"));
             return Arrays.copyOf(block, length);
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is not available", e);
+            throw new IllegalStateException("HmacSHA256 failed", e);
         } finally {
-            if (pseudorandomKey != null) {
-                Arrays.fill(pseudorandomKey, (byte) 0);
-            }
-            if (block != null) {
-                Arrays.fill(block, (byte) 0);
-            }
+            Arrays.fill(block, (byte) 0);
         }
     }
 

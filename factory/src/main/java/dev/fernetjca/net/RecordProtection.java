@@ -147,9 +147,7 @@ final class RecordProtection {
 
     /** RFC 8446 7.2: the next traffic secret, key and IV after a KeyUpdate; the sequence number starts again at 0. */
     void update() throws IOException {
-        byte[] next = expandLabel(secret, "traffic upd", SECRET);
-        System.arraycopy(next, 0, secret, 0, SECRET);
-        Arrays.fill(next, (byte) 0);
+        expandLabel(secret, "traffic upd", secret); // in place: no second copy of the next secret to wipe
         sequence = 0;
         deriveKeyAndIv();
     }
@@ -205,17 +203,24 @@ final class RecordProtection {
     }
 
     private void deriveKeyAndIv() throws IOException {
-        byte[] derivedKey = expandLabel(secret, "key", keyLength);
-        byte[] derivedIv = expandLabel(secret, "iv", NONCE);
-        System.arraycopy(derivedKey, 0, keyBytes, 0, keyLength);
-        System.arraycopy(derivedIv, 0, iv, 0, NONCE);
-        Arrays.fill(derivedKey, (byte) 0);
-        Arrays.fill(derivedIv, (byte) 0);
+        expandLabel(secret, "key", keyBytes);
+        expandLabel(secret, "iv", iv);
         key = new WipeableKey(keyBytes, chacha ? "ChaCha20" : "AES");
     }
 
     /** RFC 8446 7.1 HKDF-Expand-Label with SHA-256 and an empty context, for outputs of one hash length at most. */
     static byte[] expandLabel(byte[] secret, String label, int length) throws IOException {
+        byte[] out = new byte[length];
+        expandLabel(secret, label, out);
+        return out;
+    }
+
+    /**
+     * Writes HKDF-Expand-Label of {@code out.length} bytes into {@code out}, which may be {@code secret} itself: the
+     * secret has keyed the HMAC before the output is written.
+     */
+    static void expandLabel(byte[] secret, String label, byte[] out) throws IOException {
+        int length = out.length;
         byte[] fullLabel = ("tls13 " + label).getBytes(StandardCharsets.US_ASCII);
         byte[] info = new byte[2 + 1 + fullLabel.length + 1 + 1];
         info[0] = (byte) (length >>> 8);
@@ -228,10 +233,9 @@ final class RecordProtection {
             Mac hmac = Mac.getInstance("HmacSHA256");
             hmac.init(new WipeableKey(secret, "HmacSHA256"));
             byte[] block = hmac.doFinal(info);
-            byte[] out = Arrays.copyOf(block, length);
+            System.arraycopy(block, 0, out, 0, length);
             Arrays.fill(block, (byte) 0);
             hmac.init(new WipeableKey(new byte[SECRET], "HmacSHA256")); // the Mac keeps its padded key otherwise
-            return out;
         } catch (GeneralSecurityException e) {
             throw new TlsFatalAlert(AlertDescription.internal_error, e);
         }

@@ -154,7 +154,12 @@ class KeySourceTest {
                         + " takes precedence"),
                 logged::toString);
         environment.remove("FERNET_KEY_FILE");
+        logged.clear();
         assertRing(load(), inline);
+        assertTrue(
+                logged.contains("environment variable FERNET_KEYSTORE is ignored: system property fernet.key"
+                        + " takes precedence"),
+                logged::toString);
         systemProperties.remove("fernet.key");
         assertRing(load(), inStore);
     }
