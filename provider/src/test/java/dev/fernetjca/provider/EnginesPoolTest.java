@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -77,6 +78,29 @@ class EnginesPoolTest {
     }
 
     @Test
+    void eachKindOfCallGivesBackWhatItBorrowed() throws Exception {
+        SecretKey key = newKey();
+        Fernet fernet = Fernet.of(FernetKeyRing.of(key, newKey()));
+        byte[] token = fernet.encrypt(MESSAGE);
+        drainCurrentBackend();
+        List<ThrowingCall> calls = List.of(
+                () -> fernet.encrypt(MESSAGE),
+                () -> fernet.decrypt(token),
+                () -> fernet.decrypt(token, Duration.ofMinutes(1)),
+                () -> fernet.extractTimestamp(token),
+                () -> fernet.rotate(token));
+        Engines first = null;
+        for (ThrowingCall call : calls) {
+            call.run();
+            List<Engines> idle = idleOfCurrentBackend();
+            assertEquals(1, idle.size(), "one call borrows one and gives it back");
+            first = first == null ? idle.get(0) : first;
+            assertSame(first, idle.get(0), "and the next call reuses it");
+            assertZeroKeyed(first);
+        }
+    }
+
+    @Test
     void wipingTwiceGivesBackOnce() {
         drainCurrentBackend();
         SecretKey key = newKey();
@@ -109,6 +133,9 @@ class EnginesPoolTest {
         fernet.encrypt(MESSAGE);
         try {
             System.setProperty(Engines.BACKEND_PROPERTY, other);
+            for (int i = idleOfOtherBackends(currentProvider); i > 0; i--) {
+                Engines.borrow(); // so that the next call makes its own
+            }
             assertArrayEquals(MESSAGE, fernet.decrypt(token));
             Engines borrowed = Engines.borrow();
             assertNotEquals(currentProvider, borrowed.hmac.getProvider().getName());
@@ -214,5 +241,10 @@ class EnginesPoolTest {
             Engines.borrow();
         }
         assertEquals(List.of(), idleOfCurrentBackend());
+    }
+
+    /** A call of the class under test. */
+    private interface ThrowingCall {
+        void run() throws Exception;
     }
 }
