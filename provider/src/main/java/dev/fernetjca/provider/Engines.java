@@ -23,7 +23,7 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
  * default, or from Bouncy Castle when the system or security property {@code fernet.backend} is {@code BC}.
  *
  * <p>Not thread-safe: each Cipher holds its own, and each one-call user borrows one from a small pool (see
- * {@link #borrow()}).
+ * {@link #borrow()}); the static methods are thread-safe.
  */
 final class Engines {
     static final String BACKEND_PROPERTY = "fernet.backend";
@@ -50,8 +50,9 @@ final class Engines {
 
     /**
      * Returns engines of the current backend that hold no key: idle ones if any, else new ones. Making new ones costs
-     * three {@code getInstance} calls, several times what a short token does, so {@link Fernet} and {@link FernetKeyRing#rotate}, which make a
-     * {@link TokenEngine} per call, take them from here and hand them back with {@link #giveBack} once scrubbed.
+     * three {@code getInstance} calls, several times what a short token does, so {@link Fernet} and
+     * {@link FernetKeyRing#rotate}, which make a {@link TokenEngine} per call, take them from here and hand them back
+     * with {@link #giveBack} once scrubbed.
      */
     static Engines borrow() {
         boolean bouncyCastle = bouncyCastleRequested();
