@@ -6,7 +6,11 @@ import java.security.NoSuchAlgorithmException;
 import java.security.Provider;
 import java.security.ProviderException;
 import java.security.Security;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.Cipher;
 import javax.crypto.Mac;
 import javax.crypto.NoSuchPaddingException;
@@ -18,21 +22,63 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
  * The primitives under a token: AES-128-CBC with PKCS#7 padding and HMAC-SHA256, from the platform's providers by
  * default, or from Bouncy Castle when the system or security property {@code fernet.backend} is {@code BC}.
  *
- * <p>Not thread-safe: each Cipher holds its own.
+ * <p>Not thread-safe: each Cipher holds its own, and each one-call user borrows one from a small pool (see
+ * {@link #borrow()}); the static methods are thread-safe.
  */
 final class Engines {
     static final String BACKEND_PROPERTY = "fernet.backend";
 
     private static final int BLOCK_BYTES = 16;
 
+    /** Idle engines kept per backend: a few per core covers the threads that can run at once. */
+    static final int IDLE_LIMIT = 4 * Runtime.getRuntime().availableProcessors();
+
+    private static final Idle IDLE_JDK = new Idle();
+    private static final Idle IDLE_BC = new Idle();
+
     final Cipher aes; // AES/CBC/PKCS5Padding: encryption
     final Cipher aesNoPadding; // AES/CBC/NoPadding: decryption straight into the exact plaintext array
     final Mac hmac;
+    private final boolean bouncyCastle; // the backend these came from, so the pool never mixes them
 
-    private Engines(Cipher aes, Cipher aesNoPadding, Mac hmac) {
+    private Engines(Cipher aes, Cipher aesNoPadding, Mac hmac, boolean bouncyCastle) {
         this.aes = aes;
         this.aesNoPadding = aesNoPadding;
         this.hmac = hmac;
+        this.bouncyCastle = bouncyCastle;
+    }
+
+    /**
+     * Returns engines of the current backend that hold no key: idle ones if any, else new ones. Making new ones costs
+     * three {@code getInstance} calls, several times what a short token does, so {@link Fernet} and
+     * {@link FernetKeyRing#rotate}, which make a {@link TokenEngine} per call, take them from here and hand them back
+     * with {@link #giveBack} once scrubbed.
+     */
+    static Engines borrow() {
+        boolean bouncyCastle = bouncyCastleRequested();
+        Engines idle = (bouncyCastle ? IDLE_BC : IDLE_JDK).poll();
+        return idle != null ? idle : create(bouncyCastle);
+    }
+
+    /**
+     * Keeps {@code engines} for a later {@link #borrow()}, unless enough are idle. The caller must have {@link
+     * #scrub() scrubbed} them and must not touch them again: one that failed to scrub may still hold a key, and is
+     * left to the garbage collector instead.
+     */
+    static void giveBack(Engines engines) {
+        (engines.bouncyCastle ? IDLE_BC : IDLE_JDK).offer(engines);
+    }
+
+    /** Returns the idle engines of both backends, for tests that check what the pool holds. */
+    static List<Engines> idle() {
+        List<Engines> all = new ArrayList<>(IDLE_JDK.engines);
+        all.addAll(IDLE_BC.engines);
+        return all;
+    }
+
+    /** Returns new engines of the current backend, for a Cipher to keep across its inits. */
+    static Engines create() {
+        return create(bouncyCastleRequested());
     }
 
     @SuppressFBWarnings(
@@ -40,19 +86,21 @@ final class Engines {
             justification = "Fernet is AES-128-CBC under encrypt-then-MAC: Token checks the HMAC-SHA256 tag "
                     + "in constant time before any decryption or padding check, so CBC's malleability "
                     + "and padding oracle are out of reach")
-    static Engines create() {
+    private static Engines create(boolean bouncyCastle) {
         try {
-            Provider bc = bouncyCastleRequested() ? BouncyCastle.PROVIDER : null;
-            if (bc == null) {
+            if (!bouncyCastle) {
                 return new Engines(
                         Cipher.getInstance("AES/CBC/PKCS5Padding"),
                         Cipher.getInstance("AES/CBC/NoPadding"),
-                        Mac.getInstance("HmacSHA256"));
+                        Mac.getInstance("HmacSHA256"),
+                        false);
             }
+            Provider bc = BouncyCastle.PROVIDER;
             return new Engines(
                     Cipher.getInstance("AES/CBC/PKCS5Padding", bc),
                     Cipher.getInstance("AES/CBC/NoPadding", bc),
-                    Mac.getInstance("HmacSHA256", bc));
+                    Mac.getInstance("HmacSHA256", bc),
+                    true);
         } catch (NoSuchAlgorithmException | NoSuchPaddingException e) {
             throw new ProviderException("AES/CBC/PKCS5Padding or HmacSHA256 is not available", e);
         }
@@ -117,6 +165,31 @@ final class Engines {
             } catch (NoClassDefFoundError e) {
                 throw new ProviderException(
                         BACKEND_PROPERTY + "=BC but Bouncy Castle (bcprov-jdk18on) is not on the class path", e);
+            }
+        }
+    }
+
+    /**
+     * Scrubbed engines of one backend awaiting reuse, newest first (the likeliest still in cache). Lock-free; the
+     * count is raised before an offer and lowered after a poll, so it never falls below the number held.
+     */
+    private static final class Idle {
+        final ConcurrentLinkedDeque<Engines> engines = new ConcurrentLinkedDeque<>();
+        private final AtomicInteger count = new AtomicInteger();
+
+        Engines poll() {
+            Engines idle = engines.pollFirst();
+            if (idle != null) {
+                count.decrementAndGet();
+            }
+            return idle;
+        }
+
+        void offer(Engines scrubbed) {
+            if (count.incrementAndGet() <= IDLE_LIMIT) {
+                engines.offerFirst(scrubbed);
+            } else {
+                count.decrementAndGet();
             }
         }
     }

@@ -9,7 +9,8 @@ import javax.crypto.SecretKey;
 
 /**
  * Fernet without JCA ceremony, named like Python's {@code Fernet} and {@code MultiFernet}: each call works on fresh
- * copies of the keys and wipes them before it returns.
+ * copies of the keys and wipes them before it returns. The AES and HMAC primitives under them are reused across calls,
+ * only once rekeyed with zeros.
  *
  * <pre>{@code
  * Fernet fernet = Fernet.of(System.getenv("FERNET_KEY"));

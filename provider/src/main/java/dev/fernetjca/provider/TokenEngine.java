@@ -19,14 +19,16 @@ import javax.crypto.AEADBadTagException;
 final class TokenEngine {
     private static final SecureRandom SHARED_RANDOM = new SecureRandom(); // thread-safe
 
-    private final Engines engines;
+    private Engines engines; // null once given back to the pool
     private final List<FernetSecretKey> keys; // copies: the primary first
     private final SecureRandom random;
+    private final boolean borrowed; // engines from Engines.borrow(), to give back at wipe
 
-    private TokenEngine(Engines engines, List<FernetSecretKey> keys, SecureRandom random) {
+    private TokenEngine(Engines engines, List<FernetSecretKey> keys, SecureRandom random, boolean borrowed) {
         this.engines = engines;
         this.keys = keys;
         this.random = random;
+        this.borrowed = borrowed;
     }
 
     /**
@@ -36,14 +38,18 @@ final class TokenEngine {
      * @throws InvalidKeyException if the key is not a Fernet key of 32 bytes, or a ring of them
      */
     static TokenEngine of(Key key, SecureRandom random, Engines engines) throws InvalidKeyException {
-        return new TokenEngine(engines, FernetKeyRing.copies(key), random);
+        return new TokenEngine(engines, FernetKeyRing.copies(key), random, false);
     }
 
-    /** Returns an engine for our own classes, whose keys were checked when they were made. */
+    /**
+     * Returns an engine for one call of our own classes, whose keys were checked when they were made, over pooled
+     * primitives; {@link #wipe()} scrubs them and gives them back. Wipe it when the call is done.
+     */
     static TokenEngine ofChecked(Key key) {
+        Engines engines = Engines.borrow(); // first: if the backend is misconfigured, no key has been copied
         try {
-            return of(key, SHARED_RANDOM, Engines.create());
-        } catch (InvalidKeyException e) {
+            return new TokenEngine(engines, FernetKeyRing.copies(key), SHARED_RANDOM, true);
+        } catch (InvalidKeyException e) { // a destroyed ring; the engines, never keyed, are dropped
             throw new IllegalStateException(e.getMessage(), e);
         }
     }
@@ -128,9 +134,20 @@ final class TokenEngine {
         throw new AEADBadTagException("token authentication failed");
     }
 
-    /** Destroys the key copies and rekeys the primitives with zeros, so that no object here still holds a key. */
+    /**
+     * Destroys the key copies and rekeys the primitives with zeros, so that no object here still holds a key; then
+     * gives borrowed primitives back to the pool, which this engine no longer reaches.
+     */
     void wipe() {
         keys.forEach(FernetSecretKey::destroy);
+        if (engines == null) {
+            return; // already given back: another call may be using them now
+        }
         engines.scrub();
+        if (borrowed) {
+            // reached only once scrubbed: primitives whose scrub threw may hold a key, and are dropped with this engine
+            Engines.giveBack(engines);
+            engines = null;
+        }
     }
 }

@@ -59,6 +59,7 @@ class KeyResidueTest {
 
         engine.wipe();
         assertEquals(List.of(), traces(engine, key.getEncoded()));
+        assertEquals(List.of(), traces(Engines.idle(), key.getEncoded()), "the primitives, back in the pool");
     }
 
     /** Returns where in {@code root}'s object graph a form of {@code key} (signing key || encryption key) lies. */
