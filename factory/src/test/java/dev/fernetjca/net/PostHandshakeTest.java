@@ -362,6 +362,16 @@ class PostHandshakeTest {
         assertNothingHeld(next);
     }
 
+    @Test
+    void aRecordIsReadToItsLastByteAndNoFurther() throws IOException {
+        // content that fills its array, read whole and joined: a byte read past the record would throw
+        assertEquals(Outcome.NOTHING, client.read(HANDSHAKE, ticket(3), 0, 7));
+        byte[] ticket = ticket(3);
+        assertEquals(Outcome.NOTHING, client.read(HANDSHAKE, ticket, 0, 2));
+        assertEquals(Outcome.NOTHING, client.read(HANDSHAKE, ticket, 2, 5));
+        assertNothingHeld(client);
+    }
+
     /** What is held after a message ends inside it is the next message's start and nothing else: no old bytes left. */
     @Test
     void nothingOfAMessageThatEndedStaysBehindWhatIsHeld() throws Exception {
