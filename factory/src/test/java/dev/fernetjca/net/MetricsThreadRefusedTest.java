@@ -3,6 +3,7 @@ package dev.fernetjca.net;
 import static dev.fernetjca.net.SocketTestSupport.newKey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.fernetjca.testing.Processes;
 import java.security.Permission;
@@ -24,6 +25,9 @@ class MetricsThreadRefusedTest {
 
     @Test
     void aRefusedRegistrationThreadBreaksNoHandshakeAndHangsNoRegister() throws Exception {
+        assumeTrue(
+                Runtime.version().feature() < 24,
+                "JDK 24 and later cannot install a security manager (JEP 486): this runs on the JDK 17 pass");
         Processes.Result result = Processes.run(
                 Processes.java(
                         System.getProperty("java.class.path"), List.of("-Djava.security.manager=allow"), Child.class),
