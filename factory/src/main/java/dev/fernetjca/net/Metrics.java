@@ -142,13 +142,20 @@ final class Metrics {
 
     /**
      * Registers the MBean once per JVM on a thread of its own: starting the platform MBean server loads some 200 JDK
-     * classes, which a client's first connection (an RMI client's first call) should not wait for.
+     * classes, which a client's first connection (an RMI client's first call) should not wait for. Where no thread can
+     * be had (a security manager's refusal, no native thread left), the MBean goes unregistered, and the connection on.
      */
     static void registerSoon() {
         if (REGISTERED.compareAndSet(false, true)) {
-            Thread registrar = new Thread(new Registration(), "fernet-metrics-registration");
-            registrar.setDaemon(true);
-            registrar.start();
+            try {
+                Thread registrar = new Thread(new Registration(), "fernet-metrics-registration");
+                registrar.setDaemon(true);
+                registrar.start();
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // figures are no reason to fail a connection, nor to make register() wait forever
+                LOG.log(System.Logger.Level.WARNING, "socket metrics not registered as " + OBJECT_NAME + ": " + e);
+                REGISTRATION.countDown();
+            }
         }
     }
 

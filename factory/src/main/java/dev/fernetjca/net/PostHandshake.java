@@ -17,7 +17,8 @@ import org.bouncycastle.tls.TlsFatalAlertReceived;
  * messages (RFC 8446 4.6) are read here. A NewSessionTicket is skipped by a client (we resume nothing) and refused by a
  * server; a KeyUpdate is handed to the caller, which owns the keys; anything else is refused. A message split over
  * records is reassembled up to {@value #MAX_MESSAGE} bytes after its header, in time linear in its length however
- * finely it is split: each record's bytes are appended once to a buffer that at least doubles when it grows. The two
+ * finely it is split: each of its bytes is appended once to a buffer that at least doubles when it grows. A record may
+ * end one message and begin the next (RFC 8446 5.1): only what the held message still needs is joined to it. The two
  * such contents we send, our KeyUpdate and our alerts, are written by {@link #putKeyUpdate} and {@link #putAlert}.
  *
  * <p>Not thread-safe: one reader at a time, as the caller's read lock ensures.
@@ -95,79 +96,100 @@ final class PostHandshake {
         if (length == 0) {
             throw new TlsFatalAlert(AlertDescription.unexpected_message, "empty handshake record");
         }
-        if (heldLength + length > MESSAGE_HEADER + MAX_MESSAGE) {
-            throw new TlsFatalAlert(AlertDescription.unexpected_message, "post-handshake message too long");
-        }
-        byte[] messages = record;
         int position = offset;
         int end = offset + length;
         if (heldLength > 0) {
-            // appended to what is held, never copied with it: linear in a message's length however it is split
-            reserve(heldLength + length);
-            System.arraycopy(record, offset, held, heldLength, length);
-            heldLength += length;
-            messages = held;
-            position = 0;
-            end = heldLength;
+            // RFC 8446 5.1: a record may end one message and begin the next, so only the held one's rest is joined
+            position = join(record, offset, end);
+            if (heldLength < wanted()) {
+                return Outcome.NOTHING; // the whole record went to the held message, which goes on
+            }
+            Outcome outcome = message(held, 0, position == end);
+            wipe();
+            if (outcome != Outcome.NOTHING) {
+                return outcome;
+            }
         }
         while (position < end) {
-            int messageType = messages[position] & 0xff;
-            if (messageType == NEW_SESSION_TICKET && !client) {
+            if ((record[position] & 0xff) == NEW_SESSION_TICKET && !client) {
                 throw new TlsFatalAlert(AlertDescription.unexpected_message, "NewSessionTicket from a client");
             }
-            if (end - position < MESSAGE_HEADER) {
-                break; // the rest of the header comes in the next record
+            int messageEnd = end - position < MESSAGE_HEADER
+                    ? end + 1
+                    : position + MESSAGE_HEADER + bodyLength(record, position);
+            if (messageEnd > end) {
+                // the rest comes in later records; nothing is held here, so a buffer of the tail's size
+                held = Arrays.copyOfRange(record, position, end);
+                heldLength = end - position;
+                return Outcome.NOTHING;
             }
-            int bodyLength = ((messages[position + 1] & 0xff) << 16)
-                    | ((messages[position + 2] & 0xff) << 8)
-                    | (messages[position + 3] & 0xff);
-            if (bodyLength > MAX_MESSAGE) {
-                throw new TlsFatalAlert(AlertDescription.unexpected_message, "post-handshake message too long");
+            Outcome outcome = message(record, position, messageEnd == end);
+            if (outcome != Outcome.NOTHING) {
+                return outcome;
             }
-            int body = position + MESSAGE_HEADER;
-            if (end - body < bodyLength) {
-                break; // the rest comes in the next record
-            }
-            position = body + bodyLength;
-            if (messageType == NEW_SESSION_TICKET) {
-                continue;
-            }
-            if (messageType != KEY_UPDATE) {
-                throw new TlsFatalAlert(
-                        AlertDescription.unexpected_message,
-                        "handshake message " + messageType + " after the handshake");
-            }
-            if (bodyLength != 1) {
-                throw new TlsFatalAlert(AlertDescription.decode_error, "KeyUpdate of " + bodyLength + " bytes");
-            }
-            int requested = messages[body];
-            if (requested != 0 && requested != 1) {
-                throw new TlsFatalAlert(AlertDescription.illegal_parameter, "KeyUpdate request " + requested);
-            }
-            if (position != end) {
-                // RFC 8446 5.1: a message before a key change must end its record
-                throw new TlsFatalAlert(AlertDescription.unexpected_message, "KeyUpdate not at the end of its record");
-            }
-            wipe();
-            return requested == 1 ? Outcome.KEY_UPDATE_REQUESTED : Outcome.KEY_UPDATE;
+            position = messageEnd;
         }
-        hold(messages, position, end);
         return Outcome.NOTHING;
     }
 
-    /** Keeps {@code messages[from..to)}, the start of a message whose rest comes in later records. */
-    private void hold(byte[] messages, int from, int to) {
-        int rest = to - from;
-        if (rest == 0) {
-            wipe();
-        } else if (messages != held) {
-            reserve(rest);
-            System.arraycopy(messages, from, held, 0, rest);
-        } else if (from != 0) {
-            // the bytes after a message that ended in this record: each byte moves at most once
-            System.arraycopy(held, from, held, 0, rest);
+    /**
+     * Reads the whole message at {@code messages[position..]}: a ticket is skipped ({@link Outcome#NOTHING}), a
+     * KeyUpdate, which must end its record ({@code endsRecord}), is the caller's; anything else is refused.
+     */
+    private static Outcome message(byte[] messages, int position, boolean endsRecord) throws IOException {
+        int messageType = messages[position] & 0xff;
+        if (messageType == NEW_SESSION_TICKET) {
+            return Outcome.NOTHING;
         }
-        heldLength = rest;
+        if (messageType != KEY_UPDATE) {
+            throw new TlsFatalAlert(
+                    AlertDescription.unexpected_message, "handshake message " + messageType + " after the handshake");
+        }
+        int bodyLength = bodyLength(messages, position);
+        if (bodyLength != 1) {
+            throw new TlsFatalAlert(AlertDescription.decode_error, "KeyUpdate of " + bodyLength + " bytes");
+        }
+        int requested = messages[position + MESSAGE_HEADER];
+        if (requested != 0 && requested != 1) {
+            throw new TlsFatalAlert(AlertDescription.illegal_parameter, "KeyUpdate request " + requested);
+        }
+        if (!endsRecord) {
+            // RFC 8446 5.1: a message before a key change must end its record
+            throw new TlsFatalAlert(AlertDescription.unexpected_message, "KeyUpdate not at the end of its record");
+        }
+        return requested == 1 ? Outcome.KEY_UPDATE_REQUESTED : Outcome.KEY_UPDATE;
+    }
+
+    /** The body length the header at {@code messages[position..]} declares; over {@value #MAX_MESSAGE} is refused. */
+    private static int bodyLength(byte[] messages, int position) throws TlsFatalAlert {
+        int bodyLength = ((messages[position + 1] & 0xff) << 16)
+                | ((messages[position + 2] & 0xff) << 8)
+                | (messages[position + 3] & 0xff);
+        if (bodyLength > MAX_MESSAGE) {
+            throw new TlsFatalAlert(AlertDescription.unexpected_message, "post-handshake message too long");
+        }
+        return bodyLength;
+    }
+
+    /** How long the held message is known to be: its header until that is whole, then header and body. */
+    private int wanted() throws TlsFatalAlert {
+        return heldLength < MESSAGE_HEADER ? MESSAGE_HEADER : MESSAGE_HEADER + bodyLength(held, 0);
+    }
+
+    /**
+     * Appends to what is held the bytes of {@code record[from..to)} its message still needs, first the rest of its
+     * header, then the rest of its body; returns where the bytes taken end.
+     */
+    private int join(byte[] record, int from, int to) throws TlsFatalAlert {
+        int position = from;
+        for (int wanted = wanted(); heldLength < wanted && position < to; wanted = wanted()) {
+            int taken = Math.min(wanted - heldLength, to - position);
+            reserve(heldLength + taken);
+            System.arraycopy(record, position, held, heldLength, taken);
+            heldLength += taken;
+            position += taken;
+        }
+        return position;
     }
 
     /** Makes {@link #held} hold {@code needed} bytes (at most the longest message), at least doubling it. */

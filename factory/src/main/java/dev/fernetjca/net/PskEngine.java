@@ -88,14 +88,14 @@ final class PskEngine extends PskEngineBase {
             throw new SSLException("session creation is disabled, and there are no sessions to resume");
         }
         handshake = new EngineHandshake(getUseClientMode(), enabledSuiteNumbers(), settings.psks, peer);
-        // a connection from here, as a socket is one from its connect or accept: an engine made and never used (a
-        // pool's spare, a consumer that fails before its first wrap) would otherwise stay active for good
-        Metrics.opened(counted);
         try {
             queue(handshake.begin());
         } catch (IOException | RuntimeException e) {
             throw fail(e);
         }
+        // a connection once its handshake has begun, as a socket is one from its connect or accept: an engine made and
+        // never used (a pool's spare, a consumer that fails before its first wrap) would otherwise stay active for good
+        Metrics.opened(counted);
     }
 
     @Override

@@ -180,7 +180,10 @@ final class RecordLayer {
                 plainEnd = content + contentLength;
                 available = contentLength;
             }
-            case CLOSE_NOTIFY -> inputClosed = true;
+            case CLOSE_NOTIFY -> {
+                inputClosed = true;
+                opener.destroy(); // the peer sends nothing more: its key is of no use, as the engine's is not
+            }
             case KEY_UPDATE -> opener.update();
             case KEY_UPDATE_REQUESTED -> {
                 opener.update();

@@ -210,16 +210,41 @@ class PostHandshakeFragmentsTest {
     }
 
     @Test
-    void oneByteMoreThanTheLongestIsRefusedWithTheSameAlertOnBoth() throws IOException {
-        byte[] longest = ticket(LONGEST);
-        // all but the last byte one per record, then the last byte with the first of another message
-        Peer pieces = new Peer()
-                .bytewise(Arrays.copyOf(longest, longest.length - 1))
-                .record(HANDSHAKE, new byte[] {longest[longest.length - 1], 4});
-        assertTooLong(pieces);
+    void aLengthOverTheLongestIsRefusedWithTheSameAlertOnBoth() throws IOException {
         // a length one over the longest, its header one byte per record: refused before any body arrives
         int over = LONGEST + 1;
         assertTooLong(new Peer().bytewise(new byte[] {4, (byte) (over >>> 16), (byte) (over >>> 8), (byte) over}));
+        // the same header after the longest ticket, in the record that ends it: the bound is per message
+        byte[] longest = ticket(LONGEST);
+        assertTooLong(new Peer()
+                .bytewise(Arrays.copyOf(longest, longest.length - 1))
+                .record(HANDSHAKE, new byte[] {
+                    longest[longest.length - 1], 4, (byte) (over >>> 16), (byte) (over >>> 8), (byte) over
+                }));
+    }
+
+    /**
+     * RFC 8446 5.1: a record may carry the end of one message and the start of the next. A ticket near the longest, its
+     * last record also the start of a second ticket: together more than the longest message, each within it.
+     */
+    @Test
+    void aRecordEndingANearLongestTicketMayStartTheNextOnBoth() throws IOException {
+        byte[] first = ticket(LONGEST - 4);
+        byte[] second = ticket(300);
+        byte[] joint = new byte[first.length - 16000 + 200];
+        System.arraycopy(first, 16000, joint, 0, first.length - 16000);
+        System.arraycopy(second, 0, joint, first.length - 16000, 200);
+        Peer peer = new Peer()
+                .record(HANDSHAKE, Arrays.copyOf(first, 16000))
+                .record(HANDSHAKE, joint)
+                .record(HANDSHAKE, Arrays.copyOfRange(second, 200, second.length))
+                .record(HANDSHAKE, KEY_UPDATE_REQUESTED);
+        peer.sealer.update();
+        peer.data("after");
+        assertEquals("after", readAll(socketSide(peer, new ByteArrayOutputStream(), true)));
+        EngineRecords records = engineSide(true);
+        assertEquals("after", openAll(records, peer));
+        assertTrue(records.keyUpdateOwed(), "the KeyUpdate after both tickets was followed");
     }
 
     @Test

@@ -344,7 +344,7 @@ class PostHandshakeTest {
     }
 
     @Test
-    void theLongestMessageIsJoinedAndOneByteMoreIsRefused() throws IOException {
+    void theLongestMessageIsJoinedAndTheRecordEndingItMayBeginTheNext() throws Exception {
         byte[] longest = ticket(LONGEST);
         // records of at most 2^14 bytes: the whole record, then 3 bytes, then the last, which makes it exactly whole
         assertEquals(Outcome.NOTHING, read(client, HANDSHAKE, Arrays.copyOf(longest, LONGEST)));
@@ -352,16 +352,41 @@ class PostHandshakeTest {
         assertEquals(Outcome.NOTHING, read(client, HANDSHAKE, longest[LIMIT - 1]));
         assertNothingHeld(client);
 
-        PostHandshake over = new PostHandshake(true);
-        assertEquals(Outcome.NOTHING, read(over, HANDSHAKE, Arrays.copyOf(longest, LONGEST)));
-        assertEquals(Outcome.NOTHING, read(over, HANDSHAKE, Arrays.copyOfRange(longest, LONGEST, LIMIT - 1)));
-        refused(
-                AlertDescription.unexpected_message,
-                "post-handshake message too long",
-                over,
-                HANDSHAKE,
-                longest[LIMIT - 1],
-                (byte) 4);
+        // the record that ends the longest may begin the next message: the bound is per message, not per record
+        PostHandshake next = new PostHandshake(true);
+        assertEquals(Outcome.NOTHING, read(next, HANDSHAKE, Arrays.copyOf(longest, LONGEST)));
+        assertEquals(Outcome.NOTHING, read(next, HANDSHAKE, Arrays.copyOfRange(longest, LONGEST, LIMIT - 1)));
+        assertEquals(Outcome.NOTHING, read(next, HANDSHAKE, longest[LIMIT - 1], (byte) 4));
+        assertArrayEquals(new byte[] {4}, held(next), "only the next message's start is held");
+        assertEquals(Outcome.KEY_UPDATE, read(next, HANDSHAKE, concat(new byte[] {0, 0, 0}, KEY_UPDATE)));
+        assertNothingHeld(next);
+    }
+
+    @Test
+    void aRecordIsReadToItsLastByteAndNoFurther() throws IOException {
+        // content that fills its array, read whole and joined: a byte read past the record would throw
+        assertEquals(Outcome.NOTHING, client.read(HANDSHAKE, ticket(3), 0, 7));
+        byte[] ticket = ticket(3);
+        assertEquals(Outcome.NOTHING, client.read(HANDSHAKE, ticket, 0, 2));
+        assertEquals(Outcome.NOTHING, client.read(HANDSHAKE, ticket, 2, 5));
+        assertNothingHeld(client);
+    }
+
+    /** What is held after a message ends inside it is the next message's start and nothing else: no old bytes left. */
+    @Test
+    void nothingOfAMessageThatEndedStaysBehindWhatIsHeld() throws Exception {
+        assertEquals(Outcome.NOTHING, read(client, HANDSHAKE, Arrays.copyOf(ticket(40), 20)));
+        byte[] before = held(client);
+        assertEquals(
+                Outcome.NOTHING,
+                read(client, HANDSHAKE, concat(Arrays.copyOfRange(ticket(40), 20, 44), new byte[] {4, 0, 0, 9, 1})));
+        byte[] after = held(client);
+        assertTrue(zeros(before), "the ended ticket's buffer is wiped");
+        int heldLength = 5;
+        assertArrayEquals(new byte[] {4, 0, 0, 9, 1}, Arrays.copyOf(after, heldLength));
+        assertTrue(zeros(Arrays.copyOfRange(after, heldLength, after.length)), "nothing after what is held");
+        assertEquals(
+                Outcome.KEY_UPDATE, read(client, HANDSHAKE, concat(new byte[] {2, 3, 4, 5, 6, 7, 8, 9}, KEY_UPDATE)));
     }
 
     /**

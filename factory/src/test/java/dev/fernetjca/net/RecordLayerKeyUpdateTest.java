@@ -220,11 +220,17 @@ class RecordLayerKeyUpdateTest {
     }
 
     @Test
-    void piecesThatOutgrowTheLongestMessageAreRefused() throws IOException {
-        // a message of the longest length whose pieces bring one byte more than it and its header
-        byte[] pieces = new byte[4 + LONGEST_MESSAGE + 1];
+    void aLengthOverTheLongestInTheRecordEndingTheLongestIsRefused() throws IOException {
+        // a message of the longest length, then in its last record a header one byte over (RFC 8446 5.1 lets a record
+        // begin the next message: the bound is per message)
+        byte[] pieces = new byte[4 + LONGEST_MESSAGE + 4];
         pieces[0] = 4;
         pieces[2] = (byte) (LONGEST_MESSAGE >>> 8);
+        int over = LONGEST_MESSAGE + 1;
+        pieces[4 + LONGEST_MESSAGE] = 4;
+        pieces[4 + LONGEST_MESSAGE + 1] = (byte) (over >>> 16);
+        pieces[4 + LONGEST_MESSAGE + 2] = (byte) (over >>> 8);
+        pieces[4 + LONGEST_MESSAGE + 3] = (byte) over;
         Peer peer = new Peer(AES)
                 .record(HANDSHAKE, Arrays.copyOf(pieces, 10_000))
                 .record(HANDSHAKE, Arrays.copyOfRange(pieces, 10_000, pieces.length));

@@ -132,6 +132,30 @@ class RecordLayerWipeTest {
     }
 
     @Test
+    void thePeersCloseNotifyWipesTheReadingKeyAndLeavesTheDataBeforeIt() throws Exception {
+        RecordProtection peerSealer = new RecordProtection(SUITE, toUs, true, 0);
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        byte[] data = new byte[HEADER + 14 + 1 + TAG];
+        System.arraycopy("a secret reply".getBytes(StandardCharsets.US_ASCII), 0, data, HEADER, 14);
+        wire.write(data, 0, peerSealer.seal(data, 14, APPLICATION_DATA));
+        byte[] alert = new byte[HEADER + 2 + 1 + TAG];
+        PostHandshake.putAlert(alert, HEADER, AlertDescription.close_notify);
+        wire.write(alert, 0, peerSealer.seal(alert, 2, ALERT));
+        RecordLayer layer = layer(new ByteArrayInputStream(wire.toByteArray()), new ByteArrayOutputStream());
+
+        byte[] got = new byte[14];
+        assertEquals(4, layer.read(got, 0, 4));
+        assertFalse(wiped(layer, "opener"), "the close_notify is not read yet");
+        assertEquals(10, layer.read(got, 4, 10));
+        assertEquals("a secret reply", new String(got, StandardCharsets.US_ASCII), "the data before it, whole");
+        assertEquals(-1, layer.read(got, 0, got.length), "the end of the peer's direction");
+        assertTrue(layer.isInputClosed());
+        assertTrue(wiped(layer, "opener"), "the peer's key, wiped at its close_notify");
+        assertFalse(wiped(layer, "sealer"), "our direction goes on");
+        assertEquals(-1, layer.read(got, 0, got.length), "and stays ended");
+    }
+
+    @Test
     void everyCallLetsGoOfItsLockSoThatADestroyFromAnotherThreadWipesAtOnce() throws Exception {
         RecordLayer reader = layer(new ByteArrayInputStream(peerRecords("data")), new ByteArrayOutputStream());
         pool.submit(() -> reader.read(new byte[4], 0, 4)).get(10, TimeUnit.SECONDS);
