@@ -112,6 +112,7 @@ class TlsEngineLifecycleTest {
         private final CountDownLatch released = new CountDownLatch(1);
         volatile boolean broken;
         volatile boolean stalled;
+        volatile boolean blocked;
 
         SwitchOutput(OutputStream out) {
             this.out = out;
@@ -129,6 +130,7 @@ class TlsEngineLifecycleTest {
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             if (stalled) {
+                blocked = true;
                 try {
                     released.await();
                 } catch (InterruptedException e) {
@@ -233,6 +235,26 @@ class TlsEngineLifecycleTest {
         assertEquals(1, pair.serverTransport().cuts.get(), "no close_notify left: the wire is cut, not closed");
         assertEquals(0, pair.serverTransport().closes.get());
         assertTrue(destroyed(layer));
+        pair.client().close();
+    }
+
+    @Test
+    void closeCutsTheTransportUnderAWriterBlockedMidRecord() throws Exception {
+        Pair pair = handshaken(newKey());
+        pair.serverOutput().stalled = true; // the writer holds the wire until the transport is cut
+        Future<IOException> writer = pool.submit(() ->
+                assertThrows(IOException.class, () -> pair.server().write(new byte[100], 0, 100)));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!pair.serverOutput().blocked && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertTrue(pair.serverOutput().blocked, "the writer is blocked");
+
+        pair.server().close();
+        // the released writer's failure may cut once more
+        assertTrue(pair.serverTransport().cuts.get() >= 1, "no goodbye while a writer holds the wire: cut");
+        assertEquals(0, pair.serverTransport().closes.get());
+        writer.get(5, TimeUnit.SECONDS);
         pair.client().close();
     }
 
@@ -408,7 +430,7 @@ class TlsEngineLifecycleTest {
     }
 
     @Test
-    void aHandshakeFlushesWhatItWritesAndLetsGoOfTheWire() throws Exception {
+    void aHandshakeFlushesWhatItWrites() throws Exception {
         SecretKey key = newKey();
         List<PskDerivation> psks = PskDerivation.of(FernetKeyRing.of(key));
         Socket[] wire = sockets();
@@ -453,6 +475,7 @@ class TlsEngineLifecycleTest {
                 "server");
         Future<IOException> handshake = pool.submit(
                 () -> assertThrows(IOException.class, () -> client.handshake(10_000, wire[0]::setSoTimeout)));
+        wire[1].setSoTimeout(5_000);
         DataInputStream peer = new DataInputStream(wire[1].getInputStream());
         byte[] clientHello = readRecord(peer);
         assertEquals(22, clientHello[0], "the ClientHello came");
