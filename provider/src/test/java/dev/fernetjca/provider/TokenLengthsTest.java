@@ -168,6 +168,7 @@ class TokenLengthsTest {
         String configured = System.getProperty(Engines.BACKEND_PROPERTY);
         System.setProperty(Engines.BACKEND_PROPERTY, backend);
         try {
+            assertEquals(backend, Engines.backendName());
             for (int length :
                     new int[] {0, 15, 16, 17, CBC_CHUNK_BYTES - 1, CBC_CHUNK_BYTES, 2 * CBC_CHUNK_BYTES + 16}) {
                 byte[] plaintext = plaintext(length);
