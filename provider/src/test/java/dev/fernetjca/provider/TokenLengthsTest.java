@@ -159,8 +159,8 @@ class TokenLengthsTest {
     }
 
     /**
-     * Both backends, whichever this run uses: Bouncy Castle's CBC holds the last block back from {@code update} until
-     * {@code doFinal}, the JDK's does not, and decryption must place those bytes right either way.
+     * Both backends, whichever this run uses (pitest runs only the platform's): {@link Token} must place every block
+     * right whether a backend's CBC hands it back from {@code update} or, holding it back, from {@code doFinal}.
      */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"JDK", "BC"})
