@@ -169,9 +169,30 @@ class ProviderContractTest {
                 assertThrows(IllegalStateException.class, () -> spi.engineUpdate(new byte[1], 0, 1))
                         .getMessage());
         assertThrows(IllegalStateException.class, () -> spi.engineDoFinal(new byte[1], 0, 1));
-        assertThrows(IllegalStateException.class, () -> spi.engineWrap(new SecretKeySpec(new byte[16], "AES")));
-        assertThrows(IllegalStateException.class, () -> spi.engineUnwrap(new byte[100], "AES", Cipher.SECRET_KEY));
+        // not initialized at all, rather than initialized for another mode
+        assertEquals(
+                "cipher not initialized",
+                assertThrows(IllegalStateException.class, () -> spi.engineWrap(new SecretKeySpec(new byte[16], "AES")))
+                        .getMessage());
+        assertEquals(
+                "cipher not initialized",
+                assertThrows(
+                                IllegalStateException.class,
+                                () -> spi.engineUnwrap(new byte[100], "AES", Cipher.SECRET_KEY))
+                        .getMessage());
         assertNull(spi.engineGetParameters());
+    }
+
+    @Test
+    void wrapAndUnwrapBeforeInitOrInAnotherModeAreRefused() throws Exception {
+        Cipher cipher = Cipher.getInstance("Fernet", PROVIDER);
+        SecretKey key = newKey();
+        assertThrows(IllegalStateException.class, () -> cipher.wrap(key));
+        assertThrows(IllegalStateException.class, () -> cipher.unwrap(new byte[100], "AES", Cipher.SECRET_KEY));
+        cipher.init(Cipher.ENCRYPT_MODE, key);
+        assertThrows(IllegalStateException.class, () -> cipher.wrap(key));
+        cipher.init(Cipher.WRAP_MODE, key);
+        assertThrows(IllegalStateException.class, () -> cipher.unwrap(new byte[100], "AES", Cipher.SECRET_KEY));
     }
 
     /** Only called by the JDK under a restricted crypto policy; still a key's true size, and a key check. */
