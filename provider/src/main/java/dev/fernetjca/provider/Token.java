@@ -106,11 +106,6 @@ final class Token {
         return raw.length - HEADER_BYTES - TAG_BYTES;
     }
 
-    /** Returns the largest plaintext this token could hold. */
-    int maxPlaintextBytes() {
-        return ciphertextBytes() - 1;
-    }
-
     /** Tells whether {@code key} made this token; the tags are compared in constant time. */
     boolean authenticatedBy(Engines engines, FernetSecretKey key) {
         int signed = raw.length - TAG_BYTES;
@@ -141,8 +136,8 @@ final class Token {
 
     /**
      * Decrypts a token that {@link #authenticatedBy} {@code key} into {@code out} from {@code outOffset}, which must
-     * have room for {@link #maxPlaintextBytes}, and returns the plaintext's length. Nothing is written unless the
-     * padding is right.
+     * have room for the largest plaintext the token could hold (its ciphertext less one byte), and returns the
+     * plaintext's length. Nothing is written unless the padding is right.
      *
      * @throws AEADBadTagException if the padding is wrong
      */
