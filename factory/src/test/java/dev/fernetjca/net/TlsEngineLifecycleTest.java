@@ -111,6 +111,7 @@ class TlsEngineLifecycleTest {
         private final OutputStream out;
         private final CountDownLatch released = new CountDownLatch(1);
         volatile boolean broken;
+        volatile Error error;
         volatile boolean stalled;
         volatile boolean blocked;
 
@@ -140,6 +141,10 @@ class TlsEngineLifecycleTest {
             }
             if (broken) {
                 throw new IOException("wire broken");
+            }
+            Error thrown = error;
+            if (thrown != null) {
+                throw thrown;
             }
             out.write(b, off, len);
         }
@@ -277,6 +282,30 @@ class TlsEngineLifecycleTest {
                 "cut failed",
                 assertThrows(IOException.class, cut.server()::close).getMessage());
         assertTrue(destroyed(cutLayer));
+    }
+
+    @Test
+    void closeEndsTheTransportAndWipesTheKeysEvenWhenTheGoodbyeThrowsAnError() throws Exception {
+        Pair pair = handshaken(newKey());
+        leaveSevenBytesWaiting(pair);
+        RecordLayer layer = records(pair.server());
+        StackOverflowError error = new StackOverflowError("while sealing close_notify");
+        pair.serverOutput().error = error;
+
+        assertSame(error, assertThrows(StackOverflowError.class, pair.server()::close), "the Error is not hidden");
+        assertEquals(
+                1,
+                pair.serverTransport().closes.get()
+                        + pair.serverTransport().cuts.get(),
+                "the transport is ended once all the same");
+        assertTrue(destroyed(layer), "the keys are wiped all the same");
+        assertEquals(0, layer.available(), "and the data that waited with them");
+        pair.server().close(); // closed: a second close does nothing
+        assertEquals(
+                1,
+                pair.serverTransport().closes.get()
+                        + pair.serverTransport().cuts.get());
+        pair.client().close();
     }
 
     @Test
