@@ -108,9 +108,7 @@ final class Engines {
 
     /**
      * Rekeys every primitive with a key of zeros. A JCE Cipher or Mac keeps its last key's schedule or padded key
-     * until its next {@code init}; this is that init, so that a key is not left behind once its user is done. Then
-     * one block of zeros goes through each cipher: the JDK's CBC keeps its last working block (a plaintext block
-     * XOR the block before it, which the token holds) across {@code init}, and pooled ciphers outlive their call.
+     * until its next {@code init}; this is that init, so that a key is not left behind once its user is done.
      */
     @SuppressFBWarnings(
             value = "STATIC_IV",
@@ -123,8 +121,6 @@ final class Engines {
             aes.init(Cipher.ENCRYPT_MODE, zeroAes, zeroIv);
             aesNoPadding.init(Cipher.DECRYPT_MODE, zeroAes, zeroIv);
             hmac.init(new SecretKeySpec(zeros, "HmacSHA256"));
-            aes.doFinal(zeros); // each doFinal leaves its cipher as the zero-key init above did
-            aesNoPadding.doFinal(zeros);
         } catch (GeneralSecurityException e) {
             throw unexpected(e);
         }
